@@ -1,0 +1,86 @@
+//! Prompt templates: the configured text for a story type, with `{storyType}` substituted.
+
+use std::collections::HashMap;
+
+const PLACEHOLDER: &str = "{storyType}";
+
+/// A template known to contain the `{storyType}` placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template(String);
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TemplateError {
+    #[error("must contain {PLACEHOLDER}, where the story type goes; got {0:?}")]
+    NoPlaceholder(String),
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        if text.contains(PLACEHOLDER) {
+            Ok(Template(text.to_owned()))
+        } else {
+            Err(TemplateError::NoPlaceholder(text.to_owned()))
+        }
+    }
+
+    pub fn render(&self, story_type: &str) -> String {
+        self.0.replace(PLACEHOLDER, story_type)
+    }
+}
+
+/// The default template plus per-story-type ones, looked up case-insensitively.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    default: Template,
+    by_type: HashMap<String, Template>,
+}
+
+impl Templates {
+    pub fn new(default: Template, by_type: HashMap<String, Template>) -> Self {
+        let by_type = by_type.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
+        Templates { default, by_type }
+    }
+
+    /// The user prompt for a (validated) story type.
+    pub fn render(&self, story_type: &str) -> String {
+        self.by_type.get(&story_type.to_lowercase()).unwrap_or(&self.default).render(story_type)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn templates(default: &str, by_type: &[(&str, &str)]) -> Templates {
+        Templates::new(
+            Template::parse(default).unwrap(),
+            by_type.iter().map(|(k, v)| (k.to_string(), Template::parse(v).unwrap())).collect(),
+        )
+    }
+
+    #[test]
+    fn the_default_template_serves_story_types_without_their_own() {
+        let t = templates("Tell me a very short story about: {storyType}", &[]);
+        assert_eq!(t.render("CATS"), "Tell me a very short story about: CATS");
+    }
+
+    #[test]
+    fn a_story_type_template_wins_and_matches_case_insensitively() {
+        let t = templates("About {storyType}", &[("Cats", "A limerick on {storyType}, then {storyType} again")]);
+        assert_eq!(t.render("CATS"), "A limerick on CATS, then CATS again");
+        assert_eq!(t.render("dogs"), "About dogs");
+    }
+
+    #[test]
+    fn a_template_without_the_placeholder_is_refused() {
+        assert_eq!(
+            Template::parse("Tell me a story").unwrap_err().to_string(),
+            "must contain {storyType}, where the story type goes; got \"Tell me a story\""
+        );
+    }
+
+    #[test]
+    fn other_braces_in_a_template_are_left_alone() {
+        assert_eq!(Template::parse("{x} {storyType} {}").unwrap().render("owls"), "{x} owls {}");
+    }
+}

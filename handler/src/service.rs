@@ -1,0 +1,126 @@
+//! One Function URL request, start to finish: check it, render the prompt, open the Bedrock
+//! stream, and answer with a streamed body once Bedrock has accepted (so a refusal before that
+//! gets a real status code).
+
+use std::convert::Infallible;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_bedrockruntime::Client;
+use bytes::Bytes;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use http::{HeaderValue, Method, Response, StatusCode, header};
+use http_body::Frame;
+use http_body_util::StreamBody;
+use lambda_http::{Request, RequestExt};
+use tokio::time::{Instant, timeout_at};
+
+use crate::bedrock::{self, Call};
+use crate::error::ApiError;
+use crate::relay::Relay;
+use crate::request::{self, Limits, StoryRequest};
+use crate::settings::Settings;
+use crate::telemetry::{Outcome, Summary};
+use crate::wire::{self, Format};
+
+pub type Body = StreamBody<BoxStream<'static, Result<Frame<Bytes>, Infallible>>>;
+
+/// Margin kept before Lambda's own deadline so our timeout event is written before Lambda kills us.
+const LAMBDA_DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+/// What every invocation shares: built once at cold start.
+pub struct App {
+    pub settings: Settings,
+    pub client: Client,
+}
+
+impl App {
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let started = Instant::now();
+        let context = req.lambda_context_ref();
+        let request_id = context.map_or_else(|| "local".to_owned(), |c| c.request_id.clone());
+        let deadline = self.deadline(started, context.map(|c| c.deadline));
+        let mut summary = Summary::new(request_id, self.settings.model_id.clone(), started);
+
+        match self.open(&req, deadline, &mut summary).await {
+            Ok((format, accepted)) => {
+                let relay = Relay::new(accepted.events, format, deadline, accepted.request_id, summary);
+                streaming(format, relay)
+            }
+            Err(error) => {
+                summary.status = error.status().as_u16();
+                summary.error_code = Some(error.code());
+                summary.emit(if error.is_client_error() { Outcome::Rejected } else { Outcome::UpstreamError });
+                refusal(&error)
+            }
+        }
+    }
+
+    /// Everything up to Bedrock accepting the stream; any error here is the whole response.
+    async fn open(
+        &self,
+        req: &Request,
+        deadline: Instant,
+        summary: &mut Summary,
+    ) -> Result<(Format, bedrock::Accepted), ApiError> {
+        if req.method() != Method::POST {
+            return Err(ApiError::MethodNotAllowed(req.method().to_string()));
+        }
+        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+        let format = Format::negotiate(accept)?;
+        let limits = Limits {
+            max_tokens_cap: self.settings.max_tokens_cap,
+            allowed_story_types: self.settings.allowed_story_types.as_deref(),
+        };
+        let StoryRequest { story_type, max_tokens } = request::parse(req.body().as_ref(), limits)?;
+        let prompt = self.settings.templates.render(&story_type);
+        tracing::debug!(prompt = %prompt, system = ?self.settings.system_prompt, "prompt");
+        summary.story_type = Some(story_type);
+
+        let call = Call {
+            model_id: &self.settings.model_id,
+            prompt,
+            system: self.settings.system_prompt.as_deref(),
+            max_tokens: max_tokens.unwrap_or(self.settings.max_tokens),
+            temperature: self.settings.temperature,
+            top_p: self.settings.top_p,
+        };
+        let secs = deadline.saturating_duration_since(summary.started).as_secs();
+        let accepted = timeout_at(deadline, bedrock::converse_stream(&self.client, call))
+            .await
+            .map_err(|_| ApiError::UpstreamTimeout(format!("Bedrock did not answer within {secs} s")))??;
+        Ok((format, accepted))
+    }
+
+    /// The configured deadline, or Lambda's own (less a margin) when that comes first.
+    fn deadline(&self, started: Instant, lambda_deadline_ms: Option<u64>) -> Instant {
+        let ours = started + self.settings.deadline;
+        let Some(ms) = lambda_deadline_ms.filter(|&ms| ms > 0) else {
+            return ours;
+        };
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let left = Duration::from_millis(ms.saturating_sub(now_ms)).saturating_sub(LAMBDA_DEADLINE_MARGIN);
+        ours.min(started + left.max(Duration::from_secs(1)))
+    }
+}
+
+fn streaming(format: Format, relay: Relay) -> Response<Body> {
+    let mut response = Response::new(StreamBody::new(relay.into_stream().boxed()));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+fn refusal(error: &ApiError) -> Response<Body> {
+    let body = stream::iter([Ok(Frame::data(wire::error_body(error)))]);
+    let mut response = Response::new(StreamBody::new(body.boxed()));
+    *response.status_mut() = error.status();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if error.status() == StatusCode::METHOD_NOT_ALLOWED {
+        headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
+}

@@ -1,0 +1,78 @@
+//! Logs: JSON lines via `tracing`, and one summary line per request (never one per token at INFO).
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing_subscriber::EnvFilter;
+
+/// JSON logs on stdout (CloudWatch keeps each line as one record). `level` is the validated
+/// `STREAMER_LOG_LEVEL`; the AWS SDK's own chatter stays at warn unless tracing everything.
+pub fn init(level: &str) {
+    let sdk = if level == "trace" { "trace" } else { "warn" };
+    let filter = EnvFilter::new(format!(
+        "{level},aws_smithy_runtime={sdk},aws_smithy_runtime_api={sdk},aws_config={sdk},hyper_util={sdk},h2=warn,rustls=warn"
+    ));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// How a request ended, as the summary line and dashboards name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    Rejected,
+    UpstreamError,
+    ClientDisconnected,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Rejected => "rejected",
+            Outcome::UpstreamError => "upstream_error",
+            Outcome::ClientDisconnected => "client_disconnected",
+        }
+    }
+}
+
+/// What the summary line reports; filled in as the request goes.
+#[derive(Debug)]
+pub struct Summary {
+    pub request_id: String,
+    pub model: String,
+    pub story_type: Option<String>,
+    pub status: u16,
+    pub started: Instant,
+    pub first_token: Option<Duration>,
+    pub output_tokens: Option<i32>,
+    pub error_code: Option<&'static str>,
+}
+
+impl Summary {
+    pub fn new(request_id: String, model: String, started: Instant) -> Self {
+        Summary { request_id, model, story_type: None, status: 200, started, first_token: None, output_tokens: None, error_code: None }
+    }
+
+    pub fn emit(&self, outcome: Outcome) {
+        let duration = self.started.elapsed();
+        tracing::info!(
+            request_id = %self.request_id,
+            model = %self.model,
+            story_type = self.story_type.as_deref().unwrap_or(""),
+            status = self.status,
+            ttft_ms = self.first_token.map(|d| d.as_secs_f64() * 1e3),
+            output_tokens = self.output_tokens,
+            duration_ms = duration.as_secs_f64() * 1e3,
+            outcome = outcome.as_str(),
+            error_code = self.error_code,
+            "request summary"
+        );
+    }
+}

@@ -1,0 +1,191 @@
+//! What the caller receives: each relay event encoded for the format the caller's `Accept` chose.
+//! One event becomes one chunk, written the moment it exists.
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::error::{ApiError, ErrorBody};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line (also served for `application/json`, so the original sample's
+    /// clients keep working).
+    Ndjson,
+    /// Server-Sent Events: `event: <type>` + `data: <json>`.
+    Sse,
+    /// The story text only.
+    Plain,
+}
+
+/// One thing that happened on the stream, in the JSON shape every format is built from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Event<'a> {
+    #[serde(rename_all = "camelCase")]
+    Start { model: &'a str, request_id: &'a str, bedrock_request_id: Option<&'a str> },
+    Text { message: &'a str },
+    Stop { reason: &'a str },
+    #[serde(rename_all = "camelCase")]
+    Usage { input_tokens: i32, output_tokens: i32, latency_ms: i64 },
+    Error { code: &'static str, message: &'a str },
+}
+
+impl Event<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Event::Start { .. } => "start",
+            Event::Text { .. } => "text",
+            Event::Stop { .. } => "stop",
+            Event::Usage { .. } => "usage",
+            Event::Error { .. } => "error",
+        }
+    }
+}
+
+impl Format {
+    /// The media type this format is served as.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Ndjson => "application/x-ndjson",
+            Format::Sse => "text/event-stream",
+            Format::Plain => "text/plain; charset=utf-8",
+        }
+    }
+
+    /// Picks the format from an `Accept` header: the highest-q media range we can serve, earlier
+    /// first on ties; no header (or `*/*`) means NDJSON.
+    pub fn negotiate(accept: Option<&str>) -> Result<Format, ApiError> {
+        let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+            return Ok(Format::Ndjson);
+        };
+        let mut best: Option<(f32, Format)> = None;
+        for range in accept.split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
+                .next()
+                .unwrap_or(1.0);
+            let format = match media.as_str() {
+                "application/x-ndjson" | "application/json" | "application/*" | "*/*" => Format::Ndjson,
+                "text/event-stream" => Format::Sse,
+                "text/plain" | "text/*" => Format::Plain,
+                _ => continue,
+            };
+            if q > 0.0 && best.is_none_or(|(best_q, _)| q > best_q) {
+                best = Some((q, format));
+            }
+        }
+        best.map(|(_, f)| f).ok_or_else(|| ApiError::NotAcceptable(accept.to_owned()))
+    }
+
+    /// The bytes for one event, or `None` when this format does not show it.
+    pub fn encode(self, event: &Event<'_>) -> Option<Bytes> {
+        match self {
+            Format::Ndjson => {
+                let mut line = serde_json::to_vec(event).expect("events always serialize");
+                line.push(b'\n');
+                Some(line.into())
+            }
+            Format::Sse => {
+                let json = serde_json::to_string(event).expect("events always serialize");
+                Some(format!("event: {}\ndata: {json}\n\n", event.name()).into())
+            }
+            Format::Plain => match event {
+                Event::Text { message } => Some(Bytes::copy_from_slice(message.as_bytes())),
+                Event::Stop { .. } => Some(Bytes::from_static(b"\n")),
+                Event::Error { code, message } => Some(format!("\n[error {code}: {message}]\n").into()),
+                Event::Start { .. } | Event::Usage { .. } => None,
+            },
+        }
+    }
+}
+
+/// The whole body of an error response sent before streaming (always JSON, whatever `Accept` says:
+/// a status code plus a machine-readable body is what every client handles).
+pub fn error_body(error: &ApiError) -> Bytes {
+    let message = error.to_string();
+    let body = ErrorBody { kind: "error", code: error.code(), message: &message };
+    serde_json::to_vec(&body).expect("errors always serialize").into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(bytes: Option<Bytes>) -> String {
+        String::from_utf8(bytes.expect("this format shows the event").to_vec()).unwrap()
+    }
+
+    const START: Event<'static> = Event::Start { model: "m", request_id: "r-1", bedrock_request_id: Some("b-1") };
+
+    #[test]
+    fn ndjson_is_one_json_object_per_line() {
+        assert_eq!(text(Format::Ndjson.encode(&START)), "{\"type\":\"start\",\"model\":\"m\",\"requestId\":\"r-1\",\"bedrockRequestId\":\"b-1\"}\n");
+        assert_eq!(text(Format::Ndjson.encode(&Event::Text { message: "Once\nupon" })), "{\"type\":\"text\",\"message\":\"Once\\nupon\"}\n");
+        assert_eq!(text(Format::Ndjson.encode(&Event::Stop { reason: "end_turn" })), "{\"type\":\"stop\",\"reason\":\"end_turn\"}\n");
+        assert_eq!(
+            text(Format::Ndjson.encode(&Event::Usage { input_tokens: 12, output_tokens: 40, latency_ms: 830 })),
+            "{\"type\":\"usage\",\"inputTokens\":12,\"outputTokens\":40,\"latencyMs\":830}\n"
+        );
+        assert_eq!(
+            text(Format::Ndjson.encode(&Event::Error { code: "timeout", message: "late" })),
+            "{\"type\":\"error\",\"code\":\"timeout\",\"message\":\"late\"}\n"
+        );
+    }
+
+    #[test]
+    fn sse_names_each_event_and_carries_the_same_json() {
+        assert_eq!(
+            text(Format::Sse.encode(&Event::Text { message: "Hi\n\nthere" })),
+            "event: text\ndata: {\"type\":\"text\",\"message\":\"Hi\\n\\nthere\"}\n\n"
+        );
+        assert_eq!(
+            text(Format::Sse.encode(&Event::Error { code: "model_stream_error", message: "boom" })),
+            "event: error\ndata: {\"type\":\"error\",\"code\":\"model_stream_error\",\"message\":\"boom\"}\n\n"
+        );
+    }
+
+    #[test]
+    fn plain_text_is_the_story_and_never_ends_silently_on_failure() {
+        assert_eq!(Format::Plain.encode(&START), None);
+        assert_eq!(text(Format::Plain.encode(&Event::Text { message: "Once" })), "Once");
+        assert_eq!(text(Format::Plain.encode(&Event::Stop { reason: "end_turn" })), "\n");
+        assert_eq!(Format::Plain.encode(&Event::Usage { input_tokens: 1, output_tokens: 1, latency_ms: 1 }), None);
+        assert_eq!(
+            text(Format::Plain.encode(&Event::Error { code: "throttled", message: "slow down" })),
+            "\n[error throttled: slow down]\n"
+        );
+    }
+
+    #[test]
+    fn accept_picks_the_format() {
+        let cases = [
+            (None, Format::Ndjson),
+            (Some(""), Format::Ndjson),
+            (Some("*/*"), Format::Ndjson),
+            (Some("application/json"), Format::Ndjson),
+            (Some("application/x-ndjson"), Format::Ndjson),
+            (Some("text/event-stream"), Format::Sse),
+            (Some("Text/Plain; charset=utf-8"), Format::Plain),
+            (Some("text/html, text/plain;q=0.5, text/event-stream;q=0.9"), Format::Sse),
+            (Some("image/png, */*;q=0.1"), Format::Ndjson),
+            (Some("text/event-stream;q=0, text/plain"), Format::Plain),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(Format::negotiate(accept).unwrap(), want, "{accept:?}");
+        }
+    }
+
+    #[test]
+    fn an_accept_header_we_cannot_serve_is_406() {
+        let err = Format::negotiate(Some("image/png, text/html")).unwrap_err();
+        assert_eq!((err.status().as_u16(), err.code()), (406, "not_acceptable"));
+    }
+
+    #[test]
+    fn error_bodies_are_json_with_type_code_and_message() {
+        let body = error_body(&ApiError::InvalidStoryType("storyType is required".into()));
+        assert_eq!(&body[..], br#"{"type":"error","code":"invalid_story_type","message":"storyType is required"}"#);
+    }
+}
