@@ -1,0 +1,152 @@
+//! The emulator's lifecycle: configuration, the listening socket and its connections, and the
+//! handle tests use to script faults and read what was recorded.
+
+use crate::Fault;
+use crate::exchange::{self, State};
+use crate::record::{RecordedRequest, Recorder};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// How the emulated model behaves when nothing else is asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmulatorConfig {
+    /// Where to listen; port 0 picks a free one (see [`Emulator::endpoint`]).
+    pub addr: SocketAddr,
+    /// Time from receiving a request to sending its first `contentBlockDelta`; `messageStart`
+    /// goes out at once, as it does from Bedrock.
+    pub first_token_delay: Duration,
+    /// Time between consecutive deltas.
+    pub token_interval: Duration,
+    /// Words (= tokens = deltas) in a full story; thousands are fine for benchmarks.
+    pub story_words: usize,
+    /// The fault for requests that neither the script nor a prompt marker gives one.
+    pub default_fault: Option<Fault>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            first_token_delay: Duration::ZERO,
+            token_interval: Duration::ZERO,
+            story_words: 60,
+            default_fault: None,
+        }
+    }
+}
+
+/// A running emulator. Dropping it stops it, like [`Emulator::shutdown`] without the wait.
+pub struct Emulator {
+    addr: SocketAddr,
+    state: Arc<State>,
+    server: JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Binds the listener and starts serving on the current tokio runtime.
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let listener = TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State {
+            config,
+            script: Mutex::default(),
+            recorder: Arc::new(Recorder::default()),
+        });
+        let server = tokio::spawn(serve(listener, state.clone()));
+        Ok(Emulator {
+            addr,
+            state,
+            server,
+        })
+    }
+
+    /// The base URL to give the SDK as its endpoint, e.g. `http://127.0.0.1:41234`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address actually listened on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Queues faults for the next requests, one per `converse-stream` request (each SDK retry
+    /// attempt is a request); they take precedence over prompt markers and the default fault.
+    pub fn script(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.state
+            .script
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(faults);
+    }
+
+    /// A copy of every request recorded so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.recorder.snapshot()
+    }
+
+    /// How many requests reached the `converse-stream` route.
+    pub fn request_count(&self) -> usize {
+        self.state.recorder.len()
+    }
+
+    /// Waits until `f` holds for the recorded requests, re-checking on every recorded change;
+    /// returns whether it held before `timeout`.
+    pub async fn wait_for<F: Fn(&[RecordedRequest]) -> bool>(
+        &self,
+        timeout: Duration,
+        f: F,
+    ) -> bool {
+        self.state.recorder.wait_for(timeout, f).await
+    }
+
+    /// Stops listening and closes every connection, streams in flight included.
+    pub async fn shutdown(mut self) {
+        self.server.abort();
+        // Cancellation is the expected result; the wait makes sure the listener is closed.
+        let _cancelled = (&mut self.server).await;
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Accepts connections until aborted; aborting drops the `JoinSet`, which aborts every
+/// connection task with it.
+async fn serve(listener: TcpListener, state: Arc<State>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    // Each event-stream frame is a small write that must leave at once; Nagle's
+                    // algorithm would hold it back waiting for the previous frame's ACK.
+                    if let Err(error) = stream.set_nodelay(true) {
+                        tracing::warn!("cannot disable Nagle on a connection: {error}");
+                    }
+                    let state = state.clone();
+                    connections.spawn(async move {
+                        let service = service_fn(move |request| exchange::handle(request, state.clone()));
+                        // Errors here are the client leaving or an emulated drop: nothing to report.
+                        let _closed = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    });
+                }
+                Err(error) => {
+                    // Typically out of file descriptors: back off instead of spinning.
+                    tracing::warn!("accept failed: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_finished) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}

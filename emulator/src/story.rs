@@ -1,0 +1,108 @@
+//! The text the emulated model "generates": a deterministic little story about what was asked,
+//! so tests can check that the caller's subject made it through and the answer made it back.
+
+/// What a prompt asks a story about: the text after the last `about:` (trimmed), otherwise the
+/// prompt's last word without trailing punctuation; whitespace is collapsed because tokens are
+/// words joined by single spaces.
+pub fn subject_of(prompt: &str) -> String {
+    let subject = match prompt.rfind("about:") {
+        Some(at) => prompt[at + "about:".len()..]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => prompt
+            .split_whitespace()
+            .next_back()
+            .unwrap_or_default()
+            .trim_end_matches(|c: char| c.is_ascii_punctuation())
+            .to_owned(),
+    };
+    if subject.is_empty() {
+        "nothing in particular".to_owned()
+    } else {
+        subject
+    }
+}
+
+/// The story as model tokens: exactly `words` words, the first bare and each later one with its
+/// leading space, so that concatenating the tokens gives the text.
+pub fn tokens(subject: &str, words: usize) -> Vec<String> {
+    story_words(subject)
+        .take(words)
+        .enumerate()
+        .map(|(i, word)| if i == 0 { word } else { format!(" {word}") })
+        .collect()
+}
+
+const OPENING: &str = "Once upon a time there was a story about {}.";
+
+/// Sentences told in turn after the opening; long stories repeat them in numbered chapters, so a
+/// benchmark can ask for thousands of words without the text becoming one repeated phrase.
+const SENTENCES: [&str; 8] = [
+    "Every morning {} woke before the sun and listened to the wind.",
+    "The people of the valley said nobody knew more about {} than the old baker.",
+    "One day a letter arrived, and it was all about {}.",
+    "So the baker packed bread and set off across the hills.",
+    "Rain fell, rivers rose, and still the road went on.",
+    "At the end of the road waited {}, patient and bright.",
+    "They talked until the stars came out and the fire burned low.",
+    "And that is why, to this day, the valley still sings about {}.",
+];
+
+fn story_words(subject: &str) -> impl Iterator<Item = String> + '_ {
+    let chapters = (1usize..).flat_map(|chapter| {
+        let heading = (chapter > 1).then(|| format!("Chapter {chapter}."));
+        heading.into_iter().chain(
+            SENTENCES
+                .iter()
+                .map(|sentence| sentence.replace("{}", subject)),
+        )
+    });
+    std::iter::once(OPENING.replace("{}", subject))
+        .chain(chapters)
+        .flat_map(|sentence| {
+            sentence
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_is_the_text_after_the_last_about_marker() {
+        assert_eq!(
+            subject_of("Write a story. about: the  tide about:  a brave toaster "),
+            "a brave toaster"
+        );
+        assert_eq!(subject_of("Tell me a story about dragons."), "dragons");
+        assert_eq!(subject_of("   "), "nothing in particular");
+    }
+
+    #[test]
+    fn tokens_are_words_with_leading_spaces_and_mention_the_subject() {
+        let tokens = tokens("lighthouses", 60);
+        assert_eq!(tokens.len(), 60);
+        assert_eq!(tokens[0], "Once");
+        assert!(
+            tokens[1..]
+                .iter()
+                .all(|t| t.starts_with(' ') && !t[1..].contains(' '))
+        );
+        assert!(
+            tokens
+                .concat()
+                .starts_with("Once upon a time there was a story about lighthouses.")
+        );
+    }
+
+    #[test]
+    fn long_stories_are_numbered_chapters() {
+        let text = tokens("owls", 5000).concat();
+        assert_eq!(text.split(' ').count(), 5000);
+        assert!(text.contains("Chapter 2.") && text.contains("Chapter 40."));
+    }
+}
