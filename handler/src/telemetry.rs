@@ -57,7 +57,16 @@ pub struct Summary {
 
 impl Summary {
     pub fn new(request_id: String, model: String, started: Instant) -> Self {
-        Summary { request_id, model, story_type: None, status: 200, started, first_token: None, output_tokens: None, error_code: None }
+        Summary {
+            request_id,
+            model,
+            story_type: None,
+            status: 200,
+            started,
+            first_token: None,
+            output_tokens: None,
+            error_code: None,
+        }
     }
 
     pub fn emit(&self, outcome: Outcome) {
@@ -67,12 +76,17 @@ impl Summary {
             model = %self.model,
             story_type = self.story_type.as_deref().unwrap_or(""),
             status = self.status,
-            ttft_ms = self.first_token.map(|d| d.as_secs_f64() * 1e3),
+            ttft_ms = self.first_token.map(millis),
             output_tokens = self.output_tokens,
-            duration_ms = duration.as_secs_f64() * 1e3,
+            duration_ms = millis(duration),
             outcome = outcome.as_str(),
             error_code = self.error_code,
             "request summary"
         );
     }
+}
+
+/// Milliseconds to two decimals: finer than that is noise in a log line.
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e5).round() / 100.0
 }
