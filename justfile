@@ -1,0 +1,43 @@
+# bedrock-streamer: `just` lists the recipes. Deploy recipes (build, deploy, preview, destroy,
+# invoke, logs, outputs, test-infra) live in pulumi/deploy.just.
+
+import 'pulumi/deploy.just'
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Stream a story offline: Bedrock emulator + cargo lambda watch + the real handler (no AWS account)
+demo storyType="CATS" accept="text/plain":
+    scripts/demo {{ quote(storyType) }} {{ quote(accept) }}
+
+# Run the handler under cargo lambda watch against real Bedrock with your AWS credentials (port 9000)
+dev port="9000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v cargo-lambda >/dev/null || { echo "error: cargo-lambda is missing: pip install cargo-lambda" >&2; exit 1; }
+    if [ -z "${AWS_ACCESS_KEY_ID:-}${AWS_PROFILE:-}" ] && [ ! -e "$HOME/.aws/credentials" ] && [ ! -e "$HOME/.aws/config" ]; then
+        echo "error: no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and AWS_REGION" >&2
+        exit 1
+    fi
+    echo "▶ once it compiles: curl -N http://127.0.0.1:{{ port }}/lambda-url/bedrock-streamer/ -d '{\"storyType\":\"CATS\"}'" >&2
+    cargo lambda watch -A 127.0.0.1 -P {{ port }} --bin bedrock-streamer
+
+# Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo
+test: test-rust test-infra test-demo
+
+# Rust: rustfmt, clippy (warnings are errors), then every test of the workspace
+test-rust:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+    cargo test --workspace --locked
+
+# The offline demo streams a story end to end (what `just demo` shows a person)
+test-demo:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    out=$(DEMO_TOKEN_MS=5 scripts/demo "sea otters" 2>/dev/null)
+    case "$out" in
+        *"sea otters"*) echo "demo: ok, streamed $(printf '%s' "$out" | wc -w) words" ;;
+        *) echo "demo: the story did not arrive: $out" >&2; exit 1 ;;
+    esac
