@@ -1,0 +1,111 @@
+// Config that would deploy something broken, expensive or unreachable stops `pulumi preview` with
+// a message saying what to change, before any resource is planned.
+
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, test } from "node:test";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { runProgram } from "./support/program";
+import { programConfig } from "./support/pulumiCli";
+
+const zip = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-")), "bootstrap.zip");
+fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+
+/** Runs the dev stack with `pulumi config set` changes and returns the error it stops with. */
+async function refusal(changes: Record<string, unknown>): Promise<Error> {
+    try {
+        await runProgram("dev", programConfig("dev", { codeZip: zip, ...changes }));
+    } catch (error) {
+        return error as Error;
+    }
+    assert.fail(`the program accepted ${JSON.stringify(changes)}`);
+}
+
+describe("the guards the issue names", () => {
+    test("authType NONE without reservedConcurrency: a public URL with no cap is an open wallet", async () => {
+        const error = await refusal({ authType: "NONE", reservedConcurrency: -1 });
+        assert.match(error.message, /authType NONE makes the Function URL public.*open wallet/);
+        assert.match(error.message, /pulumi config set reservedConcurrency 10/);
+    });
+
+    test("an environment over Lambda's 4 KB (long templates)", async () => {
+        const long = `Tell me, at great length and in the voice of a ship's captain, about ${"the sea ".repeat(500)}{storyType}`;
+        const error = await refusal({ templates: JSON.stringify({ CATS: long }) });
+        assert.match(error.message, /the function's environment is \d+ bytes, over Lambda's 4096-byte limit; shorten templates/);
+    });
+
+    test("the Lambda package missing: run `just build` first", async () => {
+        const error = await refusal({ codeZip: "/nonexistent/target/lambda/bedrock-streamer/bootstrap.zip" });
+        assert.match(error.message, /the Lambda package \/nonexistent\/target\/lambda\/bedrock-streamer\/bootstrap\.zip is missing: run `just build` first/);
+    });
+
+    test("an unknown architecture", async () => {
+        const error = await refusal({ architecture: "mips" });
+        assert.match(error.message, /architecture "mips" is not a Lambda architecture; use arm64 \(the default\) or x86_64/);
+    });
+
+    test("they stop the run as a RunError, which the CLI prints without a stack trace", async () => {
+        assert.ok(pulumi.RunError.isInstance(await refusal({ architecture: "mips" })));
+    });
+});
+
+describe("values the handler would refuse at cold start", () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+        ["a default template without {storyType}", { defaultTemplate: "Tell me a story" }, /defaultTemplate must contain \{storyType\}/],
+        ["a story template without {storyType}", { templates: '{"CATS": "Cats!"}' }, /templates\.CATS must be text containing \{storyType\}/],
+        ["a cap below maxTokens", { maxTokens: 800, maxTokensCap: 400 }, /maxTokensCap \(400\) is below maxTokens \(800\)/],
+        ["a temperature out of range", { temperature: "1.2" }, /temperature must be a number from 0 to 1, got 1.2/],
+        ["a topP out of range", { topP: "-1" }, /topP must be a number from 0 to 1, got -1/],
+        ["an unknown log level", { logLevel: "loud" }, /logLevel must be one of error, warn, info, debug, trace/],
+        ["a story type no request can match", { allowedStoryTypes: ["CATS", "DOGS!"] }, /allowedStoryTypes entry "DOGS!" is not a storyType/],
+    ];
+    for (const [what, changes, message] of cases) {
+        test(what, async () => {
+            assert.match((await refusal(changes)).message, message);
+        });
+    }
+});
+
+describe("config the program cannot read", () => {
+    test("a temperature that is not a number", async () => {
+        assert.match((await refusal({ temperature: "warm" })).message, /bedrock-streamer:temperature must be a number such as 0\.7/);
+    });
+
+    test("templates that are not JSON", async () => {
+        assert.match((await refusal({ templates: "{CATS: cats}" })).message, /bedrock-streamer:templates is not valid JSON/);
+    });
+
+    test("templates that are JSON but not an object", async () => {
+        assert.match((await refusal({ templates: '["{storyType}"]' })).message, /templates must be a JSON object of storyType to template/);
+    });
+});
+
+describe("deployment limits", () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+        ["a timeout too short to leave the handler a deadline", { timeout: 5 }, /timeout must be a whole number of seconds from 10 to 900, got 5/],
+        ["a timeout beyond Lambda's 15 minutes", { timeout: 1000 }, /from 10 to 900, got 1000/],
+        ["a retention CloudWatch does not offer", { logRetentionDays: 10 }, /logRetentionDays must be one of 1, 3, 5, 7, 14/],
+        ["never-expiring logs", { logRetentionDays: 0 }, /logRetentionDays must be one of/],
+        ["memory outside Lambda's range", { memorySize: 64 }, /memorySize must be a whole number of MB from 128 to 10240, got 64/],
+        ["a negative concurrency other than -1", { reservedConcurrency: -5 }, /reservedConcurrency must be a whole number of at least 0/],
+        ["an auth type Function URLs do not have", { authType: "API_KEY" }, /authType must be AWS_IAM or NONE, got "API_KEY"/],
+        ["a model id with a wildcard", { modelId: "anthropic.*" }, /contains '\*'; name exactly one model/],
+        ["an inference profile prefix the policy does not know", { modelId: "xx.anthropic.claude-3-haiku-20240307-v1:0" }, /unknown prefix 'xx\.'/],
+    ];
+    for (const [what, changes, message] of cases) {
+        test(what, async () => {
+            assert.match((await refusal(changes)).message, message);
+        });
+    }
+});
+
+test("every problem is reported at once, one line each", async () => {
+    const error = await refusal({ architecture: "mips", timeout: 5, codeZip: "/nonexistent/bootstrap.zip", defaultTemplate: "x" });
+    const lines = error.message.split("\n");
+    assert.equal(lines[0], "bedrock-streamer configuration is invalid:");
+    assert.equal(lines.length, 5, error.message);
+});
