@@ -51,12 +51,7 @@ enum State {
 
 impl EventStreamBody {
     pub fn new(chunks: mpsc::Receiver<Chunk>, recorder: Arc<Recorder>, index: usize) -> Self {
-        Self {
-            chunks,
-            recorder,
-            index,
-            state: State::Open,
-        }
+        Self { chunks, recorder, index, state: State::Open }
     }
 }
 
@@ -64,10 +59,7 @@ impl Body for EventStreamBody {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
         match this.state {
             State::Ended => return Poll::Ready(None),
@@ -76,8 +68,7 @@ impl Body for EventStreamBody {
                 this.recorder.finish(this.index, Outcome::Failed);
                 // A body error makes hyper close the connection without the final empty chunk:
                 // to the client, a transport failure in the middle of the stream.
-                let error =
-                    io::Error::new(io::ErrorKind::ConnectionReset, "emulated connection drop");
+                let error = io::Error::new(io::ErrorKind::ConnectionReset, "emulated connection drop");
                 return Poll::Ready(Some(Err(error)));
             }
             State::Open => {}
@@ -120,9 +111,6 @@ impl Drop for EventStreamBody {
     /// hyper drops the body as soon as it sees the client's connection close; recording here,
     /// rather than at the next failed write, dates the disconnect to the moment it was noticed.
     fn drop(&mut self) {
-        self.recorder.finish(
-            self.index,
-            Outcome::ClientDisconnected { at: Instant::now() },
-        );
+        self.recorder.finish(self.index, Outcome::ClientDisconnected { at: Instant::now() });
     }
 }

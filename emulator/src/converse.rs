@@ -26,19 +26,12 @@ pub(crate) fn parse(body: &[u8]) -> Result<ConverseRequest, (ConverseRequest, St
         return Err((request, malformed("the body is not a JSON object")));
     };
 
-    request.system = body
-        .get("system")
-        .and_then(Value::as_array)
-        .map(|blocks| texts(blocks))
-        .filter(|s| !s.is_empty());
+    request.system = body.get("system").and_then(Value::as_array).map(|blocks| texts(blocks)).filter(|s| !s.is_empty());
     let mut error = None;
     match body.get("inferenceConfig") {
         None | Some(Value::Null) => {}
         Some(Value::Object(config)) => {
-            request.temperature = config
-                .get("temperature")
-                .and_then(Value::as_f64)
-                .map(|t| t as f32);
+            request.temperature = config.get("temperature").and_then(Value::as_f64).map(|t| t as f32);
             request.top_p = config.get("topP").and_then(Value::as_f64).map(|p| p as f32);
             match config.get("maxTokens") {
                 None | Some(Value::Null) => {}
@@ -68,31 +61,13 @@ pub(crate) fn parse(body: &[u8]) -> Result<ConverseRequest, (ConverseRequest, St
         Some(Value::Array(messages)) => messages,
         Some(_) => return Err((request, malformed("messages is not an array"))),
     };
-    let role = |message: &Value| {
-        message
-            .get("role")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let content = |message: &Value| {
-        message
-            .get("content")
-            .and_then(Value::as_array)
-            .map(|c| texts(c))
-    };
-    if let Some(last_user) = messages
-        .iter()
-        .rev()
-        .find(|m| role(m).as_deref() == Some("user"))
-    {
+    let role = |message: &Value| message.get("role").and_then(Value::as_str).map(str::to_owned);
+    let content = |message: &Value| message.get("content").and_then(Value::as_array).map(|c| texts(c));
+    if let Some(last_user) = messages.iter().rev().find(|m| role(m).as_deref() == Some("user")) {
         request.prompt = content(last_user).unwrap_or_default();
     }
-    request.input_tokens = messages
-        .iter()
-        .filter_map(content)
-        .chain(request.system.clone())
-        .map(|t| word_count(&t))
-        .sum();
+    request.input_tokens =
+        messages.iter().filter_map(content).chain(request.system.clone()).map(|t| word_count(&t)).sum();
 
     if messages.first().and_then(role).as_deref() != Some("user") {
         let message = "A conversation must start with a user message. Try again with a conversation that starts \
@@ -112,11 +87,7 @@ fn malformed(why: &str) -> String {
 /// Joins the `text` of content blocks; other block kinds (images, documents, tool results) do not
 /// influence the story.
 fn texts(blocks: &[Value]) -> String {
-    blocks
-        .iter()
-        .filter_map(|block| block.get("text").and_then(Value::as_str))
-        .collect::<Vec<_>>()
-        .join("\n")
+    blocks.iter().filter_map(|block| block.get("text").and_then(Value::as_str)).collect::<Vec<_>>().join("\n")
 }
 
 fn word_count(text: &str) -> usize {
@@ -141,35 +112,20 @@ mod tests {
         let request = parse(body).unwrap();
         assert_eq!(request.prompt, "a story\nabout: otters");
         assert_eq!(request.system.as_deref(), Some("Be brief."));
-        assert_eq!(
-            (request.max_tokens, request.temperature, request.top_p),
-            (Some(12), Some(0.5), Some(0.9))
-        );
+        assert_eq!((request.max_tokens, request.temperature, request.top_p), (Some(12), Some(0.5), Some(0.9)));
         assert_eq!(request.input_tokens, 2 + 1 + 4 + 2);
     }
 
     #[test]
     fn rejects_what_bedrock_rejects_but_keeps_what_it_read() {
-        assert!(
-            parse(b"not json")
-                .unwrap_err()
-                .1
-                .starts_with("Malformed input request")
-        );
+        assert!(parse(b"not json").unwrap_err().1.starts_with("Malformed input request"));
         assert!(parse(b"{}").unwrap_err().1.contains("'messages'"));
-        assert!(
-            parse(br#"{"messages": []}"#)
-                .unwrap_err()
-                .1
-                .starts_with("A conversation must start")
-        );
-        let (partial, message) =
-            parse(br#"{"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {"maxTokens": 0}}"#)
-                .unwrap_err();
+        assert!(parse(br#"{"messages": []}"#).unwrap_err().1.starts_with("A conversation must start"));
+        let (partial, message) = parse(
+            br#"{"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {"maxTokens": 0}}"#,
+        )
+        .unwrap_err();
         assert!(message.contains("inferenceConfig.maxTokens"));
-        assert_eq!(
-            (partial.prompt.as_str(), partial.max_tokens),
-            ("hi", Some(0))
-        );
+        assert_eq!((partial.prompt.as_str(), partial.max_tokens), ("hi", Some(0)));
     }
 }

@@ -36,14 +36,8 @@ pub(crate) struct State {
 impl State {
     /// The scripted queue first (one fault per request), then a prompt marker, then the default.
     fn pick_fault(&self, prompt: &str) -> Option<Fault> {
-        let scripted = self
-            .script
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .pop_front();
-        scripted
-            .or_else(|| Fault::from_prompt(prompt))
-            .or(self.config.default_fault)
+        let scripted = self.script.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop_front();
+        scripted.or_else(|| Fault::from_prompt(prompt)).or(self.config.default_fault)
     }
 }
 
@@ -56,28 +50,17 @@ pub(crate) async fn handle(
     };
     let received_at = Instant::now();
     let request_id = request_id();
-    let signed = request
-        .headers()
-        .get(AUTHORIZATION)
-        .is_some_and(|value| value.as_bytes().starts_with(b"AWS4-HMAC-SHA256"));
+    let signed =
+        request.headers().get(AUTHORIZATION).is_some_and(|value| value.as_bytes().starts_with(b"AWS4-HMAC-SHA256"));
     // A body that cannot be read is recorded and rejected like an empty one.
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
 
     let (converse, invalid) = match converse::parse(&body) {
         Ok(converse) => (converse, None),
         Err((partial, message)) => (partial, Some(ErrorResponse::validation(message))),
     };
     // An invalid request is rejected as such and leaves the scripted faults for valid ones.
-    let fault = if invalid.is_some() {
-        None
-    } else {
-        state.pick_fault(&converse.prompt)
-    };
+    let fault = if invalid.is_some() { None } else { state.pick_fault(&converse.prompt) };
     let rejection = invalid.or_else(|| fault.and_then(|f| f.pre_stream_error(&model_id)));
 
     let index = state.recorder.push(RecordedRequest {
@@ -97,11 +80,7 @@ pub(crate) async fn handle(
         fault,
         received_at,
         delta_times: Vec::new(),
-        outcome: if rejection.is_some() {
-            Outcome::Failed
-        } else {
-            Outcome::Streaming
-        },
+        outcome: if rejection.is_some() { Outcome::Failed } else { Outcome::Streaming },
     });
     if let Some(rejection) = rejection {
         return Ok(error_response(&rejection, &request_id));
@@ -109,18 +88,12 @@ pub(crate) async fn handle(
     if fault == Some(Fault::Hang) {
         // hyper drops this future when the client closes its connection (HTTP/1 half-close is
         // off), and the guard records that moment.
-        let _client_left = HangGuard {
-            recorder: state.recorder.clone(),
-            index,
-        };
+        let _client_left = HangGuard { recorder: state.recorder.clone(), index };
         std::future::pending::<()>().await;
     }
 
     let (chunks, receiver) = mpsc::channel(CHANNEL_FRAMES);
-    tokio::spawn(model::run(
-        Plan::new(&converse, &state.config, fault, received_at),
-        chunks,
-    ));
+    tokio::spawn(model::run(Plan::new(&converse, &state.config, fault, received_at), chunks));
     let body = EventStreamBody::new(receiver, state.recorder.clone(), index);
     let response = Response::builder()
         .header(CONTENT_TYPE, "application/vnd.amazon.eventstream")
@@ -136,11 +109,7 @@ fn converse_stream_model_id<B>(request: &Request<B>) -> Option<String> {
     if request.method() != Method::POST {
         return None;
     }
-    let encoded = request
-        .uri()
-        .path()
-        .strip_prefix("/model/")?
-        .strip_suffix("/converse-stream")?;
+    let encoded = request.uri().path().strip_prefix("/model/")?.strip_suffix("/converse-stream")?;
     if encoded.is_empty() || encoded.contains('/') {
         return None;
     }
@@ -165,18 +134,8 @@ fn percent_decode(encoded: &str) -> Option<String> {
 /// A fresh id shaped like Bedrock's `x-amzn-requestid` (a version-4 UUID).
 fn request_id() -> String {
     let bits: u128 = rand::random();
-    let hex = format!(
-        "{:032x}",
-        (bits & !(0xf << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62)
-    );
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    let hex = format!("{:032x}", (bits & !(0xf << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62));
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 fn error_response(error: &ErrorResponse, request_id: &str) -> Response<ResponseBody> {
@@ -185,10 +144,7 @@ fn error_response(error: &ErrorResponse, request_id: &str) -> Response<ResponseB
         .status(error.status)
         .header(
             "x-amzn-ErrorType",
-            format!(
-                "{}:http://internal.amazon.com/coral/com.amazon.bedrock/",
-                error.error_type
-            ),
+            format!("{}:http://internal.amazon.com/coral/com.amazon.bedrock/", error.error_type),
         )
         .header(CONTENT_TYPE, "application/json")
         .header("x-amzn-requestid", request_id)
@@ -207,9 +163,7 @@ fn unknown_operation() -> Response<ResponseBody> {
 }
 
 fn full(body: String) -> ResponseBody {
-    Full::new(Bytes::from(body))
-        .map_err(|never| match never {})
-        .boxed()
+    Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed()
 }
 
 /// Records a hung request's client leaving, when hyper drops the request's future.
@@ -220,10 +174,7 @@ struct HangGuard {
 
 impl Drop for HangGuard {
     fn drop(&mut self) {
-        self.recorder.finish(
-            self.index,
-            Outcome::ClientDisconnected { at: Instant::now() },
-        );
+        self.recorder.finish(self.index, Outcome::ClientDisconnected { at: Instant::now() });
     }
 }
 
@@ -237,34 +188,19 @@ mod tests {
 
     #[test]
     fn routes_converse_stream_and_decodes_the_model_id() {
-        let id = converse_stream_model_id(&post(
-            "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream",
-        ));
-        assert_eq!(
-            id.as_deref(),
-            Some("anthropic.claude-3-haiku-20240307-v1:0")
-        );
-        let arn = converse_stream_model_id(&post(
-            "/model/arn%3Aaws%3Abedrock%3A%3Afoundation-model%2Fm/converse-stream",
-        ));
+        let id = converse_stream_model_id(&post("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream"));
+        assert_eq!(id.as_deref(), Some("anthropic.claude-3-haiku-20240307-v1:0"));
+        let arn =
+            converse_stream_model_id(&post("/model/arn%3Aaws%3Abedrock%3A%3Afoundation-model%2Fm/converse-stream"));
         assert_eq!(arn.as_deref(), Some("arn:aws:bedrock::foundation-model/m"));
     }
 
     #[test]
     fn other_requests_are_unknown_operations() {
         assert_eq!(converse_stream_model_id(&post("/model/m/converse")), None);
-        assert_eq!(
-            converse_stream_model_id(&post("/model/a/b/converse-stream")),
-            None
-        );
-        assert_eq!(
-            converse_stream_model_id(&post("/model/bad%zz/converse-stream")),
-            None
-        );
-        assert_eq!(
-            converse_stream_model_id(&Request::get("/model/m/converse-stream").body(()).unwrap()),
-            None
-        );
+        assert_eq!(converse_stream_model_id(&post("/model/a/b/converse-stream")), None);
+        assert_eq!(converse_stream_model_id(&post("/model/bad%zz/converse-stream")), None);
+        assert_eq!(converse_stream_model_id(&Request::get("/model/m/converse-stream").body(()).unwrap()), None);
     }
 
     #[test]

@@ -81,11 +81,7 @@ pub(crate) struct ErrorResponse {
 
 impl ErrorResponse {
     pub fn validation(message: impl Into<String>) -> Self {
-        Self {
-            status: 400,
-            error_type: "ValidationException",
-            message: message.into(),
-        }
+        Self { status: 400, error_type: "ValidationException", message: message.into() }
     }
 }
 
@@ -186,11 +182,7 @@ impl Fault {
             ),
             _ => return None,
         };
-        Some(ErrorResponse {
-            status,
-            error_type,
-            message,
-        })
+        Some(ErrorResponse { status, error_type, message })
     }
 }
 
@@ -227,9 +219,9 @@ impl FromStr for Fault {
         };
         let after_tokens = match count {
             None => DEFAULT_AFTER_TOKENS,
-            Some(count) => count.parse().map_err(|_| {
-                ParseFaultError(format!("fault {s:?}: {count:?} is not a token count"))
-            })?,
+            Some(count) => {
+                count.parse().map_err(|_| ParseFaultError(format!("fault {s:?}: {count:?} is not a token count")))?
+            }
         };
         let fault = match name {
             "throttling" => Self::Throttling,
@@ -246,16 +238,11 @@ impl FromStr for Fault {
             "truncate" => Self::Truncate { after_tokens },
             "drop" => Self::Drop { after_tokens },
             _ => {
-                return Err(ParseFaultError(format!(
-                    "unknown fault {name:?}; expected one of: {}",
-                    NAMES.join(", ")
-                )));
+                return Err(ParseFaultError(format!("unknown fault {name:?}; expected one of: {}", NAMES.join(", "))));
             }
         };
         if count.is_some() && fault.after_tokens().is_none() {
-            return Err(ParseFaultError(format!(
-                "fault {name:?} happens before streaming and takes no token count"
-            )));
+            return Err(ParseFaultError(format!("fault {name:?} happens before streaming and takes no token count")));
         }
         Ok(fault)
     }
@@ -276,36 +263,20 @@ mod tests {
 
     #[test]
     fn mid_stream_faults_take_an_optional_token_count() {
-        assert_eq!(
-            "stall".parse(),
-            Ok(Fault::Stall {
-                after_tokens: DEFAULT_AFTER_TOKENS
-            })
-        );
+        assert_eq!("stall".parse(), Ok(Fault::Stall { after_tokens: DEFAULT_AFTER_TOKENS }));
         assert_eq!("drop:0".parse(), Ok(Fault::Drop { after_tokens: 0 }));
         assert!("throttling:2".parse::<Fault>().is_err());
         assert!("stall:x".parse::<Fault>().is_err());
-        assert!(
-            "bogus"
-                .parse::<Fault>()
-                .unwrap_err()
-                .to_string()
-                .contains("midstream_error")
-        );
+        assert!("bogus".parse::<Fault>().unwrap_err().to_string().contains("midstream_error"));
     }
 
     #[test]
     fn prompt_markers_are_whole_words() {
         assert_eq!(
             Fault::from_prompt("a story about fault_midstream_error."),
-            Some(Fault::MidStreamModelError {
-                after_tokens: DEFAULT_AFTER_TOKENS
-            })
+            Some(Fault::MidStreamModelError { after_tokens: DEFAULT_AFTER_TOKENS })
         );
-        assert_eq!(
-            Fault::from_prompt("fault_stall then fault_drop"),
-            Some(Fault::Drop { after_tokens: 3 })
-        );
+        assert_eq!(Fault::from_prompt("fault_stall then fault_drop"), Some(Fault::Drop { after_tokens: 3 }));
         assert_eq!(Fault::from_prompt("no default_fault_throttling here"), None);
         assert_eq!(Fault::from_prompt("fault_nonsense"), None);
     }

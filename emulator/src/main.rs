@@ -44,14 +44,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -66,11 +61,7 @@ async fn run(config: EmulatorConfig) -> std::io::Result<()> {
     let emulator = Emulator::start(config).await?;
     // Scripts wait for this exact line, so it must not sit in a buffer.
     let mut stdout = std::io::stdout().lock();
-    writeln!(
-        stdout,
-        "bedrock-emulator listening on {}",
-        emulator.endpoint()
-    )?;
+    writeln!(stdout, "bedrock-emulator listening on {}", emulator.endpoint())?;
     stdout.flush()?;
     drop(stdout);
     tokio::select! {
@@ -97,39 +88,24 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<EmulatorC
             Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
             None => (arg, None),
         };
-        if !matches!(
-            flag.as_str(),
-            "--host" | "--port" | "--first-token-ms" | "--token-ms" | "--words" | "--fault"
-        ) {
+        if !matches!(flag.as_str(), "--host" | "--port" | "--first-token-ms" | "--token-ms" | "--words" | "--fault") {
             return Err(format!("unknown argument {flag:?}"));
         }
-        let value = inline
-            .or_else(|| args.next())
-            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let value = inline.or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--host" => config.addr.set_ip(parse::<IpAddr>(&flag, &value)?),
             "--port" => config.addr.set_port(parse(&flag, &value)?),
-            "--first-token-ms" => {
-                config.first_token_delay = Duration::from_millis(parse(&flag, &value)?)
-            }
+            "--first-token-ms" => config.first_token_delay = Duration::from_millis(parse(&flag, &value)?),
             "--token-ms" => config.token_interval = Duration::from_millis(parse(&flag, &value)?),
             "--words" => config.story_words = parse(&flag, &value)?,
-            _ => {
-                config.default_fault = Some(
-                    value
-                        .parse::<Fault>()
-                        .map_err(|e| format!("--fault: {e}"))?,
-                )
-            }
+            _ => config.default_fault = Some(value.parse::<Fault>().map_err(|e| format!("--fault: {e}"))?),
         }
     }
     Ok(Some(config))
 }
 
 fn parse<T: FromStr>(flag: &str, value: &str) -> Result<T, String> {
-    value
-        .parse()
-        .map_err(|_| format!("{flag}: {value:?} is not valid"))
+    value.parse().map_err(|_| format!("{flag}: {value:?} is not valid"))
 }
 
 #[cfg(test)]
@@ -142,9 +118,7 @@ mod tests {
 
     #[test]
     fn flags_override_the_watchable_defaults() {
-        let config = args("--host 0.0.0.0 --port=0 --token-ms 5 --words 2000 --fault stall:7")
-            .unwrap()
-            .unwrap();
+        let config = args("--host 0.0.0.0 --port=0 --token-ms 5 --words 2000 --fault stall:7").unwrap().unwrap();
         assert_eq!(config.addr, SocketAddr::from(([0, 0, 0, 0], 0)));
         assert_eq!(config.first_token_delay, Duration::from_millis(300));
         assert_eq!(config.token_interval, Duration::from_millis(5));

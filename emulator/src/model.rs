@@ -23,12 +23,7 @@ pub(crate) struct Plan {
 impl Plan {
     /// Plans a `story_words`-word story about the prompt's subject, cut to `maxTokens` the way a
     /// model stops at its token budget.
-    pub fn new(
-        request: &ConverseRequest,
-        config: &EmulatorConfig,
-        fault: Option<Fault>,
-        received_at: Instant,
-    ) -> Self {
+    pub fn new(request: &ConverseRequest, config: &EmulatorConfig, fault: Option<Fault>, received_at: Instant) -> Self {
         let mut tokens = story::tokens(&story::subject_of(&request.prompt), config.story_words);
         let mut stop_reason = StopReason::EndTurn;
         if let Some(max) = request.max_tokens.and_then(|max| usize::try_from(max).ok())
@@ -64,23 +59,16 @@ pub(crate) async fn run(plan: Plan, chunks: mpsc::Sender<Chunk>) {
 async fn stream(plan: &Plan, chunks: &mpsc::Sender<Chunk>) -> Result<(), SendError<Chunk>> {
     // Bedrock sends messageStart as soon as the model is invoked, before the first token.
     chunks.send(Chunk::Frame(wire::message_start())).await?;
-    let deltas = plan
-        .fault
-        .and_then(|f| f.after_tokens())
-        .map_or(plan.tokens.len(), |n| n.min(plan.tokens.len()));
+    let deltas = plan.fault.and_then(|f| f.after_tokens()).map_or(plan.tokens.len(), |n| n.min(plan.tokens.len()));
     for (i, token) in plan.tokens[..deltas].iter().enumerate() {
         sleep_until(plan.due(i)).await;
-        chunks
-            .send(Chunk::Delta(wire::content_block_delta(token)))
-            .await?;
+        chunks.send(Chunk::Delta(wire::content_block_delta(token))).await?;
     }
 
     match plan.fault {
         Some(Fault::MidStreamModelError { .. }) => {
             sleep_until(plan.due(deltas)).await;
-            chunks
-                .send(Chunk::Frame(wire::model_stream_error()))
-                .await?;
+            chunks.send(Chunk::Frame(wire::model_stream_error())).await?;
             chunks.send(Chunk::End(Ending::Failed)).await
         }
         Some(Fault::MidStreamThrottling { .. }) => {
@@ -104,12 +92,8 @@ async fn stream(plan: &Plan, chunks: &mpsc::Sender<Chunk>) -> Result<(), SendErr
         }
         // Pre-stream faults never reach a stream: the request was already rejected.
         Some(_) | None => {
-            chunks
-                .send(Chunk::Frame(wire::content_block_stop()))
-                .await?;
-            chunks
-                .send(Chunk::Frame(wire::message_stop(plan.stop_reason)))
-                .await?;
+            chunks.send(Chunk::Frame(wire::content_block_stop())).await?;
+            chunks.send(Chunk::Frame(wire::message_stop(plan.stop_reason))).await?;
             let metadata = wire::metadata(plan.input_tokens, deltas, plan.received_at.elapsed());
             chunks.send(Chunk::Frame(metadata)).await?;
             chunks.send(Chunk::End(Ending::Completed)).await

@@ -120,11 +120,7 @@ impl Recorder {
         self.lock().len()
     }
 
-    pub async fn wait_for<F: Fn(&[RecordedRequest]) -> bool>(
-        &self,
-        timeout: Duration,
-        f: F,
-    ) -> bool {
+    pub async fn wait_for<F: Fn(&[RecordedRequest]) -> bool>(&self, timeout: Duration, f: F) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             // Register for the next change before checking, so a change between the check and
@@ -145,17 +141,13 @@ impl Recorder {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RecordedRequest>> {
         // A panicking test thread must not hide the log from the rest of the test.
-        self.requests
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.requests.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 /// The binary's one line per request.
 fn log(request: &RecordedRequest) {
-    let fault = request
-        .fault
-        .map_or_else(|| "none".to_owned(), |f| f.to_string());
+    let fault = request.fault.map_or_else(|| "none".to_owned(), |f| f.to_string());
     tracing::info!(
         "{} {} fault={fault} status={} deltas={} outcome={} after={}ms",
         request.request_id,

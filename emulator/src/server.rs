@@ -53,17 +53,9 @@ impl Emulator {
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
         let listener = TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State {
-            config,
-            script: Mutex::default(),
-            recorder: Arc::new(Recorder::default()),
-        });
+        let state = Arc::new(State { config, script: Mutex::default(), recorder: Arc::new(Recorder::default()) });
         let server = tokio::spawn(serve(listener, state.clone()));
-        Ok(Emulator {
-            addr,
-            state,
-            server,
-        })
+        Ok(Emulator { addr, state, server })
     }
 
     /// The base URL to give the SDK as its endpoint, e.g. `http://127.0.0.1:41234`.
@@ -79,11 +71,7 @@ impl Emulator {
     /// Queues faults for the next requests, one per `converse-stream` request (each SDK retry
     /// attempt is a request); they take precedence over prompt markers and the default fault.
     pub fn script(&self, faults: impl IntoIterator<Item = Fault>) {
-        self.state
-            .script
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend(faults);
+        self.state.script.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(faults);
     }
 
     /// A copy of every request recorded so far, in arrival order.
@@ -98,11 +86,7 @@ impl Emulator {
 
     /// Waits until `f` holds for the recorded requests, re-checking on every recorded change;
     /// returns whether it held before `timeout`.
-    pub async fn wait_for<F: Fn(&[RecordedRequest]) -> bool>(
-        &self,
-        timeout: Duration,
-        f: F,
-    ) -> bool {
+    pub async fn wait_for<F: Fn(&[RecordedRequest]) -> bool>(&self, timeout: Duration, f: F) -> bool {
         self.state.recorder.wait_for(timeout, f).await
     }
 

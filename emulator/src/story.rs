@@ -6,10 +6,7 @@
 /// words joined by single spaces.
 pub fn subject_of(prompt: &str) -> String {
     let subject = match prompt.rfind("about:") {
-        Some(at) => prompt[at + "about:".len()..]
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        Some(at) => prompt[at + "about:".len()..].split_whitespace().collect::<Vec<_>>().join(" "),
         None => prompt
             .split_whitespace()
             .next_back()
@@ -17,11 +14,7 @@ pub fn subject_of(prompt: &str) -> String {
             .trim_end_matches(|c: char| c.is_ascii_punctuation())
             .to_owned(),
     };
-    if subject.is_empty() {
-        "nothing in particular".to_owned()
-    } else {
-        subject
-    }
+    if subject.is_empty() { "nothing in particular".to_owned() } else { subject }
 }
 
 /// The story as model tokens: exactly `words` words, the first bare and each later one with its
@@ -52,20 +45,11 @@ const SENTENCES: [&str; 8] = [
 fn story_words(subject: &str) -> impl Iterator<Item = String> + '_ {
     let chapters = (1usize..).flat_map(|chapter| {
         let heading = (chapter > 1).then(|| format!("Chapter {chapter}."));
-        heading.into_iter().chain(
-            SENTENCES
-                .iter()
-                .map(|sentence| sentence.replace("{}", subject)),
-        )
+        heading.into_iter().chain(SENTENCES.iter().map(|sentence| sentence.replace("{}", subject)))
     });
     std::iter::once(OPENING.replace("{}", subject))
         .chain(chapters)
-        .flat_map(|sentence| {
-            sentence
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|sentence| sentence.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
 }
 
 #[cfg(test)]
@@ -74,10 +58,7 @@ mod tests {
 
     #[test]
     fn subject_is_the_text_after_the_last_about_marker() {
-        assert_eq!(
-            subject_of("Write a story. about: the  tide about:  a brave toaster "),
-            "a brave toaster"
-        );
+        assert_eq!(subject_of("Write a story. about: the  tide about:  a brave toaster "), "a brave toaster");
         assert_eq!(subject_of("Tell me a story about dragons."), "dragons");
         assert_eq!(subject_of("   "), "nothing in particular");
     }
@@ -87,16 +68,8 @@ mod tests {
         let tokens = tokens("lighthouses", 60);
         assert_eq!(tokens.len(), 60);
         assert_eq!(tokens[0], "Once");
-        assert!(
-            tokens[1..]
-                .iter()
-                .all(|t| t.starts_with(' ') && !t[1..].contains(' '))
-        );
-        assert!(
-            tokens
-                .concat()
-                .starts_with("Once upon a time there was a story about lighthouses.")
-        );
+        assert!(tokens[1..].iter().all(|t| t.starts_with(' ') && !t[1..].contains(' ')));
+        assert!(tokens.concat().starts_with("Once upon a time there was a story about lighthouses."));
     }
 
     #[test]

@@ -31,10 +31,7 @@ pub(crate) fn message_start() -> Bytes {
 }
 
 pub(crate) fn content_block_delta(text: &str) -> Bytes {
-    event(
-        "contentBlockDelta",
-        json!({ "contentBlockIndex": 0, "delta": { "text": text } }),
-    )
+    event("contentBlockDelta", json!({ "contentBlockIndex": 0, "delta": { "text": text } }))
 }
 
 pub(crate) fn content_block_stop() -> Bytes {
@@ -75,37 +72,25 @@ pub(crate) fn model_stream_error() -> Bytes {
 
 /// The in-stream error Bedrock sends when a stream exceeds the account's token rate.
 pub(crate) fn throttling() -> Bytes {
-    exception(
-        "throttlingException",
-        json!({ "message": "Too many tokens, please wait before trying again." }),
-    )
+    exception("throttlingException", json!({ "message": "Too many tokens, please wait before trying again." }))
 }
 
 fn event(event_type: &'static str, payload: Value) -> Bytes {
-    frame(
-        "event",
-        Header::new(":event-type", string(event_type)),
-        payload,
-    )
+    frame("event", Header::new(":event-type", string(event_type)), payload)
 }
 
 fn exception(exception_type: &'static str, payload: Value) -> Bytes {
-    frame(
-        "exception",
-        Header::new(":exception-type", string(exception_type)),
-        payload,
-    )
+    frame("exception", Header::new(":exception-type", string(exception_type)), payload)
 }
 
 fn frame(message_type: &'static str, type_header: Header, mut payload: Value) -> Bytes {
     // Bedrock pads every payload with a random-length "p" so that message sizes do not leak the
     // length of the generated text; clients must ignore unknown fields, and this keeps them honest.
     payload["p"] = Value::String(padding());
-    let message =
-        Message::new(serde_json::to_vec(&payload).expect("a JSON value always serializes"))
-            .add_header(Header::new(":message-type", string(message_type)))
-            .add_header(type_header)
-            .add_header(Header::new(":content-type", string("application/json")));
+    let message = Message::new(serde_json::to_vec(&payload).expect("a JSON value always serializes"))
+        .add_header(Header::new(":message-type", string(message_type)))
+        .add_header(type_header)
+        .add_header(Header::new(":content-type", string("application/json")));
     let mut buffer = Vec::with_capacity(message.payload().len() + 128);
     write_message_to(&message, &mut buffer).expect("short headers and payloads always fit a frame");
     Bytes::from(buffer)
@@ -118,11 +103,7 @@ fn string(value: &'static str) -> HeaderValue {
 fn padding() -> String {
     let mut rng = rand::rng();
     let len = rng.random_range(1..=60);
-    (&mut rng)
-        .sample_iter(Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    (&mut rng).sample_iter(Alphanumeric).take(len).map(char::from).collect()
 }
 
 #[cfg(test)]
@@ -131,11 +112,7 @@ mod tests {
     use aws_smithy_eventstream::frame::read_message_from;
 
     fn header<'a>(message: &'a Message, name: &str) -> &'a str {
-        let header = message
-            .headers()
-            .iter()
-            .find(|h| h.name().as_str() == name)
-            .unwrap();
+        let header = message.headers().iter().find(|h| h.name().as_str() == name).unwrap();
         header.value().as_string().unwrap().as_str()
     }
 
@@ -155,10 +132,7 @@ mod tests {
     fn exceptions_use_the_exception_type_header() {
         let message = read_message_from(model_stream_error()).unwrap();
         assert_eq!(header(&message, ":message-type"), "exception");
-        assert_eq!(
-            header(&message, ":exception-type"),
-            "modelStreamErrorException"
-        );
+        assert_eq!(header(&message, ":exception-type"), "modelStreamErrorException");
         let payload: Value = serde_json::from_slice(message.payload()).unwrap();
         assert_eq!(payload["originalStatusCode"], 529);
     }

@@ -17,69 +17,24 @@ async fn each_pre_stream_fault_becomes_the_sdks_typed_error() {
     let client = client_without_retries(&emulator).await;
     type Is = fn(&ConverseStreamError) -> bool;
     let cases: [(Fault, u16, Is); 7] = [
-        (
-            Fault::Throttling,
-            429,
-            ConverseStreamError::is_throttling_exception,
-        ),
-        (
-            Fault::AccessDenied,
-            403,
-            ConverseStreamError::is_access_denied_exception,
-        ),
-        (
-            Fault::Validation,
-            400,
-            ConverseStreamError::is_validation_exception,
-        ),
-        (
-            Fault::ModelNotFound,
-            404,
-            ConverseStreamError::is_resource_not_found_exception,
-        ),
-        (
-            Fault::ModelTimeout,
-            408,
-            ConverseStreamError::is_model_timeout_exception,
-        ),
-        (
-            Fault::ServiceUnavailable,
-            503,
-            ConverseStreamError::is_service_unavailable_exception,
-        ),
-        (
-            Fault::InternalError,
-            500,
-            ConverseStreamError::is_internal_server_exception,
-        ),
+        (Fault::Throttling, 429, ConverseStreamError::is_throttling_exception),
+        (Fault::AccessDenied, 403, ConverseStreamError::is_access_denied_exception),
+        (Fault::Validation, 400, ConverseStreamError::is_validation_exception),
+        (Fault::ModelNotFound, 404, ConverseStreamError::is_resource_not_found_exception),
+        (Fault::ModelTimeout, 408, ConverseStreamError::is_model_timeout_exception),
+        (Fault::ServiceUnavailable, 503, ConverseStreamError::is_service_unavailable_exception),
+        (Fault::InternalError, 500, ConverseStreamError::is_internal_server_exception),
     ];
 
     for (fault, status, is_expected) in cases {
         emulator.script([fault]);
-        let error = converse(&client, "about: anything")
-            .send()
-            .await
-            .unwrap_err();
-        let SdkError::ServiceError(context) = &error else {
-            panic!("{fault}: {error:?}")
-        };
+        let error = converse(&client, "about: anything").send().await.unwrap_err();
+        let SdkError::ServiceError(context) = &error else { panic!("{fault}: {error:?}") };
         assert_eq!(context.raw().status().as_u16(), status, "{fault}");
         assert!(is_expected(context.err()), "{fault}: {:?}", context.err());
-        assert!(
-            context
-                .err()
-                .meta()
-                .message()
-                .is_some_and(|m| !m.is_empty()),
-            "{fault} carries a message"
-        );
+        assert!(context.err().meta().message().is_some_and(|m| !m.is_empty()), "{fault} carries a message");
     }
-    assert!(
-        emulator
-            .requests()
-            .iter()
-            .all(|r| r.outcome == Outcome::Failed)
-    );
+    assert!(emulator.requests().iter().all(|r| r.outcome == Outcome::Failed));
 }
 
 #[tokio::test]
@@ -88,15 +43,9 @@ async fn the_validation_fault_names_the_model_and_inference_profiles() {
     let client = client(&emulator).await;
     emulator.script([Fault::Validation]);
 
-    let error = converse(&client, "about: profiles")
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let error = converse(&client, "about: profiles").send().await.unwrap_err().into_service_error();
 
-    let ConverseStreamError::ValidationException(validation) = error else {
-        panic!("{error:?}")
-    };
+    let ConverseStreamError::ValidationException(validation) = error else { panic!("{error:?}") };
     assert_eq!(
         validation.message(),
         Some(
@@ -119,10 +68,7 @@ async fn throttling_once_is_recovered_by_the_sdk_retry() {
     assert!(received.text().contains("patience"));
     let requests = emulator.requests();
     assert_eq!(requests.len(), 2, "the throttled attempt and the retry");
-    assert_eq!(
-        (requests[0].fault, requests[0].status),
-        (Some(Fault::Throttling), 429)
-    );
+    assert_eq!((requests[0].fault, requests[0].status), (Some(Fault::Throttling), 429));
     assert_eq!((requests[1].fault, requests[1].status), (None, 200));
     assert!(matches!(requests[1].outcome, Outcome::Completed { .. }));
 }
@@ -133,21 +79,10 @@ async fn throttling_on_every_attempt_exhausts_the_sdk_retries() {
     let client = client(&emulator).await;
     emulator.script([Fault::Throttling; 3]);
 
-    let error = converse(&client, "about: patience")
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let error = converse(&client, "about: patience").send().await.unwrap_err().into_service_error();
 
-    assert!(
-        matches!(error, ConverseStreamError::ThrottlingException(_)),
-        "{error:?}"
-    );
-    assert_eq!(
-        emulator.request_count(),
-        3,
-        "standard retry mode makes three attempts"
-    );
+    assert!(matches!(error, ConverseStreamError::ThrottlingException(_)), "{error:?}");
+    assert_eq!(emulator.request_count(), 3, "standard retry mode makes three attempts");
 }
 
 #[tokio::test]
@@ -167,15 +102,8 @@ async fn the_sdk_retries_throttling_and_server_errors_but_not_client_errors() {
     for (fault, expected) in attempts {
         let before = emulator.request_count();
         // A prompt marker applies to every attempt of the call, unlike a scripted fault.
-        converse(&client, &format!("fault_{}", fault.name()))
-            .send()
-            .await
-            .unwrap_err();
-        assert_eq!(
-            emulator.request_count() - before,
-            expected,
-            "attempts for {fault}"
-        );
+        converse(&client, &format!("fault_{}", fault.name())).send().await.unwrap_err();
+        assert_eq!(emulator.request_count() - before, expected, "attempts for {fault}");
     }
 }
 
@@ -184,27 +112,18 @@ async fn a_midstream_model_error_arrives_as_a_typed_stream_error_after_three_del
     let emulator = emulator().await;
     let client = client(&emulator).await;
 
-    let output = converse(&client, "fault_midstream_error about: volcanoes")
-        .send()
-        .await
-        .unwrap();
+    let output = converse(&client, "fault_midstream_error about: volcanoes").send().await.unwrap();
     let received = receive(output).await;
 
     assert_eq!(received.deltas(), ["Once", " upon", " a"]);
     assert!(matches!(received.events[0], Event::MessageStart(_)));
-    let Some(ConverseStreamOutputError::ModelStreamErrorException(error)) =
-        received.service_error()
-    else {
+    let Some(ConverseStreamOutputError::ModelStreamErrorException(error)) = received.service_error() else {
         panic!("{:?}", received.error)
     };
     assert_eq!(error.original_status_code(), Some(529));
     assert_eq!(error.original_message(), Some("Overloaded"));
     let requests = emulator.requests();
-    assert_eq!(
-        requests.len(),
-        1,
-        "the SDK never retries an error inside the stream"
-    );
+    assert_eq!(requests.len(), 1, "the SDK never retries an error inside the stream");
     assert_eq!(requests[0].outcome, Outcome::Failed);
     assert_eq!(requests[0].status, 200, "the stream had started");
 }
@@ -219,13 +138,7 @@ async fn midstream_throttling_arrives_as_a_typed_stream_error() {
 
     assert_eq!(received.deltas().len(), 5);
     let error = received.service_error();
-    assert!(
-        matches!(
-            error,
-            Some(ConverseStreamOutputError::ThrottlingException(_))
-        ),
-        "{error:?}"
-    );
+    assert!(matches!(error, Some(ConverseStreamOutputError::ThrottlingException(_))), "{error:?}");
 }
 
 #[tokio::test]
@@ -236,17 +149,10 @@ async fn a_dropped_connection_is_a_transport_error_after_the_deltas() {
 
     let received = receive(converse(&client, "about: bridges").send().await.unwrap()).await;
 
-    assert_eq!(
-        received.deltas().len(),
-        4,
-        "what was sent before the drop still arrives"
-    );
+    assert_eq!(received.deltas().len(), 4, "what was sent before the drop still arrives");
     let error = received.error.expect("the stream ends in an error");
     // Not a Bedrock error but a broken transport: hyper's "unexpected EOF during chunk size line".
-    assert!(
-        matches!(error, SdkError::DispatchFailure(ref failure) if failure.is_io()),
-        "{error:?}"
-    );
+    assert!(matches!(error, SdkError::DispatchFailure(ref failure) if failure.is_io()), "{error:?}");
     assert_eq!(emulator.requests()[0].outcome, Outcome::Failed);
 }
 
@@ -265,28 +171,15 @@ async fn a_stall_keeps_the_stream_open_until_the_client_leaves() {
     }
     let next = tokio::time::timeout(Duration::from_millis(300), output.stream.recv()).await;
     assert!(next.is_err(), "nothing more arrives: {next:?}");
-    assert_eq!(
-        emulator.requests()[0].outcome,
-        Outcome::Streaming,
-        "and the connection is still open"
-    );
+    assert_eq!(emulator.requests()[0].outcome, Outcome::Streaming, "and the connection is still open");
 
     let left = Instant::now();
     drop(output);
-    let closed = emulator
-        .wait_for(Duration::from_secs(2), |r| {
-            matches!(r[0].outcome, Outcome::ClientDisconnected { .. })
-        })
-        .await;
+    let closed =
+        emulator.wait_for(Duration::from_secs(2), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await;
     assert!(closed, "the emulator noticed the client leaving");
-    let Outcome::ClientDisconnected { at } = emulator.requests()[0].outcome else {
-        unreachable!()
-    };
-    assert!(
-        at.saturating_duration_since(left) < Duration::from_millis(200),
-        "noticed {:?} after",
-        at - left
-    );
+    let Outcome::ClientDisconnected { at } = emulator.requests()[0].outcome else { unreachable!() };
+    assert!(at.saturating_duration_since(left) < Duration::from_millis(200), "noticed {:?} after", at - left);
 }
 
 #[tokio::test]
@@ -297,22 +190,12 @@ async fn a_truncated_stream_ends_cleanly_after_the_deltas_with_no_stop_or_metada
 
     let mut output = converse(&client, "about: cliffs").send().await.unwrap();
     let mut events = Vec::new();
-    while let Some(event) = output
-        .stream
-        .recv()
-        .await
-        .expect("no error: the body just ends")
-    {
+    while let Some(event) = output.stream.recv().await.expect("no error: the body just ends") {
         events.push(event);
     }
 
     assert!(matches!(events[0], Event::MessageStart(_)));
-    assert!(
-        events[1..]
-            .iter()
-            .all(|e| matches!(e, Event::ContentBlockDelta(_))),
-        "{events:?}"
-    );
+    assert!(events[1..].iter().all(|e| matches!(e, Event::ContentBlockDelta(_))), "{events:?}");
     assert_eq!(events.len(), 3);
     assert_eq!(emulator.requests()[0].outcome, Outcome::Failed);
 }
@@ -323,88 +206,37 @@ async fn a_hung_request_gets_no_answer_until_the_client_leaves() {
     let client = client(&emulator).await;
     emulator.script([Fault::Hang]);
 
-    let call = tokio::time::timeout(
-        Duration::from_millis(300),
-        converse(&client, "about: silence").send(),
-    )
-    .await;
+    let call = tokio::time::timeout(Duration::from_millis(300), converse(&client, "about: silence").send()).await;
     assert!(call.is_err(), "no response arrives");
-    let closed = emulator
-        .wait_for(Duration::from_secs(2), |r| {
-            matches!(r[0].outcome, Outcome::ClientDisconnected { .. })
-        })
-        .await;
-    assert!(
-        closed,
-        "giving up on the call closes the connection, and the emulator sees it"
-    );
+    let closed =
+        emulator.wait_for(Duration::from_secs(2), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await;
+    assert!(closed, "giving up on the call closes the connection, and the emulator sees it");
     assert_eq!(emulator.requests()[0].status, 0);
 }
 
 #[tokio::test]
 async fn the_script_beats_a_prompt_marker_which_beats_the_default_fault() {
-    let emulator = start(EmulatorConfig {
-        default_fault: Some(Fault::AccessDenied),
-        ..Default::default()
-    })
-    .await;
+    let emulator = start(EmulatorConfig { default_fault: Some(Fault::AccessDenied), ..Default::default() }).await;
     let client = client_without_retries(&emulator).await;
     emulator.script([Fault::ModelNotFound]);
 
-    let scripted = converse(&client, "fault_validation")
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    let marked = converse(&client, "fault_validation")
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    let defaulted = converse(&client, "no marker")
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let scripted = converse(&client, "fault_validation").send().await.unwrap_err().into_service_error();
+    let marked = converse(&client, "fault_validation").send().await.unwrap_err().into_service_error();
+    let defaulted = converse(&client, "no marker").send().await.unwrap_err().into_service_error();
 
-    assert!(
-        matches!(scripted, ConverseStreamError::ResourceNotFoundException(_)),
-        "{scripted:?}"
-    );
-    assert!(
-        matches!(marked, ConverseStreamError::ValidationException(_)),
-        "{marked:?}"
-    );
-    assert!(
-        matches!(defaulted, ConverseStreamError::AccessDeniedException(_)),
-        "{defaulted:?}"
-    );
+    assert!(matches!(scripted, ConverseStreamError::ResourceNotFoundException(_)), "{scripted:?}");
+    assert!(matches!(marked, ConverseStreamError::ValidationException(_)), "{marked:?}");
+    assert!(matches!(defaulted, ConverseStreamError::AccessDeniedException(_)), "{defaulted:?}");
     let faults: Vec<_> = emulator.requests().iter().map(|r| r.fault).collect();
-    assert_eq!(
-        faults,
-        [
-            Some(Fault::ModelNotFound),
-            Some(Fault::Validation),
-            Some(Fault::AccessDenied)
-        ]
-    );
+    assert_eq!(faults, [Some(Fault::ModelNotFound), Some(Fault::Validation), Some(Fault::AccessDenied)]);
 }
 
 #[tokio::test]
 async fn concurrent_requests_each_get_the_fault_their_prompt_names() {
-    let emulator = start(EmulatorConfig {
-        token_interval: Duration::from_millis(5),
-        ..Default::default()
-    })
-    .await;
+    let emulator = start(EmulatorConfig { token_interval: Duration::from_millis(5), ..Default::default() }).await;
     let client = client_without_retries(&emulator).await;
-    let prompts = [
-        "about: calm",
-        "fault_midstream_error",
-        "fault_access_denied",
-        "fault_midstream_throttling",
-        "fault_drop",
-    ];
+    let prompts =
+        ["about: calm", "fault_midstream_error", "fault_access_denied", "fault_midstream_throttling", "fault_drop"];
 
     let calls = prompts.map(|prompt| {
         let client = client.clone();
@@ -448,9 +280,7 @@ async fn outcome_of(
     let received = receive(output).await;
     let ending = match (&received.error, received.service_error()) {
         (None, _) => "completed",
-        (Some(_), Some(ConverseStreamOutputError::ModelStreamErrorException(_))) => {
-            "modelStreamErrorException"
-        }
+        (Some(_), Some(ConverseStreamOutputError::ModelStreamErrorException(_))) => "modelStreamErrorException",
         (Some(_), Some(ConverseStreamOutputError::ThrottlingException(_))) => "throttlingException",
         (Some(_), Some(other)) => panic!("unexpected stream error {other:?}"),
         (Some(_), None) => "transport error",
@@ -465,44 +295,20 @@ async fn invalid_requests_are_rejected_like_bedrock_and_still_recorded() {
     emulator.script([Fault::Throttling]);
 
     let error = converse(&client, "about: nothing")
-        .inference_config(
-            aws_sdk_bedrockruntime::types::InferenceConfiguration::builder()
-                .max_tokens(0)
-                .build(),
-        )
+        .inference_config(aws_sdk_bedrockruntime::types::InferenceConfiguration::builder().max_tokens(0).build())
         .send()
         .await
         .unwrap_err()
         .into_service_error();
 
-    assert!(
-        matches!(error, ConverseStreamError::ValidationException(_)),
-        "{error:?}"
-    );
-    assert!(
-        error
-            .meta()
-            .message()
-            .unwrap()
-            .contains("inferenceConfig.maxTokens")
-    );
+    assert!(matches!(error, ConverseStreamError::ValidationException(_)), "{error:?}");
+    assert!(error.meta().message().unwrap().contains("inferenceConfig.maxTokens"));
     let requests = emulator.requests();
     assert_eq!(requests.len(), 1, "a validation error is not retried");
-    assert_eq!(
-        (
-            requests[0].status,
-            requests[0].max_tokens,
-            requests[0].fault
-        ),
-        (400, Some(0), None)
-    );
+    assert_eq!((requests[0].status, requests[0].max_tokens, requests[0].fault), (400, Some(0), None));
     assert_eq!(requests[0].prompt, "about: nothing");
 
     converse(&client, "about: something").send().await.unwrap();
     let faults: Vec<_> = emulator.requests().iter().map(|r| r.fault).collect();
-    assert_eq!(
-        faults,
-        [None, Some(Fault::Throttling), None],
-        "the scripted fault waited for a valid request"
-    );
+    assert_eq!(faults, [None, Some(Fault::Throttling), None], "the scripted fault waited for a valid request");
 }

@@ -4,8 +4,7 @@ mod common;
 
 use aws_sdk_bedrockruntime::operation::RequestId;
 use aws_sdk_bedrockruntime::types::{
-    ConversationRole, ConverseStreamOutput as Event, InferenceConfiguration, StopReason,
-    SystemContentBlock,
+    ConversationRole, ConverseStreamOutput as Event, InferenceConfiguration, StopReason, SystemContentBlock,
 };
 use bedrock_emulator::{EmulatorConfig, Outcome};
 use common::{MODEL_ID, client, converse, emulator, receive, start};
@@ -16,42 +15,20 @@ async fn a_story_streams_as_typed_sdk_events_in_bedrock_order() {
     let emulator = emulator().await;
     let client = client(&emulator).await;
 
-    let output = converse(
-        &client,
-        "Tell me a bedtime story about: a lighthouse keeper",
-    )
-    .send()
-    .await
-    .unwrap();
+    let output = converse(&client, "Tell me a bedtime story about: a lighthouse keeper").send().await.unwrap();
     let received = receive(output).await;
 
     assert!(received.error.is_none(), "{:?}", received.error);
     let events = &received.events;
-    assert_eq!(
-        events.len(),
-        1 + 60 + 3,
-        "messageStart, 60 deltas, contentBlockStop, messageStop, metadata"
-    );
-    let Event::MessageStart(start) = &events[0] else {
-        panic!("first event: {:?}", events[0])
-    };
+    assert_eq!(events.len(), 1 + 60 + 3, "messageStart, 60 deltas, contentBlockStop, messageStop, metadata");
+    let Event::MessageStart(start) = &events[0] else { panic!("first event: {:?}", events[0]) };
     assert_eq!(start.role(), &ConversationRole::Assistant);
-    assert!(
-        events[1..61]
-            .iter()
-            .all(|e| matches!(e, Event::ContentBlockDelta(d) if d.content_block_index() == 0))
-    );
-    let Event::ContentBlockStop(stop) = &events[61] else {
-        panic!("after the deltas: {:?}", events[61])
-    };
+    assert!(events[1..61].iter().all(|e| matches!(e, Event::ContentBlockDelta(d) if d.content_block_index() == 0)));
+    let Event::ContentBlockStop(stop) = &events[61] else { panic!("after the deltas: {:?}", events[61]) };
     assert_eq!(stop.content_block_index(), 0);
-    let Event::MessageStop(stop) = &events[62] else {
-        panic!("then: {:?}", events[62])
-    };
+    let Event::MessageStop(stop) = &events[62] else { panic!("then: {:?}", events[62]) };
     assert_eq!(stop.stop_reason(), &StopReason::EndTurn);
-    let Event::Metadata(metadata) = &events[63] else {
-        panic!("last: {:?}", events[63])
-    };
+    let Event::Metadata(metadata) = &events[63] else { panic!("last: {:?}", events[63]) };
     let usage = metadata.usage().unwrap();
     assert_eq!(usage.input_tokens(), 9, "one token per prompt word");
     assert_eq!(usage.output_tokens(), 60);
@@ -59,15 +36,8 @@ async fn a_story_streams_as_typed_sdk_events_in_bedrock_order() {
     assert!(metadata.metrics().is_some_and(|m| m.latency_ms() >= 0));
 
     let text = received.text();
-    assert!(
-        text.starts_with("Once upon a time there was a story about a lighthouse keeper."),
-        "{text}"
-    );
-    assert_eq!(
-        received.deltas()[1],
-        " upon",
-        "each token is a word with its leading space"
-    );
+    assert!(text.starts_with("Once upon a time there was a story about a lighthouse keeper."), "{text}");
+    assert_eq!(received.deltas()[1], " upon", "each token is a word with its leading space");
 
     let recorded = &emulator.requests()[0];
     assert!(matches!(recorded.outcome, Outcome::Completed { .. }));
@@ -79,17 +49,9 @@ async fn without_an_about_marker_the_subject_is_the_last_word() {
     let emulator = emulator().await;
     let client = client(&emulator).await;
 
-    let output = converse(&client, "Write a short story about dragons.")
-        .send()
-        .await
-        .unwrap();
+    let output = converse(&client, "Write a short story about dragons.").send().await.unwrap();
 
-    assert!(
-        receive(output)
-            .await
-            .text()
-            .contains("story about dragons.")
-    );
+    assert!(receive(output).await.text().contains("story about dragons."));
 }
 
 #[tokio::test]
@@ -124,13 +86,7 @@ async fn the_request_is_recorded_as_the_sdk_sent_it() {
 
     let output = converse(&client, "A tale about: otters")
         .system(SystemContentBlock::Text("You are a storyteller.".into()))
-        .inference_config(
-            InferenceConfiguration::builder()
-                .max_tokens(300)
-                .temperature(0.7)
-                .top_p(0.9)
-                .build(),
-        )
+        .inference_config(InferenceConfiguration::builder().max_tokens(300).temperature(0.7).top_p(0.9).build())
         .send()
         .await
         .unwrap();
@@ -140,10 +96,7 @@ async fn the_request_is_recorded_as_the_sdk_sent_it() {
     let requests = emulator.requests();
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
-    assert_eq!(
-        request.model_id, MODEL_ID,
-        "the SDK sends ':' as %3A; the emulator decodes it"
-    );
+    assert_eq!(request.model_id, MODEL_ID, "the SDK sends ':' as %3A; the emulator decodes it");
     assert_eq!(request.max_tokens, Some(300));
     assert_eq!(request.temperature, Some(0.7));
     assert_eq!(request.top_p, Some(0.9));
@@ -159,13 +112,8 @@ async fn the_request_is_recorded_as_the_sdk_sent_it() {
 async fn deltas_are_paced_by_first_token_delay_and_token_interval() {
     let first_token_delay = Duration::from_millis(150);
     let token_interval = Duration::from_millis(30);
-    let emulator = start(EmulatorConfig {
-        first_token_delay,
-        token_interval,
-        story_words: 10,
-        ..Default::default()
-    })
-    .await;
+    let emulator =
+        start(EmulatorConfig { first_token_delay, token_interval, story_words: 10, ..Default::default() }).await;
     let client = client(&emulator).await;
 
     let sent = Instant::now();
@@ -184,44 +132,26 @@ async fn deltas_are_paced_by_first_token_delay_and_token_interval() {
     assert!(times[0] >= request.received_at + first_token_delay);
     assert!(times.windows(2).all(|pair| pair[0] <= pair[1]));
     assert!(times[9] >= request.received_at + first_token_delay + 9 * token_interval);
-    assert!(
-        arrivals[0] >= first_token_delay,
-        "the first token reached the SDK after the delay"
-    );
-    assert!(
-        arrivals[9] - arrivals[0] >= Duration::from_millis(100),
-        "deltas arrive spread out: {arrivals:?}"
-    );
+    assert!(arrivals[0] >= first_token_delay, "the first token reached the SDK after the delay");
+    assert!(arrivals[9] - arrivals[0] >= Duration::from_millis(100), "deltas arrive spread out: {arrivals:?}");
 }
 
 #[tokio::test]
 async fn benchmark_sized_stories_stream_thousands_of_deltas() {
-    let emulator = start(EmulatorConfig {
-        story_words: 5000,
-        ..Default::default()
-    })
-    .await;
+    let emulator = start(EmulatorConfig { story_words: 5000, ..Default::default() }).await;
     let client = client(&emulator).await;
 
     let output = converse(&client, "about: the sea").send().await.unwrap();
     let received = receive(output).await;
 
     assert_eq!(received.deltas().len(), 5000);
-    assert!(
-        received
-            .text()
-            .contains("Chapter 2. Every morning the sea woke")
-    );
+    assert!(received.text().contains("Chapter 2. Every morning the sea woke"));
 }
 
 #[tokio::test]
 async fn dropping_the_sdk_stream_records_a_client_disconnect() {
     let token_interval = Duration::from_millis(50);
-    let emulator = start(EmulatorConfig {
-        token_interval,
-        ..Default::default()
-    })
-    .await;
+    let emulator = start(EmulatorConfig { token_interval, ..Default::default() }).await;
     let client = client(&emulator).await;
 
     let mut output = converse(&client, "about: kites").send().await.unwrap();
@@ -234,23 +164,11 @@ async fn dropping_the_sdk_stream_records_a_client_disconnect() {
     let left = Instant::now();
     drop(output);
 
-    let disconnected = emulator
-        .wait_for(Duration::from_secs(5), |r| {
-            matches!(r[0].outcome, Outcome::ClientDisconnected { .. })
-        })
-        .await;
+    let disconnected =
+        emulator.wait_for(Duration::from_secs(5), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await;
     assert!(disconnected, "{:?}", emulator.requests()[0].outcome);
-    let Outcome::ClientDisconnected { at } = emulator.requests()[0].outcome else {
-        unreachable!()
-    };
-    assert!(
-        at.saturating_duration_since(left) < Duration::from_millis(200),
-        "noticed {:?} after",
-        at - left
-    );
+    let Outcome::ClientDisconnected { at } = emulator.requests()[0].outcome else { unreachable!() };
+    assert!(at.saturating_duration_since(left) < Duration::from_millis(200), "noticed {:?} after", at - left);
     tokio::time::sleep(3 * token_interval).await;
-    assert!(
-        emulator.requests()[0].delta_times.len() < 60,
-        "the emulator stopped generating"
-    );
+    assert!(emulator.requests()[0].delta_times.len() < 60, "the emulator stopped generating");
 }

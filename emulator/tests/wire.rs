@@ -15,9 +15,7 @@ const PATH: &str = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-str
 
 async fn post(emulator: &Emulator, path: &str, body: &str) -> Response<Bytes> {
     let stream = TcpStream::connect(emulator.addr()).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
     tokio::spawn(connection);
     let request = Request::post(path)
         .header("host", "localhost")
@@ -42,10 +40,7 @@ fn messages(mut body: Bytes) -> Vec<Message> {
 }
 
 fn header<'a>(message: &'a Message, name: &str) -> Option<&'a str> {
-    let header = message
-        .headers()
-        .iter()
-        .find(|h| h.name().as_str() == name)?;
+    let header = message.headers().iter().find(|h| h.name().as_str() == name)?;
     Some(header.value().as_string().unwrap().as_str())
 }
 
@@ -54,35 +49,20 @@ fn payload(message: &Message) -> Value {
 }
 
 fn text_request(text: &str) -> String {
-    serde_json::json!({ "messages": [{ "role": "user", "content": [{ "text": text }] }] })
-        .to_string()
+    serde_json::json!({ "messages": [{ "role": "user", "content": [{ "text": text }] }] }).to_string()
 }
 
 #[tokio::test]
 async fn a_stream_is_event_stream_messages_with_padded_json_payloads() {
-    let emulator = Emulator::start(EmulatorConfig {
-        story_words: 3,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let emulator = Emulator::start(EmulatorConfig { story_words: 3, ..Default::default() }).await.unwrap();
 
     let response = post(&emulator, PATH, &text_request("about: moths")).await;
 
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/vnd.amazon.eventstream"
-    );
-    assert_eq!(
-        response.headers()["x-amzn-requestid"].to_str().unwrap(),
-        emulator.requests()[0].request_id
-    );
+    assert_eq!(response.headers()["content-type"], "application/vnd.amazon.eventstream");
+    assert_eq!(response.headers()["x-amzn-requestid"].to_str().unwrap(), emulator.requests()[0].request_id);
     let messages = messages(response.into_body());
-    let types: Vec<_> = messages
-        .iter()
-        .map(|m| header(m, ":event-type").unwrap())
-        .collect();
+    let types: Vec<_> = messages.iter().map(|m| header(m, ":event-type").unwrap()).collect();
     assert_eq!(
         types,
         [
@@ -99,24 +79,15 @@ async fn a_stream_is_event_stream_messages_with_padded_json_payloads() {
         assert_eq!(header(message, ":message-type"), Some("event"));
         assert_eq!(header(message, ":content-type"), Some("application/json"));
         let padding = payload(message)["p"].as_str().unwrap().to_owned();
-        assert!(
-            !padding.is_empty() && padding.chars().all(|c| c.is_ascii_alphanumeric()),
-            "{padding:?}"
-        );
+        assert!(!padding.is_empty() && padding.chars().all(|c| c.is_ascii_alphanumeric()), "{padding:?}");
     }
     assert_eq!(payload(&messages[0])["role"], "assistant");
-    assert_eq!(
-        payload(&messages[2])["delta"],
-        serde_json::json!({ "text": " upon" })
-    );
+    assert_eq!(payload(&messages[2])["delta"], serde_json::json!({ "text": " upon" }));
     assert_eq!(payload(&messages[2])["contentBlockIndex"], 0);
     assert_eq!(payload(&messages[4])["contentBlockIndex"], 0);
     assert_eq!(payload(&messages[5])["stopReason"], "end_turn");
     let metadata = payload(&messages[6]);
-    assert_eq!(
-        metadata["usage"],
-        serde_json::json!({ "inputTokens": 2, "outputTokens": 3, "totalTokens": 5 })
-    );
+    assert_eq!(metadata["usage"], serde_json::json!({ "inputTokens": 2, "outputTokens": 3, "totalTokens": 5 }));
     assert!(metadata["metrics"]["latencyMs"].is_u64());
 }
 
@@ -127,17 +98,10 @@ async fn an_in_stream_exception_uses_exception_headers() {
     let response = post(&emulator, PATH, &text_request("fault_midstream_error")).await;
 
     let messages = messages(response.into_body());
-    assert_eq!(
-        messages.len(),
-        1 + 3 + 1,
-        "messageStart, three deltas, the exception"
-    );
+    assert_eq!(messages.len(), 1 + 3 + 1, "messageStart, three deltas, the exception");
     let exception = messages.last().unwrap();
     assert_eq!(header(exception, ":message-type"), Some("exception"));
-    assert_eq!(
-        header(exception, ":exception-type"),
-        Some("modelStreamErrorException")
-    );
+    assert_eq!(header(exception, ":exception-type"), Some("modelStreamErrorException"));
     assert_eq!(header(exception, ":event-type"), None);
     assert_eq!(header(exception, ":content-type"), Some("application/json"));
     let body = payload(exception);
@@ -159,10 +123,7 @@ async fn a_pre_stream_error_is_a_status_an_error_type_header_and_a_message() {
     assert_eq!(response.headers()["content-type"], "application/json");
     assert!(response.headers().contains_key("x-amzn-requestid"));
     let body: Value = serde_json::from_slice(response.body()).unwrap();
-    assert_eq!(
-        body,
-        serde_json::json!({ "message": "Too many requests, please wait before trying again." })
-    );
+    assert_eq!(body, serde_json::json!({ "message": "Too many requests, please wait before trying again." }));
 }
 
 #[tokio::test]
@@ -176,27 +137,13 @@ async fn malformed_bodies_are_validation_exceptions_and_are_recorded() {
     for response in [&not_json, &no_messages, &empty] {
         assert_eq!(response.status(), 400);
         let error_type = response.headers()["x-amzn-errortype"].to_str().unwrap();
-        assert!(
-            error_type.starts_with("ValidationException:"),
-            "{error_type}"
-        );
+        assert!(error_type.starts_with("ValidationException:"), "{error_type}");
     }
     let requests = emulator.requests();
     assert_eq!(requests.len(), 3);
-    assert!(
-        requests
-            .iter()
-            .all(|r| r.outcome == Outcome::Failed && r.status == 400 && !r.signed)
-    );
-    assert_eq!(
-        requests[1].max_tokens,
-        Some(10),
-        "what could be read is recorded"
-    );
-    assert_eq!(
-        requests[0].model_id,
-        "anthropic.claude-3-haiku-20240307-v1:0"
-    );
+    assert!(requests.iter().all(|r| r.outcome == Outcome::Failed && r.status == 400 && !r.signed));
+    assert_eq!(requests[1].max_tokens, Some(10), "what could be read is recorded");
+    assert_eq!(requests[0].model_id, "anthropic.claude-3-haiku-20240307-v1:0");
 }
 
 #[tokio::test]
@@ -206,9 +153,6 @@ async fn unknown_paths_are_404_and_not_recorded() {
     let converse = post(&emulator, "/model/m/converse", &text_request("hi")).await;
     let other = post(&emulator, "/", "").await;
 
-    assert_eq!(
-        (converse.status().as_u16(), other.status().as_u16()),
-        (404, 404)
-    );
+    assert_eq!((converse.status().as_u16(), other.status().as_u16()), (404, 404));
     assert_eq!(emulator.request_count(), 0);
 }

@@ -29,9 +29,7 @@ pub async fn start(config: EmulatorConfig) -> Emulator {
 /// The SDK as an application would build it, except for the endpoint, fixed test credentials and
 /// a short retry backoff so that retry tests do not sleep for seconds.
 pub async fn client(emulator: &Emulator) -> Client {
-    let retries = RetryConfig::standard()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(10));
+    let retries = RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(10));
     client_with(emulator, retries).await
 }
 
@@ -58,14 +56,10 @@ pub fn converse(client: &Client, prompt: &str) -> ConverseStreamFluentBuilder {
         .content(ContentBlock::Text(prompt.to_owned()))
         .build()
         .expect("role and content are set");
-    client
-        .converse_stream()
-        .model_id(MODEL_ID)
-        .messages(message)
+    client.converse_stream().model_id(MODEL_ID).messages(message)
 }
 
-pub type StreamError =
-    SdkError<ConverseStreamOutputError, aws_smithy_types::event_stream::RawMessage>;
+pub type StreamError = SdkError<ConverseStreamOutputError, aws_smithy_types::event_stream::RawMessage>;
 
 /// Everything a stream yielded, up to its end or its first error.
 pub struct Received {
@@ -94,9 +88,7 @@ impl Received {
 
     /// The modeled stream error, if the stream ended with one.
     pub fn service_error(&self) -> Option<&ConverseStreamOutputError> {
-        self.error
-            .as_ref()
-            .and_then(|error| error.as_service_error())
+        self.error.as_ref().and_then(|error| error.as_service_error())
     }
 }
 
@@ -106,16 +98,10 @@ pub async fn receive(mut output: ConverseStreamOutput) -> Received {
         match output.stream.recv().await {
             Ok(Some(event)) => events.push(event),
             Ok(None) => {
-                return Received {
-                    events,
-                    error: None,
-                };
+                return Received { events, error: None };
             }
             Err(error) => {
-                return Received {
-                    events,
-                    error: Some(error),
-                };
+                return Received { events, error: Some(error) };
             }
         }
     }
