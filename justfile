@@ -1,7 +1,8 @@
 # bedrock-streamer: `just` lists the recipes. Deploy recipes (build, deploy, preview, destroy,
-# invoke, logs, outputs, test-infra) live in pulumi/deploy.just.
+# invoke, logs, outputs, test-infra) live in pulumi/deploy.just, `bench` in bench/bench.just.
 
 import 'pulumi/deploy.just'
+import 'bench/bench.just'
 
 # List the recipes
 default:

@@ -9,8 +9,7 @@ use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
 use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, ConverseStreamOutput, InferenceConfiguration, Message,
-    SystemContentBlock,
+    ContentBlock, ConversationRole, ConverseStreamOutput, InferenceConfiguration, Message, SystemContentBlock,
 };
 use aws_smithy_types::event_stream::RawMessage;
 
@@ -53,19 +52,13 @@ pub async fn converse_stream(client: &Client, call: Call<'_>) -> Result<Accepted
         .converse_stream()
         .model_id(call.model_id)
         .messages(message)
-        .set_system(
-            call.system
-                .map(|s| vec![SystemContentBlock::Text(s.to_owned())]),
-        )
+        .set_system(call.system.map(|s| vec![SystemContentBlock::Text(s.to_owned())]))
         .inference_config(inference)
         .send()
         .await
         .map_err(|e| refused(call.model_id, e))?;
     let request_id = output.request_id().map(str::to_owned);
-    Ok(Accepted {
-        events: output.stream,
-        request_id,
-    })
+    Ok(Accepted { events: output.stream, request_id })
 }
 
 /// What a failure before the stream started means for the caller.
@@ -77,25 +70,16 @@ fn refused(model: &str, error: SdkError<ConverseStreamError>) -> ApiError {
             let detail = service.err().message().unwrap_or("no message").to_owned();
             match service.err() {
                 ConverseStreamError::ThrottlingException(_) => ApiError::Throttled { model },
-                ConverseStreamError::AccessDeniedException(_) => {
-                    ApiError::ModelAccessDenied { model, detail }
-                }
-                ConverseStreamError::ResourceNotFoundException(_) => {
-                    ApiError::ModelNotFound { model, detail }
-                }
+                ConverseStreamError::AccessDeniedException(_) => ApiError::ModelAccessDenied { model, detail },
+                ConverseStreamError::ResourceNotFoundException(_) => ApiError::ModelNotFound { model, detail },
                 ConverseStreamError::ValidationException(_) => rejected(model, detail),
                 ConverseStreamError::ModelTimeoutException(_) => {
                     ApiError::UpstreamTimeout(format!("the model {model} timed out: {detail}"))
                 }
-                other => ApiError::UpstreamFailed(format!(
-                    "{}: {detail}",
-                    other.code().unwrap_or("error")
-                )),
+                other => ApiError::UpstreamFailed(format!("{}: {detail}", other.code().unwrap_or("error"))),
             }
         }
-        SdkError::TimeoutError(_) => {
-            ApiError::UpstreamTimeout("Bedrock did not answer in time".into())
-        }
+        SdkError::TimeoutError(_) => ApiError::UpstreamTimeout("Bedrock did not answer in time".into()),
         SdkError::DispatchFailure(_) => ApiError::UpstreamFailed("could not reach Bedrock".into()),
         _ => ApiError::UpstreamFailed("Bedrock's answer could not be read".into()),
     }
@@ -107,11 +91,7 @@ fn rejected(model: String, detail: String) -> ApiError {
     } else {
         ""
     };
-    ApiError::UpstreamRejected {
-        model,
-        detail,
-        hint,
-    }
+    ApiError::UpstreamRejected { model, detail, hint }
 }
 
 /// What a failure after the stream started means for the caller.
@@ -131,16 +111,9 @@ pub fn interrupted(model: &str, error: &StreamError) -> ApiError {
                     };
                     ApiError::ModelStreamError(format!("{detail}{original}"))
                 }
-                ConverseStreamOutputError::ThrottlingException(_) => ApiError::Throttled {
-                    model: model.to_owned(),
-                },
-                ConverseStreamOutputError::ValidationException(_) => {
-                    rejected(model.to_owned(), detail)
-                }
-                other => ApiError::UpstreamFailed(format!(
-                    "{}: {detail}",
-                    other.code().unwrap_or("error")
-                )),
+                ConverseStreamOutputError::ThrottlingException(_) => ApiError::Throttled { model: model.to_owned() },
+                ConverseStreamOutputError::ValidationException(_) => rejected(model.to_owned(), detail),
+                other => ApiError::UpstreamFailed(format!("{}: {detail}", other.code().unwrap_or("error"))),
             }
         }
         _ => ApiError::StreamIncomplete(": the connection to Bedrock was lost".into()),

@@ -6,9 +6,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
-    #[error(
-        "method {0} is not allowed; send POST with a JSON body such as {{\"storyType\":\"CATS\"}}"
-    )]
+    #[error("method {0} is not allowed; send POST with a JSON body such as {{\"storyType\":\"CATS\"}}")]
     MethodNotAllowed(String),
     #[error("the request body is {size} bytes; the limit is {limit}")]
     PayloadTooLarge { size: usize, limit: usize },
@@ -20,9 +18,7 @@ pub enum ApiError {
     StoryTypeNotAllowed { story_type: String, allowed: String },
     #[error("{0}")]
     InvalidMaxTokens(String),
-    #[error(
-        "cannot answer with {0}; accepted: application/x-ndjson, application/json, text/event-stream, text/plain"
-    )]
+    #[error("cannot answer with {0}; accepted: application/x-ndjson, application/json, text/event-stream, text/plain")]
     NotAcceptable(String),
 
     #[error(
@@ -40,11 +36,7 @@ pub enum ApiError {
     )]
     ModelNotFound { model: String, detail: String },
     #[error("Bedrock rejected the request for {model}: {detail}{hint}")]
-    UpstreamRejected {
-        model: String,
-        detail: String,
-        hint: &'static str,
-    },
+    UpstreamRejected { model: String, detail: String, hint: &'static str },
     #[error("{0}")]
     UpstreamTimeout(String),
     #[error("Bedrock failed: {0}")]
@@ -84,9 +76,7 @@ impl ApiError {
             | ApiError::UpstreamFailed(_)
             | ApiError::ModelStreamError(_)
             | ApiError::StreamIncomplete(_) => StatusCode::BAD_GATEWAY,
-            ApiError::UpstreamTimeout(_) | ApiError::StreamTimeout { .. } => {
-                StatusCode::GATEWAY_TIMEOUT
-            }
+            ApiError::UpstreamTimeout(_) | ApiError::StreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -123,26 +113,17 @@ mod tests {
 
     #[test]
     fn upstream_refusals_tell_the_operator_what_to_do() {
-        let denied = ApiError::ModelAccessDenied {
-            model: "anthropic.claude-3-haiku-20240307-v1:0".into(),
-            detail: "no".into(),
-        };
-        assert_eq!(
-            (denied.status().as_u16(), denied.code()),
-            (502, "model_access_denied")
+        let denied =
+            ApiError::ModelAccessDenied { model: "anthropic.claude-3-haiku-20240307-v1:0".into(), detail: "no".into() };
+        assert_eq!((denied.status().as_u16(), denied.code()), (502, "model_access_denied"));
+        assert!(
+            denied
+                .to_string()
+                .contains("enable model access for anthropic.claude-3-haiku-20240307-v1:0 in the Bedrock console")
         );
-        assert!(denied.to_string().contains(
-            "enable model access for anthropic.claude-3-haiku-20240307-v1:0 in the Bedrock console"
-        ));
         let timeout = ApiError::UpstreamTimeout("Bedrock did not answer within 30 s".into());
-        assert_eq!(
-            (timeout.status().as_u16(), timeout.code()),
-            (504, "upstream_timeout")
-        );
-        assert_eq!(
-            ApiError::Throttled { model: "m".into() }.status().as_u16(),
-            429
-        );
+        assert_eq!((timeout.status().as_u16(), timeout.code()), (504, "upstream_timeout"));
+        assert_eq!(ApiError::Throttled { model: "m".into() }.status().as_u16(), 429);
     }
 
     #[test]

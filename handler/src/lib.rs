@@ -3,6 +3,7 @@
 
 pub mod bedrock;
 pub mod error;
+pub mod metrics;
 pub mod prompt;
 pub mod relay;
 pub mod request;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
-use bedrock_streamer::telemetry;
+use bedrock_streamer::{metrics, telemetry};
 use lambda_http::{run_with_streaming_response, service_fn};
 
 #[tokio::main]
@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings.log_level);
+    metrics::init(std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "bedrock-streamer".into()));
 
     // The standard AWS chain: region and credentials from the Lambda environment, and the endpoint
     // override from AWS_ENDPOINT_URL_BEDROCK_RUNTIME (how the local emulator is reached).

@@ -37,19 +37,13 @@ pub struct Templates {
 
 impl Templates {
     pub fn new(default: Template, by_type: HashMap<String, Template>) -> Self {
-        let by_type = by_type
-            .into_iter()
-            .map(|(k, v)| (k.to_lowercase(), v))
-            .collect();
+        let by_type = by_type.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
         Templates { default, by_type }
     }
 
     /// The user prompt for a (validated) story type.
     pub fn render(&self, story_type: &str) -> String {
-        self.by_type
-            .get(&story_type.to_lowercase())
-            .unwrap_or(&self.default)
-            .render(story_type)
+        self.by_type.get(&story_type.to_lowercase()).unwrap_or(&self.default).render(story_type)
     }
 }
 
@@ -60,10 +54,7 @@ mod tests {
     fn templates(default: &str, by_type: &[(&str, &str)]) -> Templates {
         Templates::new(
             Template::parse(default).unwrap(),
-            by_type
-                .iter()
-                .map(|(k, v)| (k.to_string(), Template::parse(v).unwrap()))
-                .collect(),
+            by_type.iter().map(|(k, v)| (k.to_string(), Template::parse(v).unwrap())).collect(),
         )
     }
 
@@ -75,10 +66,7 @@ mod tests {
 
     #[test]
     fn a_story_type_template_wins_and_matches_case_insensitively() {
-        let t = templates(
-            "About {storyType}",
-            &[("Cats", "A limerick on {storyType}, then {storyType} again")],
-        );
+        let t = templates("About {storyType}", &[("Cats", "A limerick on {storyType}, then {storyType} again")]);
         assert_eq!(t.render("CATS"), "A limerick on CATS, then CATS again");
         assert_eq!(t.render("dogs"), "About dogs");
     }
@@ -93,11 +81,6 @@ mod tests {
 
     #[test]
     fn other_braces_in_a_template_are_left_alone() {
-        assert_eq!(
-            Template::parse("{x} {storyType} {}")
-                .unwrap()
-                .render("owls"),
-            "{x} owls {}"
-        );
+        assert_eq!(Template::parse("{x} {storyType} {}").unwrap().render("owls"), "{x} owls {}");
     }
 }

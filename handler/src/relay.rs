@@ -43,25 +43,12 @@ impl Relay {
         bedrock_request_id: Option<String>,
         summary: Summary,
     ) -> Self {
-        let deadline_secs = deadline
-            .saturating_duration_since(summary.started)
-            .as_secs_f64()
-            .round() as u64;
-        Relay {
-            events,
-            format,
-            deadline,
-            deadline_secs,
-            bedrock_request_id,
-            summary,
-            state: State::NotStarted,
-        }
+        let deadline_secs = deadline.saturating_duration_since(summary.started).as_secs_f64().round() as u64;
+        Relay { events, format, deadline, deadline_secs, bedrock_request_id, summary, state: State::NotStarted }
     }
 
     /// The caller's chunks, one per event, until the story (or an error event) ends it.
-    pub fn into_stream(
-        self,
-    ) -> impl Stream<Item = Result<Frame<Bytes>, Infallible>> + Send + 'static {
+    pub fn into_stream(self) -> impl Stream<Item = Result<Frame<Bytes>, Infallible>> + Send + 'static {
         futures_util::stream::unfold(self, |mut relay| async move {
             let chunk = relay.next_chunk().await?;
             Some((Ok(Frame::data(chunk)), relay))
@@ -81,23 +68,19 @@ impl Relay {
                     };
                     self.format.encode(&start)
                 }
-                State::Streaming { stopped } => {
-                    match timeout_at(self.deadline, self.events.recv()).await {
-                        Err(_) => self.fail(ApiError::StreamTimeout {
-                            secs: self.deadline_secs,
-                        }),
-                        Ok(Err(error)) => {
-                            let error = bedrock::interrupted(&self.summary.model, &error);
-                            self.fail(error)
-                        }
-                        Ok(Ok(None)) if stopped => {
-                            self.finish(Outcome::Completed);
-                            return None;
-                        }
-                        Ok(Ok(None)) => self.fail(ApiError::StreamIncomplete(String::new())),
-                        Ok(Ok(Some(output))) => self.relay(output),
+                State::Streaming { stopped } => match timeout_at(self.deadline, self.events.recv()).await {
+                    Err(_) => self.fail(ApiError::StreamTimeout { secs: self.deadline_secs }),
+                    Ok(Err(error)) => {
+                        let error = bedrock::interrupted(&self.summary.model, &error);
+                        self.fail(error)
                     }
-                }
+                    Ok(Ok(None)) if stopped => {
+                        self.finish(Outcome::Completed);
+                        return None;
+                    }
+                    Ok(Ok(None)) => self.fail(ApiError::StreamIncomplete(String::new())),
+                    Ok(Ok(Some(output))) => self.relay(output),
+                },
             };
             if let Some(bytes) = event {
                 return Some(bytes);
@@ -118,9 +101,7 @@ impl Relay {
             },
             ConverseStreamOutput::MessageStop(stop) => {
                 self.state = State::Streaming { stopped: true };
-                self.format.encode(&Event::Stop {
-                    reason: stop.stop_reason.as_str(),
-                })
+                self.format.encode(&Event::Stop { reason: stop.stop_reason.as_str() })
             }
             ConverseStreamOutput::Metadata(metadata) => {
                 let usage = metadata.usage?;
@@ -140,10 +121,7 @@ impl Relay {
         self.summary.error_code = Some(error.code());
         self.finish(Outcome::UpstreamError);
         let message = error.to_string();
-        self.format.encode(&Event::Error {
-            code: error.code(),
-            message: &message,
-        })
+        self.format.encode(&Event::Error { code: error.code(), message: &message })
     }
 
     fn finish(&mut self, outcome: Outcome) {

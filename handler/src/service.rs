@@ -43,23 +43,13 @@ impl App {
 
         match self.open(&req, deadline, &mut summary).await {
             Ok((format, accepted)) => {
-                let relay = Relay::new(
-                    accepted.events,
-                    format,
-                    deadline,
-                    accepted.request_id,
-                    summary,
-                );
+                let relay = Relay::new(accepted.events, format, deadline, accepted.request_id, summary);
                 streaming(format, relay)
             }
             Err(error) => {
                 summary.status = error.status().as_u16();
                 summary.error_code = Some(error.code());
-                summary.emit(if error.is_client_error() {
-                    Outcome::Rejected
-                } else {
-                    Outcome::UpstreamError
-                });
+                summary.emit(if error.is_client_error() { Outcome::Rejected } else { Outcome::UpstreamError });
                 refusal(&error)
             }
         }
@@ -75,19 +65,13 @@ impl App {
         if req.method() != Method::POST {
             return Err(ApiError::MethodNotAllowed(req.method().to_string()));
         }
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok());
+        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
         let format = Format::negotiate(accept)?;
         let limits = Limits {
             max_tokens_cap: self.settings.max_tokens_cap,
             allowed_story_types: self.settings.allowed_story_types.as_deref(),
         };
-        let StoryRequest {
-            story_type,
-            max_tokens,
-        } = request::parse(req.body().as_ref(), limits)?;
+        let StoryRequest { story_type, max_tokens } = request::parse(req.body().as_ref(), limits)?;
         let prompt = self.settings.templates.render(&story_type);
         tracing::debug!(prompt = %prompt, system = ?self.settings.system_prompt, "prompt");
         summary.story_type = Some(story_type);
@@ -100,14 +84,10 @@ impl App {
             temperature: self.settings.temperature,
             top_p: self.settings.top_p,
         };
-        let secs = deadline
-            .saturating_duration_since(summary.started)
-            .as_secs();
+        let secs = deadline.saturating_duration_since(summary.started).as_secs();
         let accepted = timeout_at(deadline, bedrock::converse_stream(&self.client, call))
             .await
-            .map_err(|_| {
-                ApiError::UpstreamTimeout(format!("Bedrock did not answer within {secs} s"))
-            })??;
+            .map_err(|_| ApiError::UpstreamTimeout(format!("Bedrock did not answer within {secs} s")))??;
         Ok((format, accepted))
     }
 
@@ -116,13 +96,9 @@ impl App {
     /// time), so it is ignored.
     fn deadline(&self, started: Instant, lambda_deadline_ms: Option<u64>) -> Instant {
         let ours = started + self.settings.deadline;
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         match lambda_deadline_ms.filter(|&ms| ms > now_ms) {
-            Some(ms) => ours.min(
-                started + Duration::from_millis(ms - now_ms).saturating_sub(LAMBDA_DEADLINE_MARGIN),
-            ),
+            Some(ms) => ours.min(started + Duration::from_millis(ms - now_ms).saturating_sub(LAMBDA_DEADLINE_MARGIN)),
             None => ours,
         }
     }
@@ -131,15 +107,9 @@ impl App {
 fn streaming(format: Format, relay: Relay) -> Response<Body> {
     let mut response = Response::new(StreamBody::new(relay.into_stream().boxed()));
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
 }
 
@@ -148,10 +118,7 @@ fn refusal(error: &ApiError) -> Response<Body> {
     let mut response = Response::new(StreamBody::new(body.boxed()));
     *response.status_mut() = error.status();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if error.status() == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(header::ALLOW, HeaderValue::from_static("POST"));

@@ -80,32 +80,21 @@ impl Settings {
     }
 
     /// Defaults overridden by the given variables (only the `STREAMER_` ones are read).
-    pub fn from_vars(
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, SettingsError> {
-        let ours: config::Map<String, String> = vars
-            .into_iter()
-            .filter(|(name, _)| name.starts_with("STREAMER_"))
-            .collect();
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SettingsError> {
+        let ours: config::Map<String, String> =
+            vars.into_iter().filter(|(name, _)| name.starts_with("STREAMER_")).collect();
         for name in ours.keys() {
             let key = name["STREAMER_".len()..].to_ascii_lowercase();
             if !KEYS.contains(&key.as_str()) {
                 return Err(SettingsError::Invalid {
                     var: name.clone(),
-                    problem: format!(
-                        "unknown setting; known settings are {}",
-                        KEYS.map(var_name).join(", ")
-                    ),
+                    problem: format!("unknown setting; known settings are {}", KEYS.map(var_name).join(", ")),
                 });
             }
         }
         let raw: Raw = Config::builder()
             .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
-            .add_source(
-                Environment::with_prefix(PREFIX)
-                    .ignore_empty(true)
-                    .source(Some(ours)),
-            )
+            .add_source(Environment::with_prefix(PREFIX).ignore_empty(true).source(Some(ours)))
             .build()?
             .try_deserialize()?;
         Self::validate(raw)
@@ -117,8 +106,7 @@ impl Settings {
             return Err(invalid("model_id", "must not be empty".into()));
         }
         let max_tokens = whole_number("max_tokens", &raw.max_tokens, 1, u32::MAX as u64)? as u32;
-        let max_tokens_cap =
-            whole_number("max_tokens_cap", &raw.max_tokens_cap, 1, u32::MAX as u64)? as u32;
+        let max_tokens_cap = whole_number("max_tokens_cap", &raw.max_tokens_cap, 1, u32::MAX as u64)? as u32;
         if max_tokens_cap < max_tokens {
             return Err(invalid(
                 "max_tokens_cap",
@@ -127,39 +115,23 @@ impl Settings {
                 ),
             ));
         }
-        let deadline_secs =
-            whole_number("deadline_secs", &raw.deadline_secs, 1, MAX_DEADLINE_SECS)?;
+        let deadline_secs = whole_number("deadline_secs", &raw.deadline_secs, 1, MAX_DEADLINE_SECS)?;
         let log_level = raw.log_level.trim().to_ascii_lowercase();
         if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
             return Err(invalid(
                 "log_level",
-                format!(
-                    "expected one of error, warn, info, debug, trace; got {:?}",
-                    raw.log_level
-                ),
+                format!("expected one of error, warn, info, debug, trace; got {:?}", raw.log_level),
             ));
         }
         Ok(Settings {
             model_id,
             max_tokens,
             max_tokens_cap,
-            temperature: raw
-                .temperature
-                .as_deref()
-                .map(|v| unit_fraction("temperature", v))
-                .transpose()?,
-            top_p: raw
-                .top_p
-                .as_deref()
-                .map(|v| unit_fraction("top_p", v))
-                .transpose()?,
+            temperature: raw.temperature.as_deref().map(|v| unit_fraction("temperature", v)).transpose()?,
+            top_p: raw.top_p.as_deref().map(|v| unit_fraction("top_p", v)).transpose()?,
             system_prompt: raw.system_prompt.filter(|s| !s.trim().is_empty()),
             templates: templates(&raw.default_template, raw.templates.as_deref())?,
-            allowed_story_types: raw
-                .allowed_story_types
-                .as_deref()
-                .map(allowed_story_types)
-                .transpose()?,
+            allowed_story_types: raw.allowed_story_types.as_deref().map(allowed_story_types).transpose()?,
             deadline: Duration::from_secs(deadline_secs),
             log_level,
         })
@@ -167,38 +139,31 @@ impl Settings {
 }
 
 fn templates(default: &str, by_type: Option<&str>) -> Result<Templates, SettingsError> {
-    let default =
-        Template::parse(default).map_err(|e| invalid("default_template", e.to_string()))?;
+    let default = Template::parse(default).map_err(|e| invalid("default_template", e.to_string()))?;
     let by_type: HashMap<String, String> = match by_type {
         None => HashMap::new(),
         Some(json) => serde_json::from_str(json).map_err(|e| {
             invalid(
                 "templates",
-                format!("expected a JSON object of storyType to template text, e.g. {{\"CATS\":\"… {{storyType}} …\"}}: {e}"),
+                format!(
+                    "expected a JSON object of storyType to template text, e.g. {{\"CATS\":\"… {{storyType}} …\"}}: {e}"
+                ),
             )
         })?,
     };
     let mut parsed = HashMap::with_capacity(by_type.len());
     for (story_type, text) in by_type {
-        let template = Template::parse(&text)
-            .map_err(|e| invalid("templates", format!("template for {story_type:?}: {e}")))?;
+        let template =
+            Template::parse(&text).map_err(|e| invalid("templates", format!("template for {story_type:?}: {e}")))?;
         parsed.insert(story_type, template);
     }
     Ok(Templates::new(default, parsed))
 }
 
 fn allowed_story_types(list: &str) -> Result<Vec<String>, SettingsError> {
-    let types: Vec<String> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let types: Vec<String> = list.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase).collect();
     if types.is_empty() {
-        return Err(invalid(
-            "allowed_story_types",
-            format!("no story type in {list:?}"),
-        ));
+        return Err(invalid("allowed_story_types", format!("no story type in {list:?}")));
     }
     Ok(types)
 }
@@ -206,20 +171,14 @@ fn allowed_story_types(list: &str) -> Result<Vec<String>, SettingsError> {
 fn whole_number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, SettingsError> {
     match value.trim().parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(invalid(
-            key,
-            format!("expected a whole number from {min} to {max}, got {value:?}"),
-        )),
+        _ => Err(invalid(key, format!("expected a whole number from {min} to {max}, got {value:?}"))),
     }
 }
 
 fn unit_fraction(key: &str, value: &str) -> Result<f32, SettingsError> {
     match value.trim().parse::<f32>() {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
-        _ => Err(invalid(
-            key,
-            format!("expected a number from 0.0 to 1.0, got {value:?}"),
-        )),
+        _ => Err(invalid(key, format!("expected a number from 0.0 to 1.0, got {value:?}"))),
     }
 }
 
@@ -228,10 +187,7 @@ fn var_name(key: &str) -> String {
 }
 
 fn invalid(key: &str, problem: String) -> SettingsError {
-    SettingsError::Invalid {
-        var: var_name(key),
-        problem,
-    }
+    SettingsError::Invalid { var: var_name(key), problem }
 }
 
 #[cfg(test)]
@@ -243,9 +199,7 @@ mod tests {
     }
 
     fn error_of(vars: &[(&str, &str)]) -> String {
-        load(vars)
-            .expect_err("settings should be rejected")
-            .to_string()
+        load(vars).expect_err("settings should be rejected").to_string()
     }
 
     #[test]
@@ -253,14 +207,8 @@ mod tests {
         let s = load(&[]).unwrap();
         assert_eq!(s.model_id, "anthropic.claude-3-haiku-20240307-v1:0");
         assert_eq!((s.max_tokens, s.max_tokens_cap), (512, 2048));
-        assert_eq!(
-            (s.temperature, s.top_p, s.system_prompt.as_deref()),
-            (None, None, None)
-        );
-        assert_eq!(
-            s.templates.render("CATS"),
-            "Tell me a very short story about: CATS"
-        );
+        assert_eq!((s.temperature, s.top_p, s.system_prompt.as_deref()), (None, None, None));
+        assert_eq!(s.templates.render("CATS"), "Tell me a very short story about: CATS");
         assert_eq!(s.allowed_story_types, None);
         assert_eq!(s.deadline, Duration::from_secs(60));
         assert_eq!(s.log_level, "info");
@@ -269,20 +217,14 @@ mod tests {
     #[test]
     fn environment_overrides_every_default() {
         let s = load(&[
-            (
-                "STREAMER_MODEL_ID",
-                "us.anthropic.claude-3-5-haiku-20241022-v1:0",
-            ),
+            ("STREAMER_MODEL_ID", "us.anthropic.claude-3-5-haiku-20241022-v1:0"),
             ("STREAMER_MAX_TOKENS", "100"),
             ("STREAMER_MAX_TOKENS_CAP", "300"),
             ("STREAMER_TEMPERATURE", "0.5"),
             ("STREAMER_TOP_P", "0.9"),
             ("STREAMER_SYSTEM_PROMPT", "Be brief."),
             ("STREAMER_DEFAULT_TEMPLATE", "A tale of {storyType}"),
-            (
-                "STREAMER_TEMPLATES",
-                r#"{"Cats": "A poem about {storyType}"}"#,
-            ),
+            ("STREAMER_TEMPLATES", r#"{"Cats": "A poem about {storyType}"}"#),
             ("STREAMER_ALLOWED_STORY_TYPES", "CATS, Dogs ,"),
             ("STREAMER_DEADLINE_SECS", "25"),
             ("STREAMER_LOG_LEVEL", "DEBUG"),
@@ -295,22 +237,15 @@ mod tests {
         assert_eq!(s.system_prompt.as_deref(), Some("Be brief."));
         assert_eq!(s.templates.render("cats"), "A poem about cats");
         assert_eq!(s.templates.render("OWLS"), "A tale of OWLS");
-        assert_eq!(
-            s.allowed_story_types,
-            Some(vec!["cats".to_string(), "dogs".to_string()])
-        );
+        assert_eq!(s.allowed_story_types, Some(vec!["cats".to_string(), "dogs".to_string()]));
         assert_eq!(s.deadline, Duration::from_secs(25));
         assert_eq!(s.log_level, "debug");
     }
 
     #[test]
     fn empty_variables_count_as_unset() {
-        let s = load(&[
-            ("STREAMER_MAX_TOKENS", ""),
-            ("STREAMER_SYSTEM_PROMPT", ""),
-            ("STREAMER_TEMPERATURE", ""),
-        ])
-        .unwrap();
+        let s =
+            load(&[("STREAMER_MAX_TOKENS", ""), ("STREAMER_SYSTEM_PROMPT", ""), ("STREAMER_TEMPERATURE", "")]).unwrap();
         assert_eq!(s.max_tokens, 512);
         assert_eq!((s.system_prompt, s.temperature), (None, None));
     }
@@ -318,30 +253,15 @@ mod tests {
     #[test]
     fn each_invalid_value_is_one_line_naming_its_variable() {
         let cases: [(&[(&str, &str)], &str); 12] = [
-            (
-                &[("STREAMER_MAX_TOKENS", "many")],
-                "STREAMER_MAX_TOKENS: expected a whole number from 1 to",
-            ),
-            (
-                &[("STREAMER_MAX_TOKENS", "0")],
-                "STREAMER_MAX_TOKENS: expected a whole number from 1 to",
-            ),
-            (
-                &[("STREAMER_MAX_TOKENS", "3000")],
-                "STREAMER_MAX_TOKENS_CAP: 2048 is below STREAMER_MAX_TOKENS (3000)",
-            ),
-            (
-                &[("STREAMER_MAX_TOKENS_CAP", "100")],
-                "STREAMER_MAX_TOKENS_CAP: 100 is below STREAMER_MAX_TOKENS (512)",
-            ),
+            (&[("STREAMER_MAX_TOKENS", "many")], "STREAMER_MAX_TOKENS: expected a whole number from 1 to"),
+            (&[("STREAMER_MAX_TOKENS", "0")], "STREAMER_MAX_TOKENS: expected a whole number from 1 to"),
+            (&[("STREAMER_MAX_TOKENS", "3000")], "STREAMER_MAX_TOKENS_CAP: 2048 is below STREAMER_MAX_TOKENS (3000)"),
+            (&[("STREAMER_MAX_TOKENS_CAP", "100")], "STREAMER_MAX_TOKENS_CAP: 100 is below STREAMER_MAX_TOKENS (512)"),
             (
                 &[("STREAMER_TEMPERATURE", "1.5")],
                 "STREAMER_TEMPERATURE: expected a number from 0.0 to 1.0, got \"1.5\"",
             ),
-            (
-                &[("STREAMER_TOP_P", "x")],
-                "STREAMER_TOP_P: expected a number from 0.0 to 1.0",
-            ),
+            (&[("STREAMER_TOP_P", "x")], "STREAMER_TOP_P: expected a number from 0.0 to 1.0"),
             (
                 &[("STREAMER_DEFAULT_TEMPLATE", "Tell me a story")],
                 "STREAMER_DEFAULT_TEMPLATE: must contain {storyType}",
@@ -350,29 +270,14 @@ mod tests {
                 &[("STREAMER_TEMPLATES", r#"{"CATS": "no placeholder"}"#)],
                 "STREAMER_TEMPLATES: template for \"CATS\": must contain {storyType}",
             ),
-            (
-                &[("STREAMER_TEMPLATES", "[1,2]")],
-                "STREAMER_TEMPLATES: expected a JSON object",
-            ),
-            (
-                &[("STREAMER_DEADLINE_SECS", "901")],
-                "STREAMER_DEADLINE_SECS: expected a whole number from 1 to 900",
-            ),
-            (
-                &[("STREAMER_LOG_LEVEL", "loud")],
-                "STREAMER_LOG_LEVEL: expected one of error, warn, info, debug, trace",
-            ),
-            (
-                &[("STREAMER_MODELID", "x")],
-                "STREAMER_MODELID: unknown setting; known settings are STREAMER_MODEL_ID,",
-            ),
+            (&[("STREAMER_TEMPLATES", "[1,2]")], "STREAMER_TEMPLATES: expected a JSON object"),
+            (&[("STREAMER_DEADLINE_SECS", "901")], "STREAMER_DEADLINE_SECS: expected a whole number from 1 to 900"),
+            (&[("STREAMER_LOG_LEVEL", "loud")], "STREAMER_LOG_LEVEL: expected one of error, warn, info, debug, trace"),
+            (&[("STREAMER_MODELID", "x")], "STREAMER_MODELID: unknown setting; known settings are STREAMER_MODEL_ID,"),
         ];
         for (vars, expected) in cases {
             let message = error_of(vars);
-            assert!(
-                message.starts_with(expected),
-                "{vars:?}: got {message:?}, want it to start with {expected:?}"
-            );
+            assert!(message.starts_with(expected), "{vars:?}: got {message:?}, want it to start with {expected:?}");
             assert!(!message.contains('\n'), "one line: {message:?}");
         }
     }

@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use crate::metrics::{self, RequestMetrics};
 use tracing_subscriber::EnvFilter;
 
 /// JSON logs on stdout (CloudWatch keeps each line as one record). `level` is the validated
@@ -32,6 +34,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 4] =
+        [Outcome::Completed, Outcome::Rejected, Outcome::UpstreamError, Outcome::ClientDisconnected];
+
+    /// The name of this outcome's count in the metrics.
+    pub fn metric_name(self) -> &'static str {
+        match self {
+            Outcome::Completed => "Completed",
+            Outcome::Rejected => "Rejected",
+            Outcome::UpstreamError => "UpstreamErrors",
+            Outcome::ClientDisconnected => "ClientDisconnects",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Completed => "completed",
@@ -69,6 +84,7 @@ impl Summary {
         }
     }
 
+    /// The summary log line and the request's metrics record.
     pub fn emit(&self, outcome: Outcome) {
         let duration = self.started.elapsed();
         tracing::info!(
@@ -76,17 +92,23 @@ impl Summary {
             model = %self.model,
             story_type = self.story_type.as_deref().unwrap_or(""),
             status = self.status,
-            ttft_ms = self.first_token.map(millis),
+            ttft_ms = self.first_token.map(metrics::millis),
             output_tokens = self.output_tokens,
-            duration_ms = millis(duration),
+            duration_ms = metrics::millis(duration),
             outcome = outcome.as_str(),
             error_code = self.error_code,
             "request summary"
         );
+        metrics::emit(&RequestMetrics {
+            request_id: &self.request_id,
+            model: &self.model,
+            story_type: self.story_type.as_deref(),
+            status: self.status,
+            outcome,
+            error_code: self.error_code,
+            first_token: self.first_token,
+            output_tokens: self.output_tokens,
+            duration,
+        });
     }
-}
-
-/// Milliseconds to two decimals: finer than that is noise in a log line.
-fn millis(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e5).round() / 100.0
 }

@@ -78,17 +78,11 @@ impl Format {
             let mut parts = range.split(';');
             let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
             let q = parts
-                .filter_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                })
+                .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
                 .next()
                 .unwrap_or(1.0);
             let format = match media.as_str() {
-                "application/x-ndjson" | "application/json" | "application/*" | "*/*" => {
-                    Format::Ndjson
-                }
+                "application/x-ndjson" | "application/json" | "application/*" | "*/*" => Format::Ndjson,
                 "text/event-stream" => Format::Sse,
                 "text/plain" | "text/*" => Format::Plain,
                 _ => continue,
@@ -97,8 +91,7 @@ impl Format {
                 best = Some((q, format));
             }
         }
-        best.map(|(_, f)| f)
-            .ok_or_else(|| ApiError::NotAcceptable(accept.to_owned()))
+        best.map(|(_, f)| f).ok_or_else(|| ApiError::NotAcceptable(accept.to_owned()))
     }
 
     /// The bytes for one event, or `None` when this format does not show it.
@@ -116,9 +109,7 @@ impl Format {
             Format::Plain => match event {
                 Event::Text { message } => Some(Bytes::copy_from_slice(message.as_bytes())),
                 Event::Stop { .. } => Some(Bytes::from_static(b"\n")),
-                Event::Error { code, message } => {
-                    Some(format!("\n[error {code}: {message}]\n").into())
-                }
+                Event::Error { code, message } => Some(format!("\n[error {code}: {message}]\n").into()),
                 Event::Start { .. } | Event::Usage { .. } => None,
             },
         }
@@ -129,14 +120,8 @@ impl Format {
 /// a status code plus a machine-readable body is what every client handles).
 pub fn error_body(error: &ApiError) -> Bytes {
     let message = error.to_string();
-    let body = ErrorBody {
-        kind: "error",
-        code: error.code(),
-        message: &message,
-    };
-    serde_json::to_vec(&body)
-        .expect("errors always serialize")
-        .into()
+    let body = ErrorBody { kind: "error", code: error.code(), message: &message };
+    serde_json::to_vec(&body).expect("errors always serialize").into()
 }
 
 #[cfg(test)]
@@ -147,11 +132,7 @@ mod tests {
         String::from_utf8(bytes.expect("this format shows the event").to_vec()).unwrap()
     }
 
-    const START: Event<'static> = Event::Start {
-        model: "m",
-        request_id: "r-1",
-        bedrock_request_id: Some("b-1"),
-    };
+    const START: Event<'static> = Event::Start { model: "m", request_id: "r-1", bedrock_request_id: Some("b-1") };
 
     #[test]
     fn ndjson_is_one_json_object_per_line() {
@@ -160,9 +141,7 @@ mod tests {
             "{\"type\":\"start\",\"model\":\"m\",\"requestId\":\"r-1\",\"bedrockRequestId\":\"b-1\"}\n"
         );
         assert_eq!(
-            text(Format::Ndjson.encode(&Event::Text {
-                message: "Once\nupon"
-            })),
+            text(Format::Ndjson.encode(&Event::Text { message: "Once\nupon" })),
             "{\"type\":\"text\",\"message\":\"Once\\nupon\"}\n"
         );
         assert_eq!(
@@ -170,18 +149,11 @@ mod tests {
             "{\"type\":\"stop\",\"reason\":\"end_turn\"}\n"
         );
         assert_eq!(
-            text(Format::Ndjson.encode(&Event::Usage {
-                input_tokens: 12,
-                output_tokens: 40,
-                latency_ms: 830
-            })),
+            text(Format::Ndjson.encode(&Event::Usage { input_tokens: 12, output_tokens: 40, latency_ms: 830 })),
             "{\"type\":\"usage\",\"inputTokens\":12,\"outputTokens\":40,\"latencyMs\":830}\n"
         );
         assert_eq!(
-            text(Format::Ndjson.encode(&Event::Error {
-                code: "timeout",
-                message: "late"
-            })),
+            text(Format::Ndjson.encode(&Event::Error { code: "timeout", message: "late" })),
             "{\"type\":\"error\",\"code\":\"timeout\",\"message\":\"late\"}\n"
         );
     }
@@ -189,16 +161,11 @@ mod tests {
     #[test]
     fn sse_names_each_event_and_carries_the_same_json() {
         assert_eq!(
-            text(Format::Sse.encode(&Event::Text {
-                message: "Hi\n\nthere"
-            })),
+            text(Format::Sse.encode(&Event::Text { message: "Hi\n\nthere" })),
             "event: text\ndata: {\"type\":\"text\",\"message\":\"Hi\\n\\nthere\"}\n\n"
         );
         assert_eq!(
-            text(Format::Sse.encode(&Event::Error {
-                code: "model_stream_error",
-                message: "boom"
-            })),
+            text(Format::Sse.encode(&Event::Error { code: "model_stream_error", message: "boom" })),
             "event: error\ndata: {\"type\":\"error\",\"code\":\"model_stream_error\",\"message\":\"boom\"}\n\n"
         );
     }
@@ -206,27 +173,11 @@ mod tests {
     #[test]
     fn plain_text_is_the_story_and_never_ends_silently_on_failure() {
         assert_eq!(Format::Plain.encode(&START), None);
+        assert_eq!(text(Format::Plain.encode(&Event::Text { message: "Once" })), "Once");
+        assert_eq!(text(Format::Plain.encode(&Event::Stop { reason: "end_turn" })), "\n");
+        assert_eq!(Format::Plain.encode(&Event::Usage { input_tokens: 1, output_tokens: 1, latency_ms: 1 }), None);
         assert_eq!(
-            text(Format::Plain.encode(&Event::Text { message: "Once" })),
-            "Once"
-        );
-        assert_eq!(
-            text(Format::Plain.encode(&Event::Stop { reason: "end_turn" })),
-            "\n"
-        );
-        assert_eq!(
-            Format::Plain.encode(&Event::Usage {
-                input_tokens: 1,
-                output_tokens: 1,
-                latency_ms: 1
-            }),
-            None
-        );
-        assert_eq!(
-            text(Format::Plain.encode(&Event::Error {
-                code: "throttled",
-                message: "slow down"
-            })),
+            text(Format::Plain.encode(&Event::Error { code: "throttled", message: "slow down" })),
             "\n[error throttled: slow down]\n"
         );
     }
@@ -241,10 +192,7 @@ mod tests {
             (Some("application/x-ndjson"), Format::Ndjson),
             (Some("text/event-stream"), Format::Sse),
             (Some("Text/Plain; charset=utf-8"), Format::Plain),
-            (
-                Some("text/html, text/plain;q=0.5, text/event-stream;q=0.9"),
-                Format::Sse,
-            ),
+            (Some("text/html, text/plain;q=0.5, text/event-stream;q=0.9"), Format::Sse),
             (Some("image/png, */*;q=0.1"), Format::Ndjson),
             (Some("text/event-stream;q=0, text/plain"), Format::Plain),
         ];
@@ -262,9 +210,6 @@ mod tests {
     #[test]
     fn error_bodies_are_json_with_type_code_and_message() {
         let body = error_body(&ApiError::InvalidStoryType("storyType is required".into()));
-        assert_eq!(
-            &body[..],
-            br#"{"type":"error","code":"invalid_story_type","message":"storyType is required"}"#
-        );
+        assert_eq!(&body[..], br#"{"type":"error","code":"invalid_story_type","message":"storyType is required"}"#);
     }
 }

@@ -4,10 +4,11 @@
 
 use std::net::TcpListener;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region};
-use bedrock_emulator::{Emulator, EmulatorConfig};
+use bedrock_emulator::{Emulator, EmulatorConfig, Outcome};
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
 use bytes::Bytes;
@@ -30,36 +31,23 @@ pub async fn fast_emulator() -> Emulator {
 
 /// The handler as `main` builds it, with settings from `vars` and the SDK pointed at the emulator.
 pub fn app(emulator: &Emulator, vars: &[(&str, &str)]) -> App {
-    let settings = Settings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-        .expect("valid test settings");
+    let settings =
+        Settings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))).expect("valid test settings");
     let config = aws_sdk_bedrockruntime::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "test",
-        ))
+        .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
         .endpoint_url(emulator.endpoint())
         .build();
-    App {
-        settings,
-        client: aws_sdk_bedrockruntime::Client::from_conf(config),
-    }
+    App { settings, client: aws_sdk_bedrockruntime::Client::from_conf(config) }
 }
 
 pub fn post(body: impl Into<Vec<u8>>, accept: Option<&str>) -> lambda_http::Request {
-    let mut builder = http::Request::builder()
-        .method("POST")
-        .uri("https://example.lambda-url.us-east-1.on.aws/");
+    let mut builder = http::Request::builder().method("POST").uri("https://example.lambda-url.us-east-1.on.aws/");
     if let Some(accept) = accept {
         builder = builder.header("accept", accept);
     }
-    builder
-        .body(lambda_http::Body::Binary(body.into()))
-        .unwrap()
+    builder.body(lambda_http::Body::Binary(body.into())).unwrap()
 }
 
 /// A response as the caller saw it: status, headers, and each chunk with when it arrived.
@@ -71,10 +59,7 @@ pub struct Received {
 
 impl Received {
     pub fn text(&self) -> String {
-        self.chunks
-            .iter()
-            .map(|(_, c)| String::from_utf8_lossy(c).into_owned())
-            .collect()
+        self.chunks.iter().map(|(_, c)| String::from_utf8_lossy(c).into_owned()).collect()
     }
 
     /// The body as NDJSON events.
@@ -89,31 +74,32 @@ impl Received {
 }
 
 pub fn ndjson(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}")))
-        .collect()
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}"))).collect()
 }
 
 pub fn story(events: &[Value]) -> String {
-    events
-        .iter()
-        .filter(|e| e["type"] == "text")
-        .map(|e| e["message"].as_str().unwrap())
-        .collect()
+    events.iter().filter(|e| e["type"] == "text").map(|e| e["message"].as_str().unwrap()).collect()
 }
 
 pub fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap()).collect()
 }
 
+/// Whether the emulator saw the first request's caller (the handler) close the connection.
+pub async fn upstream_closed(emulator: &Emulator) -> bool {
+    emulator.wait_for(Duration::from_secs(5), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await
+}
+
+/// curl arguments for a POST of `body`.
+pub fn posting(body: &str) -> Vec<&str> {
+    vec!["-X", "POST", "--data-binary", body]
+}
+
 /// Calls the handler and reads the whole streamed body.
 pub async fn call(app: &App, req: lambda_http::Request) -> Received {
     let response = app.handle(req).await;
     let status = response.status().as_u16();
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
     let mut body = response.into_body();
     let mut chunks = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -121,11 +107,7 @@ pub async fn call(app: &App, req: lambda_http::Request) -> Received {
             chunks.push((Instant::now(), data));
         }
     }
-    Received {
-        status,
-        content_type,
-        chunks,
-    }
+    Received { status, content_type, chunks }
 }
 
 /// The real handler binary serving a Function URL through `cargo lambda watch` (its Lambda
@@ -134,24 +116,23 @@ pub async fn call(app: &App, req: lambda_http::Request) -> Received {
 pub struct Stack {
     pub url: String,
     watch: Child,
-    function: Child,
+    functions: Vec<Child>,
+    logs: Arc<Mutex<Vec<String>>>,
 }
 
 const FUNCTION: &str = "bedrock-streamer";
 
 impl Stack {
     pub async fn start(emulator: &Emulator, settings: &[(&str, &str)]) -> Stack {
+        Self::start_instances(emulator, settings, 1).await
+    }
+
+    /// Like [`Stack::start`] with `instances` function processes polling the same Runtime API,
+    /// as Lambda runs one instance per concurrent request.
+    pub async fn start_instances(emulator: &Emulator, settings: &[(&str, &str)], instances: usize) -> Stack {
         let port = free_port();
         let mut watch = Command::new("cargo-lambda")
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "-A",
-                "127.0.0.1",
-                "-P",
-                &port.to_string(),
-            ])
+            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -170,30 +151,53 @@ impl Stack {
         ready.await.expect("cargo lambda watch starts within 60 s");
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
-        let function = Command::new(env!("CARGO_BIN_EXE_bedrock-streamer"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{port}/.rt/{FUNCTION}"),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.endpoint())
-            .envs(settings.iter().copied())
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the handler binary starts");
-        Stack {
-            url: format!("http://127.0.0.1:{port}/lambda-url/{FUNCTION}/"),
-            watch,
-            function,
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let functions = (0..instances)
+            .map(|_| {
+                let mut function = Command::new(env!("CARGO_BIN_EXE_bedrock-streamer"))
+                    .env_clear()
+                    .env("PATH", std::env::var("PATH").unwrap_or_default())
+                    .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt/{FUNCTION}"))
+                    .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
+                    .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+                    .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+                    .env("AWS_REGION", "us-east-1")
+                    .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+                    .env("AWS_SECRET_ACCESS_KEY", "secret")
+                    .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.endpoint())
+                    .envs(settings.iter().copied())
+                    .stdout(Stdio::piped())
+                    .kill_on_drop(true)
+                    .spawn()
+                    .expect("the handler binary starts");
+                let mut lines = BufReader::new(function.stdout.take().unwrap()).lines();
+                let logs = logs.clone();
+                tokio::spawn(async move {
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        logs.lock().unwrap().push(line);
+                    }
+                });
+                function
+            })
+            .collect();
+        Stack { url: format!("http://127.0.0.1:{port}/lambda-url/{FUNCTION}/"), watch, functions, logs }
+    }
+
+    /// The function's stdout lines so far (its JSON logs and metrics records).
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// Waits until the function has written a line that `matches` (logs are written after the
+    /// response ends, so they may trail the caller by a moment).
+    pub async fn wait_for_log(&self, matches: impl Fn(&str) -> bool) -> String {
+        for _ in 0..100 {
+            if let Some(line) = self.logs().into_iter().find(|l| matches(l)) {
+                return line;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        panic!("no such log line in {:?}", self.logs());
     }
 
     /// Sends a request with curl and reads its output as it streams (`-N`), timing each line.
@@ -232,11 +236,7 @@ impl Stack {
             lines.push((Instant::now(), bytes));
         }
         assert!(child.wait().await.unwrap().success(), "curl failed");
-        Curled {
-            status,
-            headers,
-            lines,
-        }
+        Curled { status, headers, lines }
     }
 
     /// The Function URL's body for a JSON POST with the given Accept header (if any).
@@ -252,7 +252,9 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        let _ = self.function.start_kill();
+        for function in &mut self.functions {
+            let _ = function.start_kill();
+        }
         let _ = self.watch.start_kill();
     }
 }
@@ -266,17 +268,11 @@ pub struct Curled {
 
 impl Curled {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
-        self.lines
-            .iter()
-            .map(|(_, l)| String::from_utf8_lossy(l).into_owned())
-            .collect()
+        self.lines.iter().map(|(_, l)| String::from_utf8_lossy(l).into_owned()).collect()
     }
 
     pub fn events(&self) -> Vec<Value> {
@@ -285,9 +281,5 @@ impl Curled {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
