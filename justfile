@@ -1,8 +1,9 @@
 # bedrock-streamer: `just` lists the recipes. Deploy recipes (build, deploy, preview, destroy,
-# invoke, logs, outputs, test-infra) live in pulumi/deploy.just, `bench` in bench/bench.just.
+# invoke, logs, outputs, test-infra) live in pulumi/deploy.just, `bench` in bench/bench.just, `fuzz` in fuzz/fuzz.just.
 
 import 'pulumi/deploy.just'
 import 'bench/bench.just'
+import 'fuzz/fuzz.just'
 
 # List the recipes
 default:

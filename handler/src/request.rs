@@ -29,7 +29,7 @@ pub fn parse(body: &[u8], limits: Limits<'_>) -> Result<StoryRequest, ApiError> 
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge { size: body.len(), limit: MAX_BODY_BYTES });
     }
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
         return Err(ApiError::InvalidJson(
             "the request body is empty; send a JSON object such as {\"storyType\":\"CATS\"}".into(),
         ));

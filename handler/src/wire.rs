@@ -77,10 +77,14 @@ impl Format {
         for range in accept.split(',') {
             let mut parts = range.split(';');
             let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            // Parameter names are case-insensitive (`Q=0.5`); a q-value outside 0..1 is clamped.
             let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
+                .filter_map(|p| {
+                    let (name, value) = p.split_once('=')?;
+                    name.trim().eq_ignore_ascii_case("q").then(|| value.trim().parse::<f32>().ok()).flatten()
+                })
                 .next()
-                .unwrap_or(1.0);
+                .map_or(1.0, |q| if q.is_nan() { 0.0 } else { q.clamp(0.0, 1.0) });
             let format = match media.as_str() {
                 "application/x-ndjson" | "application/json" | "application/*" | "*/*" => Format::Ndjson,
                 "text/event-stream" => Format::Sse,
@@ -109,11 +113,17 @@ impl Format {
             Format::Plain => match event {
                 Event::Text { message } => Some(Bytes::copy_from_slice(message.as_bytes())),
                 Event::Stop { .. } => Some(Bytes::from_static(b"\n")),
-                Event::Error { code, message } => Some(format!("\n[error {code}: {message}]\n").into()),
+                Event::Error { code, message } => Some(format!("\n[error {code}: {}]\n", one_line(message)).into()),
                 Event::Start { .. } | Event::Usage { .. } => None,
             },
         }
     }
+}
+
+/// A message as one line: its line breaks (and other control characters, which can come from
+/// Bedrock's or the model's own error text) become spaces.
+fn one_line(message: &str) -> String {
+    message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// The whole body of an error response sent before streaming (always JSON, whatever `Accept` says:
@@ -180,6 +190,11 @@ mod tests {
             text(Format::Plain.encode(&Event::Error { code: "throttled", message: "slow down" })),
             "\n[error throttled: slow down]\n"
         );
+        assert_eq!(
+            text(Format::Plain.encode(&Event::Error { code: "model_stream_error", message: "bad\noutput\r\n(500)" })),
+            "\n[error model_stream_error: bad output  (500)]\n",
+            "a message with line breaks of its own still makes one line"
+        );
     }
 
     #[test]
@@ -195,6 +210,9 @@ mod tests {
             (Some("text/html, text/plain;q=0.5, text/event-stream;q=0.9"), Format::Sse),
             (Some("image/png, */*;q=0.1"), Format::Ndjson),
             (Some("text/event-stream;q=0, text/plain"), Format::Plain),
+            (Some("text/event-stream;Q=0, text/plain"), Format::Plain),
+            (Some("text/event-stream;q=2, text/plain;q=1"), Format::Sse),
+            (Some("text/event-stream;q=NaN, text/plain;q=0.1"), Format::Plain),
         ];
         for (accept, want) in cases {
             assert_eq!(Format::negotiate(accept).unwrap(), want, "{accept:?}");

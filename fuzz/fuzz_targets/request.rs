@@ -1,0 +1,154 @@
+//! `request::parse` over arbitrary bodies and arbitrary limits.
+//!
+//! Input layout (so seeds stay readable): byte 0 holds flags, bytes 1..5 the `maxTokens` cap
+//! (little-endian u32, 0 read as 1), the rest is the request body. Shorter inputs are a body alone
+//! with no allow-list and a cap of 2048.
+//!
+//! Flags: bits 0-1 choose the allow-list (none; a fixed list; an empty list; a list holding exactly
+//! the body's own lower-cased `storyType`, so the "allowed" path is reached for any story type);
+//! bit 2 pads the body with trailing spaces to exactly the size limit (trailing whitespace is still
+//! the same JSON, so the outcome must not change); bit 3 pads it one byte past the limit (always
+//! 413).
+//!
+//! Invariants: never panics; on Ok the storyType is 1-64 letters/digits/space/-/_ with a letter or
+//! digit, is the body's own `storyType`, and is in the allow-list when there is one; `maxTokens` is
+//! the body's own and within 1..=cap; a well-formed request is never rejected; on Err the status is
+//! 400 or 413 with the matching code, and the error body is JSON {type:"error", code, message}.
+
+#![no_main]
+
+use bedrock_streamer::error::ApiError;
+use bedrock_streamer::request::{self, Limits, MAX_BODY_BYTES, MAX_STORY_TYPE_CHARS, StoryRequest};
+use bedrock_streamer::wire;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+const FIXED_ALLOW_LIST: &[&str] = &["cats", "sea otters", "hündchen_2-katzen", "x"];
+
+fuzz_target!(|data: &[u8]| {
+    let (flags, cap, body) = match data {
+        [flags, a, b, c, d, body @ ..] => (*flags, u32::from_le_bytes([*a, *b, *c, *d]).max(1), body),
+        _ => (0, 2048, data),
+    };
+    let allowed: Option<Vec<String>> = match flags & 0b11 {
+        0 => None,
+        1 => Some(FIXED_ALLOW_LIST.iter().map(|s| s.to_string()).collect()),
+        2 => Some(Vec::new()),
+        _ => Some(story_type_in(body).map(|s| vec![s.to_lowercase()]).unwrap_or_default()),
+    };
+    let limits = Limits { max_tokens_cap: cap, allowed_story_types: allowed.as_deref() };
+
+    let result = request::parse(body, limits);
+    check(body, limits, &result);
+
+    if flags & 0b100 != 0 && body.len() < MAX_BODY_BYTES {
+        let padded = padded(body, MAX_BODY_BYTES);
+        let at_limit = request::parse(&padded, limits);
+        check(&padded, limits, &at_limit);
+        assert_eq!(outcome(&at_limit), outcome(&result), "trailing spaces up to the limit changed the outcome");
+    }
+    if flags & 0b1000 != 0 && body.len() <= MAX_BODY_BYTES {
+        let padded = padded(body, MAX_BODY_BYTES + 1);
+        let err = request::parse(&padded, limits).expect_err("a body over the limit is refused");
+        assert_eq!((err.status().as_u16(), err.code()), (413, "payload_too_large"));
+    }
+});
+
+fn check(body: &[u8], limits: Limits<'_>, result: &Result<StoryRequest, ApiError>) {
+    match result {
+        Ok(req) => accepted(body, limits, req),
+        Err(err) => rejected(err),
+    }
+    if well_formed(body, limits) {
+        assert!(result.is_ok(), "a well-formed request was rejected: {result:?}");
+    }
+}
+
+fn accepted(body: &[u8], limits: Limits<'_>, req: &StoryRequest) {
+    assert!(body.len() <= MAX_BODY_BYTES);
+    assert!(valid_story_type(&req.story_type), "accepted storyType {:?}", req.story_type);
+    if let Some(allowed) = limits.allowed_story_types {
+        assert!(allowed.contains(&req.story_type.to_lowercase()));
+    }
+    if let Some(n) = req.max_tokens {
+        assert!((1..=limits.max_tokens_cap).contains(&n));
+    }
+    // What was accepted is what the caller sent, unchanged.
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        panic!("accepted a body that is not a JSON object");
+    };
+    assert_eq!(fields.get("storyType").and_then(Value::as_str), Some(req.story_type.as_str()));
+    match fields.get("maxTokens") {
+        None | Some(Value::Null) => assert_eq!(req.max_tokens, None),
+        Some(n) => assert_eq!(n.as_u64(), req.max_tokens.map(u64::from)),
+    }
+}
+
+fn rejected(err: &ApiError) {
+    let (status, code) = (err.status().as_u16(), err.code());
+    assert!(err.is_client_error());
+    match code {
+        "payload_too_large" => assert_eq!(status, 413),
+        "invalid_json" | "invalid_story_type" | "story_type_not_allowed" | "invalid_max_tokens" => {
+            assert_eq!(status, 400)
+        }
+        other => panic!("request parsing produced the non-request error {other}"),
+    }
+    let body: Value = serde_json::from_slice(&wire::error_body(err)).expect("error bodies are JSON");
+    let Value::Object(fields) = body else {
+        panic!("the error body is not an object");
+    };
+    assert_eq!(fields.len(), 3, "{fields:?}");
+    assert_eq!(fields["type"], "error");
+    assert_eq!(fields["code"], code);
+    assert_eq!(fields["message"], err.to_string().as_str());
+}
+
+/// The spec of a valid story type, written independently of the handler.
+fn valid_story_type(s: &str) -> bool {
+    let chars = s.chars().count();
+    (1..=MAX_STORY_TYPE_CHARS).contains(&chars)
+        && s.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        && s.chars().any(char::is_alphanumeric)
+}
+
+/// A request every reading of the README accepts: a small JSON object with a valid, allowed
+/// `storyType` and, if any, a whole `maxTokens` within the cap.
+fn well_formed(body: &[u8], limits: Limits<'_>) -> bool {
+    if body.len() > MAX_BODY_BYTES {
+        return false;
+    }
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    let Some(Value::String(story_type)) = fields.get("storyType") else {
+        return false;
+    };
+    let allowed = limits.allowed_story_types.is_none_or(|list| list.contains(&story_type.to_lowercase()));
+    let max_tokens_ok = match fields.get("maxTokens") {
+        None | Some(Value::Null) => true,
+        Some(n) => n.as_u64().is_some_and(|n| (1..=u64::from(limits.max_tokens_cap)).contains(&n)),
+    };
+    valid_story_type(story_type) && allowed && max_tokens_ok
+}
+
+fn story_type_in(body: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<Value>(body).ok()? {
+        Value::Object(mut fields) => match fields.remove("storyType")? {
+            Value::String(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn padded(body: &[u8], len: usize) -> Vec<u8> {
+    let mut padded = body.to_vec();
+    padded.resize(len, b' ');
+    padded
+}
+
+/// What a caller can tell apart: the accepted request, or the error's code.
+fn outcome(result: &Result<StoryRequest, ApiError>) -> Result<&StoryRequest, &'static str> {
+    result.as_ref().map_err(ApiError::code)
+}

@@ -1,0 +1,218 @@
+//! The wire encoders over arbitrary text: whatever the model writes, every format stays framed.
+//!
+//! Input: a few structured fields (stop reason, model and request ids, usage numbers, an error
+//! code, chunk sizes) taken from the front with `arbitrary`, then the rest of the bytes as the
+//! story text (lossily decoded, so every input is used).
+//!
+//! Invariants, for every event kind:
+//! - NDJSON: exactly one line (one `\n`, at the end; no `\r`), parsing as the event's JSON, so the
+//!   text round-trips;
+//! - SSE: exactly `event: <type>\ndata: <json>\n\n` with no line break inside the JSON, and the
+//!   data parses as the same JSON as the NDJSON line;
+//! - Plain: a text event is the text's bytes, stop is `\n`, start and usage are not shown, an error
+//!   is `\n[error <code>: <message>]\n`, and for a message without line breaks that is one line of
+//!   its own starting `[error `.
+//!
+//! And for a whole stream (the text split into arbitrary deltas, then stop, usage, error): NDJSON
+//! splits into one JSON object per event, an SSE parser recovers every event, and the Plain body
+//! is the text followed by `\n`.
+
+#![no_main]
+
+use arbitrary::{Arbitrary, Unstructured};
+use bedrock_streamer::wire::{Event, Format};
+use libfuzzer_sys::fuzz_target;
+use serde_json::{Value, json};
+
+/// Every `code` an error event can carry (`ApiError::code`).
+const CODES: &[&str] = &[
+    "method_not_allowed",
+    "payload_too_large",
+    "invalid_json",
+    "invalid_story_type",
+    "story_type_not_allowed",
+    "invalid_max_tokens",
+    "not_acceptable",
+    "throttled",
+    "model_access_denied",
+    "model_not_found",
+    "bedrock_rejected",
+    "upstream_timeout",
+    "upstream_error",
+    "model_stream_error",
+    "timeout",
+    "upstream_incomplete",
+];
+
+#[derive(Arbitrary, Debug)]
+struct Fields<'a> {
+    reason: &'a str,
+    model: &'a str,
+    request_id: &'a str,
+    bedrock_request_id: Option<&'a str>,
+    input_tokens: i32,
+    output_tokens: i32,
+    latency_ms: i64,
+    code: u8,
+    /// Delta sizes (in chars) the text is cut into for the whole-stream check.
+    chunks: Vec<u8>,
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut u = Unstructured::new(data);
+    let Ok(f) = Fields::arbitrary(&mut u) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(u.take_rest());
+    let text = text.as_ref();
+    let code = CODES[usize::from(f.code) % CODES.len()];
+
+    let events = [
+        (
+            Event::Start { model: f.model, request_id: f.request_id, bedrock_request_id: f.bedrock_request_id },
+            json!({
+                "type": "start",
+                "model": f.model,
+                "requestId": f.request_id,
+                "bedrockRequestId": f.bedrock_request_id,
+            }),
+        ),
+        (Event::Text { message: text }, json!({"type": "text", "message": text})),
+        (Event::Stop { reason: f.reason }, json!({"type": "stop", "reason": f.reason})),
+        (
+            Event::Usage { input_tokens: f.input_tokens, output_tokens: f.output_tokens, latency_ms: f.latency_ms },
+            json!({
+                "type": "usage",
+                "inputTokens": f.input_tokens,
+                "outputTokens": f.output_tokens,
+                "latencyMs": f.latency_ms,
+            }),
+        ),
+        (Event::Error { code, message: text }, json!({"type": "error", "code": code, "message": text})),
+    ];
+    for (event, want) in &events {
+        let line = ndjson(event);
+        assert_eq!(&line, want);
+        let (name, data) = sse(event);
+        assert_eq!(name, want["type"]);
+        assert_eq!(&data, want);
+        plain(event);
+    }
+
+    whole_stream(text, &f.chunks, f.reason, code);
+});
+
+/// NDJSON: one line, one JSON object.
+fn ndjson(event: &Event<'_>) -> Value {
+    let bytes = Format::Ndjson.encode(event).expect("NDJSON shows every event");
+    let (last, json) = bytes.split_last().expect("not empty");
+    assert_eq!(*last, b'\n', "an NDJSON line ends with \\n");
+    assert!(!json.contains(&b'\n'), "one event, one line: {bytes:?}");
+    assert!(!json.contains(&b'\r'), "no bare CR inside a line: {bytes:?}");
+    serde_json::from_slice(json).expect("each NDJSON line is JSON")
+}
+
+/// SSE: `event: <type>\ndata: <json>\n\n`; returns the event name and the parsed data.
+fn sse(event: &Event<'_>) -> (String, Value) {
+    let bytes = Format::Sse.encode(event).expect("SSE shows every event");
+    let frame = std::str::from_utf8(&bytes).expect("SSE is UTF-8");
+    let frame = frame.strip_suffix("\n\n").expect("an SSE event ends with a blank line");
+    let rest = frame.strip_prefix("event: ").expect("an SSE event starts with its name");
+    let (name, data) = rest.split_once("\ndata: ").expect("then one data field");
+    assert!(!name.contains(['\n', '\r']) && !data.contains(['\n', '\r']), "exactly two fields: {frame:?}");
+    (name.to_owned(), serde_json::from_str(data).expect("SSE data is JSON"))
+}
+
+/// Plain: the story text only, and an error on a line of its own.
+fn plain(event: &Event<'_>) {
+    let bytes = Format::Plain.encode(event);
+    match event {
+        Event::Start { .. } | Event::Usage { .. } => assert_eq!(bytes, None),
+        Event::Text { message } => assert_eq!(bytes.as_deref(), Some(message.as_bytes())),
+        Event::Stop { .. } => assert_eq!(bytes.as_deref(), Some(&b"\n"[..])),
+        Event::Error { code, message } => {
+            let bytes = bytes.expect("Plain shows errors");
+            let shown = std::str::from_utf8(&bytes).expect("UTF-8");
+            assert_eq!(shown, format!("\n[error {code}: {}]\n", as_one_line(message)));
+            let line =
+                shown.strip_prefix('\n').and_then(|s| s.strip_suffix('\n')).expect("the error starts and ends a line");
+            assert!(line.starts_with("[error ") && line.ends_with(']'));
+            assert!(!line.contains(['\n', '\r']), "one line, whatever the message holds: {shown:?}");
+        }
+    }
+}
+
+/// A whole stream: the text cut into deltas, then stop, usage and an error.
+fn whole_stream(text: &str, chunks: &[u8], reason: &str, code: &'static str) {
+    let deltas = split(text, chunks);
+    let mut events: Vec<Event<'_>> = deltas.iter().map(|d| Event::Text { message: d }).collect();
+    events.push(Event::Stop { reason });
+    events.push(Event::Usage { input_tokens: 1, output_tokens: 2, latency_ms: 3 });
+    events.push(Event::Error { code, message: text });
+    let body = |format: Format| -> Vec<u8> {
+        let mut body = Vec::new();
+        for chunk in events.iter().filter_map(|e| format.encode(e)) {
+            body.extend_from_slice(&chunk);
+        }
+        body
+    };
+
+    // NDJSON: split on \n, one JSON object per event, in order.
+    let ndjson = body(Format::Ndjson);
+    let lines: Vec<Value> = ndjson
+        .strip_suffix(b"\n")
+        .expect("ends with a newline")
+        .split(|&b| b == b'\n')
+        .map(|l| serde_json::from_slice(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), events.len());
+    assert_eq!(joined_text(&lines), text);
+
+    // SSE: a minimal parser (blank line ends an event) recovers every event, in order.
+    let sse = String::from_utf8(body(Format::Sse)).expect("UTF-8");
+    let frames: Vec<Value> = sse
+        .split_terminator("\n\n")
+        .map(|frame| {
+            let mut lines = frame.split('\n');
+            let name = lines.next().and_then(|l| l.strip_prefix("event: ")).expect("event:");
+            let data = lines.next().and_then(|l| l.strip_prefix("data: ")).expect("data:");
+            assert_eq!(lines.next(), None);
+            let data: Value = serde_json::from_str(data).expect("data is JSON");
+            assert_eq!(data["type"], name);
+            data
+        })
+        .collect();
+    assert_eq!(frames, lines, "SSE carries the same events as NDJSON");
+
+    // Plain: the story, the newline stop writes, then the error on its own line.
+    let plain = String::from_utf8(body(Format::Plain)).expect("UTF-8");
+    assert_eq!(plain, format!("{text}\n\n[error {code}: {}]\n", as_one_line(text)));
+}
+
+fn joined_text(events: &[Value]) -> String {
+    events
+        .iter()
+        .filter(|e| e["type"] == "text")
+        .map(|e| e["message"].as_str().expect("text events carry a message"))
+        .collect()
+}
+
+/// Cuts `text` into deltas of the given sizes in chars (0 is an empty delta), the last one taking
+/// whatever remains.
+fn split<'a>(text: &'a str, sizes: &[u8]) -> Vec<&'a str> {
+    let mut deltas = Vec::new();
+    let mut rest = text;
+    for &size in sizes {
+        let end = rest.char_indices().nth(usize::from(size)).map_or(rest.len(), |(i, _)| i);
+        let (delta, tail) = rest.split_at(end);
+        deltas.push(delta);
+        rest = tail;
+    }
+    deltas.push(rest);
+    deltas
+}
+
+/// An error message as Plain shows it: control characters (line breaks among them) as spaces.
+fn as_one_line(message: &str) -> String {
+    message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
