@@ -23,7 +23,7 @@ dev port="9000":
         exit 1
     fi
     echo "▶ once it compiles: curl -N http://127.0.0.1:{{ port }}/lambda-url/bedrock-streamer/ -d '{\"storyType\":\"CATS\"}'" >&2
-    cargo lambda watch -A 127.0.0.1 -P {{ port }} --bin bedrock-streamer
+    cargo lambda watch -A 127.0.0.1 -P {{ port }} --bin bedrock-streamer --features local-profiles
 
 # Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo
 test: test-rust test-infra test-demo

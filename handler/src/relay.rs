@@ -68,6 +68,11 @@ impl Relay {
                     };
                     self.format.encode(&start)
                 }
+                // Checked before waiting too: the timer below never fires while events keep
+                // arriving ready (an SDK buffer holding several decoded frames).
+                State::Streaming { .. } if Instant::now() >= self.deadline => {
+                    self.fail(ApiError::StreamTimeout { secs: self.deadline_secs })
+                }
                 State::Streaming { stopped } => match timeout_at(self.deadline, self.events.recv()).await {
                     Err(_) => self.fail(ApiError::StreamTimeout { secs: self.deadline_secs }),
                     Ok(Err(error)) => {

@@ -44,6 +44,8 @@ async fn client_with(emulator: &Emulator, retries: RetryConfig) -> Client {
         .region("us-east-1")
         .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
         .retry_config(retries)
+        // The emulator speaks plain HTTP; no TLS stack needed.
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .load()
         .await;
     Client::new(&config)

@@ -38,6 +38,7 @@ pub fn app(emulator: &Emulator, vars: &[(&str, &str)]) -> App {
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
         .endpoint_url(emulator.endpoint())
+        .http_client(bedrock_streamer::sdk::http_client())
         .build();
     App { settings, client: aws_sdk_bedrockruntime::Client::from_conf(config) }
 }
