@@ -12,14 +12,14 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{self, Events};
 use crate::error::ApiError;
+use crate::service::Deadline;
 use crate::telemetry::{Outcome, Summary};
 use crate::wire::{Event, Format};
 
 pub struct Relay {
     events: Events,
     format: Format,
-    deadline: Instant,
-    deadline_secs: u64,
+    deadline: Deadline,
     bedrock_request_id: Option<String>,
     summary: Summary,
     state: State,
@@ -39,12 +39,11 @@ impl Relay {
     pub fn new(
         events: Events,
         format: Format,
-        deadline: Instant,
+        deadline: Deadline,
         bedrock_request_id: Option<String>,
         summary: Summary,
     ) -> Self {
-        let deadline_secs = deadline.saturating_duration_since(summary.started).as_secs_f64().round() as u64;
-        Relay { events, format, deadline, deadline_secs, bedrock_request_id, summary, state: State::NotStarted }
+        Relay { events, format, deadline, bedrock_request_id, summary, state: State::NotStarted }
     }
 
     /// The caller's chunks, one per event, until the story (or an error event) ends it.
@@ -70,11 +69,11 @@ impl Relay {
                 }
                 // Checked before waiting too: the timer below never fires while events keep
                 // arriving ready (an SDK buffer holding several decoded frames).
-                State::Streaming { .. } if Instant::now() >= self.deadline => {
-                    self.fail(ApiError::StreamTimeout { secs: self.deadline_secs })
+                State::Streaming { .. } if Instant::now() >= self.deadline.at => {
+                    self.fail(ApiError::StreamTimeout { secs: self.deadline.secs })
                 }
-                State::Streaming { stopped } => match timeout_at(self.deadline, self.events.recv()).await {
-                    Err(_) => self.fail(ApiError::StreamTimeout { secs: self.deadline_secs }),
+                State::Streaming { stopped } => match timeout_at(self.deadline.at, self.events.recv()).await {
+                    Err(_) => self.fail(ApiError::StreamTimeout { secs: self.deadline.secs }),
                     Ok(Err(error)) => {
                         let error = bedrock::interrupted(&self.summary.model, &error);
                         self.fail(error)
