@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use bedrock_emulator::EmulatorConfig;
+use bedrock_emulator::{EmulatorConfig, Outcome};
 use serde_json::Value;
 use support::*;
 
@@ -81,6 +81,65 @@ async fn upstream_failures_reach_the_caller_as_clear_errors() {
     assert_eq!(events.last().unwrap()["code"], "model_stream_error", "{events:?}");
 }
 
+/// Every fault the emulator can inject, picked per request by a `fault_<name>` story type, as
+/// the caller of the Function URL sees it: a status before the stream, or an error event ending it.
+#[tokio::test]
+async fn every_upstream_fault_reaches_the_caller_as_a_clear_error() {
+    let emulator = fast_emulator().await;
+    let stack = Stack::start(&emulator, &[("STREAMER_DEADLINE_SECS", "2")]).await;
+    let cases = [
+        ("throttling", 429, "throttled"),
+        ("access_denied", 502, "model_access_denied"),
+        ("validation", 502, "bedrock_rejected"),
+        ("model_not_found", 502, "model_not_found"),
+        ("model_timeout", 504, "upstream_timeout"),
+        ("unavailable", 502, "upstream_error"),
+        ("internal", 502, "upstream_error"),
+        ("hang", 504, "upstream_timeout"),
+        ("midstream_error", 200, "model_stream_error"),
+        ("midstream_throttling", 200, "throttled"),
+        ("stall", 200, "timeout"),
+        ("truncate", 200, "upstream_incomplete"),
+        ("drop", 200, "upstream_incomplete"),
+    ];
+    for (fault, status, code) in cases {
+        let got = stack.post(&format!(r#"{{"storyType":"fault_{fault}"}}"#), None).await;
+        assert_eq!(got.status, status, "{fault}: {}", got.text());
+        let events = got.events();
+        let last = events.last().unwrap_or_else(|| panic!("{fault}: empty body"));
+        assert_eq!((last["type"].as_str(), last["code"].as_str()), (Some("error"), Some(code)), "{fault}: {last}");
+        if status == 200 {
+            assert_eq!(types(&events)[..4], ["start", "text", "text", "text"], "{fault}: the story so far came first");
+        }
+    }
+}
+
+/// The caller hanging up mid-story: the runtime stops pulling the body, the handler drops the
+/// Bedrock stream, and the emulator sees its connection closed long before the story would end.
+#[tokio::test]
+async fn a_caller_hanging_up_closes_the_bedrock_stream() {
+    let emulator =
+        emulator(EmulatorConfig { token_interval: Duration::from_millis(20), story_words: 500, ..Default::default() })
+            .await;
+    let stack = Stack::start(&emulator, &[]).await;
+
+    let hung_up = stack.curl(&["--max-time", "1", "-X", "POST", "--data-binary", r#"{"storyType":"CATS"}"#]).await;
+
+    assert_eq!((hung_up.status, hung_up.exit), (200, Some(28)), "curl hung up mid-story");
+    assert!(upstream_closed(&emulator).await, "Bedrock's stream was closed: {:?}", emulator.requests()[0].outcome);
+    let record = &emulator.requests()[0];
+    assert!(
+        record.delta_times.len() < 250,
+        "closed at once, not at the end: {} of 500 tokens sent",
+        record.delta_times.len()
+    );
+    let Outcome::ClientDisconnected { at } = record.outcome else { unreachable!() };
+    let last_delta = *record.delta_times.last().unwrap();
+    eprintln!("upstream closed {:?} after the last delta was sent", at.saturating_duration_since(last_delta));
+    let summary = stack.wait_for_log(|l| l.contains("request summary")).await;
+    assert!(summary.contains(r#""outcome":"client_disconnected""#), "{summary}");
+}
+
 /// The 20+ ways a request can be wrong: each gets a 4xx JSON body naming the problem, and none
 /// reaches Bedrock.
 #[tokio::test]
@@ -129,6 +188,7 @@ async fn bad_requests_get_a_4xx_json_error_and_never_reach_bedrock() {
     assert!(cases.len() >= 20);
     for (args, status, code) in &cases {
         let got = stack.curl(args).await;
+        assert_eq!(got.exit, Some(0), "curl failed");
         let shown: Vec<String> = args.iter().map(|a| a.chars().take(60).collect()).collect();
         assert_eq!(got.status, *status, "{shown:?}: {}", got.text());
         assert_eq!(got.header("content-type"), Some("application/json"), "{shown:?}");

@@ -236,8 +236,8 @@ impl Stack {
             }
             lines.push((Instant::now(), bytes));
         }
-        assert!(child.wait().await.unwrap().success(), "curl failed");
-        Curled { status, headers, lines }
+        let exit = child.wait().await.unwrap().code();
+        Curled { status, headers, lines, exit }
     }
 
     /// The Function URL's body for a JSON POST with the given Accept header (if any).
@@ -247,7 +247,9 @@ impl Stack {
         if let Some(h) = &accept_header {
             args.extend(["-H", h]);
         }
-        self.curl(&args).await
+        let got = self.curl(&args).await;
+        assert_eq!(got.exit, Some(0), "curl failed");
+        got
     }
 }
 
@@ -265,6 +267,8 @@ pub struct Curled {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub lines: Vec<(Instant, Vec<u8>)>,
+    /// curl's exit code (28: it gave up at `--max-time`).
+    pub exit: Option<i32>,
 }
 
 impl Curled {
