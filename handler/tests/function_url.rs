@@ -86,7 +86,9 @@ async fn upstream_failures_reach_the_caller_as_clear_errors() {
 #[tokio::test]
 async fn every_upstream_fault_reaches_the_caller_as_a_clear_error() {
     let emulator = fast_emulator().await;
-    let stack = Stack::start(&emulator, &[("STREAMER_DEADLINE_SECS", "2")]).await;
+    // Long enough for the SDK's three throttled attempts (jittered backoff: up to 1 s, then 2 s),
+    // short enough that `hang` and `stall` end quickly.
+    let stack = Stack::start(&emulator, &[("STREAMER_DEADLINE_SECS", "5")]).await;
     let cases = [
         ("throttling", 429, "throttled"),
         ("access_denied", 502, "model_access_denied"),
