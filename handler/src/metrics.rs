@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use crate::telemetry::Outcome;
+use crate::telemetry::{Outcome, Summary};
 
 pub const NAMESPACE: &str = "BedrockStreamer";
 
@@ -19,26 +19,13 @@ pub fn init(function: String) {
     let _ = FUNCTION.set(function);
 }
 
-/// What one request contributes to the metrics.
-#[derive(Debug)]
-pub struct RequestMetrics<'a> {
-    pub request_id: &'a str,
-    pub model: &'a str,
-    pub story_type: Option<&'a str>,
-    pub status: u16,
-    pub outcome: Outcome,
-    pub error_code: Option<&'static str>,
-    pub first_token: Option<Duration>,
-    pub output_tokens: Option<i32>,
-    pub duration: Duration,
-}
-
-pub fn emit(metrics: &RequestMetrics<'_>) {
+/// The request's record, from its summary: how it ended and how long it took.
+pub fn emit(summary: &Summary, outcome: Outcome, duration: Duration) {
     let Some(function) = FUNCTION.get() else {
         return;
     };
     let timestamp_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-    let mut line = record(function, metrics, timestamp_ms);
+    let mut line = record(function, summary, outcome, duration, timestamp_ms);
     line.push('\n');
     // A log line that cannot be written is not worth failing a request over.
     let _ = std::io::stdout().lock().write_all(line.as_bytes());
@@ -46,7 +33,7 @@ pub fn emit(metrics: &RequestMetrics<'_>) {
 
 /// The EMF record: one JSON object whose `_aws` member declares which of its members are metrics.
 /// Each outcome is a 0/1 count, so a dashboard sums them per outcome and per model.
-pub fn record(function: &str, m: &RequestMetrics<'_>, timestamp_ms: u64) -> String {
+pub fn record(function: &str, summary: &Summary, outcome: Outcome, duration: Duration, timestamp_ms: u64) -> String {
     let mut values = Map::new();
     let mut declared = Vec::new();
     let mut metric = |name: &str, unit: &str, value: Value| {
@@ -54,14 +41,14 @@ pub fn record(function: &str, m: &RequestMetrics<'_>, timestamp_ms: u64) -> Stri
         values.insert(name.to_owned(), value);
     };
     metric("Requests", "Count", json!(1));
-    for outcome in Outcome::ALL {
-        metric(outcome.metric_name(), "Count", json!(u8::from(outcome == m.outcome)));
+    for each in Outcome::ALL {
+        metric(each.metric_name(), "Count", json!(u8::from(each == outcome)));
     }
-    metric("Duration", "Milliseconds", json!(millis(m.duration)));
-    if let Some(first_token) = m.first_token {
+    metric("Duration", "Milliseconds", json!(millis(duration)));
+    if let Some(first_token) = summary.first_token {
         metric("TimeToFirstToken", "Milliseconds", json!(millis(first_token)));
     }
-    if let Some(tokens) = m.output_tokens {
+    if let Some(tokens) = summary.output_tokens {
         metric("OutputTokens", "Count", json!(tokens));
     }
 
@@ -78,12 +65,12 @@ pub fn record(function: &str, m: &RequestMetrics<'_>, timestamp_ms: u64) -> Stri
         }),
     );
     record.insert("function".into(), json!(function));
-    record.insert("model".into(), json!(m.model));
-    record.insert("requestId".into(), json!(m.request_id));
-    record.insert("storyType".into(), json!(m.story_type));
-    record.insert("status".into(), json!(m.status));
-    record.insert("outcome".into(), json!(m.outcome.as_str()));
-    record.insert("errorCode".into(), json!(m.error_code));
+    record.insert("model".into(), json!(summary.model));
+    record.insert("requestId".into(), json!(summary.request_id));
+    record.insert("storyType".into(), json!(summary.story_type.as_deref()));
+    record.insert("status".into(), json!(summary.status));
+    record.insert("outcome".into(), json!(outcome.as_str()));
+    record.insert("errorCode".into(), json!(summary.error_code));
     record.extend(values);
     Value::Object(record).to_string()
 }
@@ -95,25 +82,26 @@ pub fn millis(d: Duration) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use tokio::time::Instant;
+
     use super::*;
 
-    fn completed() -> RequestMetrics<'static> {
-        RequestMetrics {
-            request_id: "r-1",
-            model: "anthropic.claude-3-haiku-20240307-v1:0",
-            story_type: Some("CATS"),
-            status: 200,
-            outcome: Outcome::Completed,
-            error_code: None,
+    fn completed() -> Summary {
+        Summary {
             first_token: Some(Duration::from_micros(412_345)),
             output_tokens: Some(212),
-            duration: Duration::from_millis(2400),
+            story_type: Some("CATS".into()),
+            ..Summary::new("r-1".into(), "anthropic.claude-3-haiku-20240307-v1:0".into(), Instant::now())
         }
     }
 
+    const TOOK: Duration = Duration::from_millis(2400);
+
     #[test]
     fn a_request_is_one_emf_record_with_its_metrics_declared() {
-        let record: Value = serde_json::from_str(&record("story-fn", &completed(), 1_700_000_000_123)).unwrap();
+        let record: Value =
+            serde_json::from_str(&record("story-fn", &completed(), Outcome::Completed, TOOK, 1_700_000_000_123))
+                .unwrap();
 
         let aws = &record["_aws"];
         assert_eq!(aws["Timestamp"], 1_700_000_000_123u64);
@@ -150,16 +138,12 @@ mod tests {
 
     #[test]
     fn a_rejected_request_declares_no_token_metrics() {
-        let rejected = RequestMetrics {
+        let rejected = Summary {
             status: 400,
-            outcome: Outcome::Rejected,
             error_code: Some("invalid_story_type"),
-            first_token: None,
-            output_tokens: None,
-            story_type: None,
-            ..completed()
+            ..Summary::new("r-2".into(), "m".into(), Instant::now())
         };
-        let record: Value = serde_json::from_str(&record("f", &rejected, 0)).unwrap();
+        let record: Value = serde_json::from_str(&record("f", &rejected, Outcome::Rejected, TOOK, 0)).unwrap();
         let declared = record["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
         assert!(!declared.iter().any(|m| m["Name"] == "TimeToFirstToken" || m["Name"] == "OutputTokens"));
         assert_eq!((record["Rejected"].as_u64(), record["errorCode"].as_str()), (Some(1), Some("invalid_story_type")));

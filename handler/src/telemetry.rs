@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::metrics::{self, RequestMetrics};
+use crate::metrics;
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
@@ -108,16 +108,6 @@ impl Summary {
             error_code = self.error_code,
             "request summary"
         );
-        metrics::emit(&RequestMetrics {
-            request_id: &self.request_id,
-            model: &self.model,
-            story_type: self.story_type.as_deref(),
-            status: self.status,
-            outcome,
-            error_code: self.error_code,
-            first_token: self.first_token,
-            output_tokens: self.output_tokens,
-            duration,
-        });
+        metrics::emit(self, outcome, duration);
     }
 }
