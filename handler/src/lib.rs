@@ -2,6 +2,7 @@
 //! ConverseStream output to its caller as it is generated.
 
 pub mod bedrock;
+pub mod deadline;
 pub mod error;
 pub mod metrics;
 pub mod prompt;

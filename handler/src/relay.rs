@@ -11,8 +11,8 @@ use http_body::Frame;
 use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{self, Events};
+use crate::deadline::Deadline;
 use crate::error::ApiError;
-use crate::service::Deadline;
 use crate::telemetry::{Outcome, Summary};
 use crate::wire::{Event, Format};
 

@@ -3,7 +3,6 @@
 //! gets a real status code).
 
 use std::convert::Infallible;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_bedrockruntime::Client;
 use bytes::Bytes;
@@ -15,6 +14,7 @@ use lambda_http::{Request, RequestExt};
 use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{self, Call};
+use crate::deadline::Deadline;
 use crate::error::ApiError;
 use crate::relay::Relay;
 use crate::request::{self, Limits, StoryRequest};
@@ -23,9 +23,6 @@ use crate::telemetry::{Outcome, Summary};
 use crate::wire::{self, Format};
 
 pub type Body = StreamBody<BoxStream<'static, Result<Frame<Bytes>, Infallible>>>;
-
-/// Margin kept before Lambda's own deadline so our timeout event is written before Lambda kills us.
-const LAMBDA_DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 
 /// What every invocation shares: built once at cold start.
 pub struct App {
@@ -91,27 +88,6 @@ impl App {
     }
 }
 
-/// When the request must be over: the configured deadline, or Lambda's own (less a margin) when
-/// that comes first. A Lambda deadline already in the past is not a real one (cargo-lambda sends
-/// a duration, not an epoch time), so it is ignored.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline {
-    pub at: Instant,
-    /// The same, in whole seconds from the start, for messages.
-    pub secs: u64,
-}
-
-impl Deadline {
-    fn new(started: Instant, configured: Duration, lambda_deadline_ms: Option<u64>) -> Self {
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-        let lambda = lambda_deadline_ms
-            .filter(|&ms| ms > now_ms)
-            .map(|ms| Duration::from_millis(ms - now_ms).saturating_sub(LAMBDA_DEADLINE_MARGIN));
-        let budget = lambda.map_or(configured, |lambda| lambda.min(configured));
-        Deadline { at: started + budget, secs: budget.as_secs_f64().round() as u64 }
-    }
-}
-
 fn streaming(format: Format, relay: Relay) -> Response<Body> {
     let mut response = Response::new(StreamBody::new(relay.into_stream().boxed()));
     let headers = response.headers_mut();
@@ -132,35 +108,4 @@ fn refusal(error: &ApiError) -> Response<Body> {
         headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn epoch_ms_in(d: Duration) -> u64 {
-        (SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + d).as_millis() as u64
-    }
-
-    #[test]
-    fn the_configured_deadline_applies_without_a_lambda_deadline() {
-        let started = Instant::now();
-        let d = Deadline::new(started, Duration::from_secs(60), None);
-        assert_eq!((d.at, d.secs), (started + Duration::from_secs(60), 60));
-    }
-
-    #[test]
-    fn lambda_s_earlier_deadline_wins_less_a_margin() {
-        let started = Instant::now();
-        let d = Deadline::new(started, Duration::from_secs(60), Some(epoch_ms_in(Duration::from_millis(10_800))));
-        assert_eq!(d.secs, 10, "10.8 s left less 0.5 s is 10.3 s");
-        assert!(d.at <= started + Duration::from_millis(10_300));
-    }
-
-    #[test]
-    fn a_lambda_deadline_in_the_past_is_ignored() {
-        // cargo-lambda sends 600000 (a duration) where Lambda sends an epoch time.
-        let started = Instant::now();
-        assert_eq!(Deadline::new(started, Duration::from_secs(30), Some(600_000)).secs, 30);
-    }
 }
