@@ -123,6 +123,30 @@ describe("the typed config", () => {
     });
 });
 
+/**
+ * The model both shipped stacks stream from. Bedrock model card "Claude Haiku 5.5", read 2026-11-29:
+ * Active, no end-of-life date; offered in us-east-1 and us-west-2 through the `us.` profile.
+ */
+const SHIPPED_MODEL = "anthropic.claude-haiku-5-5";
+
+/**
+ * The project's default, Claude 3 Haiku: Bedrock model card read 2026-11-29, end of life on
+ * 2026-09-10 in every region but these (Legacy in ap-northeast-2).
+ */
+const DEFAULT_MODEL_SERVED_IN = ["ca-central-1", "eu-central-2", "sa-east-1", "ap-northeast-2"];
+
+for (const stack of ["dev", "prod"]) {
+    test(`Pulumi.${stack}.yaml streams from a model its region still serves, not the end-of-life default`, () => {
+        const config = programConfig(stack);
+        assert.equal(setting(config, "modelId"), `us.${SHIPPED_MODEL}`);
+        assert.notEqual(setting(config, "modelId"), DEFAULTS.modelId);
+        assert.ok(!DEFAULT_MODEL_SERVED_IN.includes(config["aws:region"]), "the region is one where the default is gone");
+        // A thinking model refuses a changed temperature or topP.
+        assert.equal(setting(config, "temperature"), "");
+        assert.equal(setting(config, "topP"), "");
+    });
+}
+
 for (const stack of ["dev", "prod"]) {
     describe(`the ${stack} stack`, () => {
         let config: Record<string, string>;
@@ -168,13 +192,16 @@ for (const stack of ["dev", "prod"]) {
             assert.deepEqual(run.only(FUNCTION).inputs.loggingConfig, { logFormat: "Text", logGroup: group.inputs.name });
         });
 
-        test("may invoke exactly the configured model, in the stack's region, and nothing with '*'", () => {
+        test("may invoke exactly the configured profile, and its model only through it, and nothing with '*'", () => {
+            const region = config["aws:region"];
             const policy = policyOf(run, "bedrock-streamer-invoke-model");
-            assert.deepEqual(
-                policy.Statement.flatMap((s) => s.Resource),
-                [`arn:aws:bedrock:${config["aws:region"]}::foundation-model/${setting(config, "modelId")}`],
-            );
-            assert.deepEqual(policy.Statement.flatMap((s) => s.Action), ["bedrock:InvokeModelWithResponseStream"]);
+            assert.deepEqual(policy.Statement.flatMap((s) => s.Resource), [
+                `arn:aws:bedrock:${region}:${ACCOUNT_ID}:inference-profile/us.${SHIPPED_MODEL}`,
+                ...[region, ...["us-east-1", "us-east-2", "us-west-1", "us-west-2"].filter((r) => r !== region)].map(
+                    (r) => `arn:aws:bedrock:${r}::foundation-model/${SHIPPED_MODEL}`,
+                ),
+            ]);
+            for (const statement of policy.Statement) assert.deepEqual(statement.Action, ["bedrock:InvokeModelWithResponseStream"]);
             assert.ok(!JSON.stringify(policy).includes("*"));
         });
 
