@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { LogLevel } from "./settings";
-import type { Architecture, AuthType, BedrockStreamerArgs } from "./streamer";
+import type { Architecture, AuthType, BedrockStreamerArgs } from "./streamerArgs";
 
 /** An optional text setting: "" means unset. */
 function optionalText(config: pulumi.Config, key: string): string | undefined {

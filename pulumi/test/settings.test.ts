@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { environmentBytes, handlerEnvironment, type HandlerSettings, settingsProblems } from "../settings";
-import { DEFAULTS } from "../streamer";
+import { DEFAULTS } from "../streamerArgs";
 import { PROGRAM_DIR } from "./support/pulumiCli";
 
 const REPO = path.resolve(PROGRAM_DIR, "..");

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 
-import { DEFAULTS } from "../streamer";
+import { DEFAULTS } from "../streamerArgs";
 import { ACCOUNT_ID, type ProgramRun, runProgram } from "./support/program";
 import { loadProject, loadStackFile, PROJECT, programConfig, satisfiesType, stackConfigProblems } from "./support/pulumiCli";
 
