@@ -1,22 +1,30 @@
-//! The Bedrock side: one ConverseStream call, and what each Bedrock failure means to the caller.
+//! The Bedrock side, and the only module that names the AWS SDK's types: the client, one
+//! ConverseStream call, the stream's events as the project's own [`StreamItem`]s, and what each
+//! Bedrock failure means to the caller ([`ApiError`]).
+//!
 //! Error text for the caller comes from the error's code and message (an AccessDenied's Display is
 //! just "service error"); the full chain goes to the logs only.
 
-use aws_sdk_bedrockruntime::Client;
+use aws_config::BehaviorVersion;
+use aws_sdk_bedrockruntime::config::{Credentials, Region, SharedHttpClient};
 use aws_sdk_bedrockruntime::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::RequestId;
 use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
 use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, ConverseStreamOutput, InferenceConfiguration, Message, SystemContentBlock,
+    ContentBlock, ContentBlockDelta, ConversationRole, ConverseStreamOutput, InferenceConfiguration, Message,
+    ReasoningContentBlockDelta, SystemContentBlock,
 };
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_types::event_stream::RawMessage;
+use futures_util::stream::{self, BoxStream, StreamExt};
 
 use crate::error::ApiError;
 
-pub type Events = EventReceiver<ConverseStreamOutput, ConverseStreamOutputError>;
-pub type StreamError = SdkError<ConverseStreamOutputError, RawMessage>;
+/// A Bedrock Runtime client, built once at cold start and shared by every request.
+#[derive(Debug, Clone)]
+pub struct Client(aws_sdk_bedrockruntime::Client);
 
 /// Everything one ConverseStream call needs.
 #[derive(Debug, Clone)]
@@ -31,34 +39,149 @@ pub struct Call<'a> {
 
 /// A stream Bedrock has accepted (its response headers have arrived).
 pub struct Accepted {
-    pub events: Events,
+    pub items: Items,
+    /// Bedrock's `x-amzn-RequestId`, when it sent one.
     pub request_id: Option<String>,
 }
 
-/// Sends the call; returns once Bedrock has accepted it or refused it (after the SDK's retries of
-/// throttling and 5xx), so a refusal can still be a real HTTP status.
-pub async fn converse_stream(client: &Client, call: Call<'_>) -> Result<Accepted, ApiError> {
-    let message = Message::builder()
-        .role(ConversationRole::User)
-        .content(ContentBlock::Text(call.prompt))
-        .build()
-        .map_err(|e| ApiError::UpstreamFailed(format!("could not build the request: {e}")))?;
-    let inference = InferenceConfiguration::builder()
-        .max_tokens(i32::try_from(call.max_tokens).unwrap_or(i32::MAX))
-        .set_temperature(call.temperature)
-        .set_top_p(call.top_p)
-        .build();
-    let output = client
-        .converse_stream()
-        .model_id(call.model_id)
-        .messages(message)
-        .set_system(call.system.map(|s| vec![SystemContentBlock::Text(s.to_owned())]))
-        .inference_config(inference)
-        .send()
-        .await
-        .map_err(|e| refused(call.model_id, e))?;
-    let request_id = output.request_id().map(str::to_owned);
-    Ok(Accepted { events: output.stream, request_id })
+/// The stream's items in Bedrock's order; it ends when Bedrock closes the body, and an `Err` is
+/// the last item. Dropping it closes the Bedrock stream (unread tokens cost money).
+pub type Items = BoxStream<'static, Result<StreamItem, ApiError>>;
+
+/// One thing Bedrock said on the stream that the caller may hear about. Events that carry nothing
+/// for the caller (`messageStart`, `contentBlockStart`/`Stop`, tool use, citations) are skipped.
+/// Shapes: ConverseStream API reference (docs.aws.amazon.com/bedrock/latest/APIReference), read 2026-11-29.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamItem {
+    /// A `contentBlockDelta` with `text` (Bedrock may send an empty one).
+    Text(String),
+    /// A `contentBlockDelta` with `reasoningContent.text`: the model's thinking, before its answer.
+    Reasoning(String),
+    /// `messageStop`: Bedrock's `stopReason` (`end_turn`, `max_tokens`, …).
+    Stop { reason: String },
+    /// `metadata`: the last event of a complete stream.
+    Metadata(Metadata),
+}
+
+/// Bedrock's `metadata` event: token counts and the call's latency, each absent when Bedrock
+/// did not send it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metadata {
+    pub usage: Option<TokenUsage>,
+    /// `metrics.latencyMs`: milliseconds Bedrock spent on the call.
+    pub latency_ms: Option<i64>,
+}
+
+/// Bedrock's `usage`, in tokens.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TokenUsage {
+    pub input_tokens: i32,
+    pub output_tokens: i32,
+    pub total_tokens: i32,
+    pub cache_read_input_tokens: Option<i32>,
+    pub cache_write_input_tokens: Option<i32>,
+}
+
+impl Client {
+    /// The standard AWS chain: region and credentials from the environment (the Lambda role), and
+    /// the endpoint override from `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` (how the local emulator is reached).
+    pub async fn from_env() -> Client {
+        let config = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client()).load().await;
+        Client(aws_sdk_bedrockruntime::Client::new(&config))
+    }
+
+    /// A client for one endpoint (such as the local emulator) with fixed credentials.
+    pub fn for_endpoint(endpoint: &str, region: &str, access_key_id: &str, secret_access_key: &str) -> Client {
+        let config = aws_sdk_bedrockruntime::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(Credentials::new(access_key_id, secret_access_key, None, None, "static"))
+            .endpoint_url(endpoint)
+            .http_client(http_client())
+            .build();
+        Client(aws_sdk_bedrockruntime::Client::from_conf(config))
+    }
+
+    /// Sends the call; returns once Bedrock has accepted it or refused it (after the SDK's retries
+    /// of throttling and 5xx), so a refusal can still be a real HTTP status.
+    pub async fn converse_stream(&self, call: Call<'_>) -> Result<Accepted, ApiError> {
+        let message = Message::builder()
+            .role(ConversationRole::User)
+            .content(ContentBlock::Text(call.prompt))
+            .build()
+            .map_err(|e| ApiError::UpstreamFailed(format!("could not build the request: {e}")))?;
+        let inference = InferenceConfiguration::builder()
+            .max_tokens(i32::try_from(call.max_tokens).unwrap_or(i32::MAX))
+            .set_temperature(call.temperature)
+            .set_top_p(call.top_p)
+            .build();
+        let output = self
+            .0
+            .converse_stream()
+            .model_id(call.model_id)
+            .messages(message)
+            .set_system(call.system.map(|s| vec![SystemContentBlock::Text(s.to_owned())]))
+            .inference_config(inference)
+            .send()
+            .await
+            .map_err(|e| refused(call.model_id, e))?;
+        let request_id = output.request_id().map(str::to_owned);
+        Ok(Accepted { items: items(output.stream, call.model_id.to_owned()), request_id })
+    }
+}
+
+/// HTTPS through rustls with ring: one TLS stack, a smaller binary than the SDK's default
+/// (aws-lc), which `just bench` counts in cold start, memory and zip size.
+fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https()
+}
+
+type Events = EventReceiver<ConverseStreamOutput, ConverseStreamOutputError>;
+type StreamError = SdkError<ConverseStreamOutputError, RawMessage>;
+
+/// The SDK's event receiver as [`Items`]: pulled one event at a time, nothing buffered.
+fn items(events: Events, model: String) -> Items {
+    stream::unfold(Some((events, model)), |state| async move {
+        let (mut events, model) = state?;
+        loop {
+            match events.recv().await {
+                Ok(Some(output)) => {
+                    if let Some(item) = item(output) {
+                        return Some((Ok(item), Some((events, model))));
+                    }
+                }
+                Ok(None) => return None,
+                Err(error) => return Some((Err(interrupted(&model, &error)), None)),
+            }
+        }
+    })
+    .boxed()
+}
+
+fn item(output: ConverseStreamOutput) -> Option<StreamItem> {
+    match output {
+        ConverseStreamOutput::ContentBlockDelta(delta) => match delta.delta? {
+            ContentBlockDelta::Text(text) => Some(StreamItem::Text(text)),
+            ContentBlockDelta::ReasoningContent(ReasoningContentBlockDelta::Text(text)) => {
+                Some(StreamItem::Reasoning(text))
+            }
+            _ => None,
+        },
+        ConverseStreamOutput::MessageStop(stop) => {
+            Some(StreamItem::Stop { reason: stop.stop_reason.as_str().to_owned() })
+        }
+        ConverseStreamOutput::Metadata(metadata) => Some(StreamItem::Metadata(Metadata {
+            usage: metadata.usage.map(|u| TokenUsage {
+                input_tokens: u.input_tokens,
+                output_tokens: u.output_tokens,
+                total_tokens: u.total_tokens,
+                cache_read_input_tokens: u.cache_read_input_tokens,
+                cache_write_input_tokens: u.cache_write_input_tokens,
+            }),
+            latency_ms: metadata.metrics.map(|m| m.latency_ms),
+        })),
+        _ => None,
+    }
 }
 
 /// What a failure before the stream started means for the caller.
@@ -95,7 +218,7 @@ fn rejected(model: String, detail: String) -> ApiError {
 }
 
 /// What a failure after the stream started means for the caller.
-pub fn interrupted(model: &str, error: &StreamError) -> ApiError {
+fn interrupted(model: &str, error: &StreamError) -> ApiError {
     tracing::warn!(error = %DisplayErrorContext(error), "the Bedrock stream failed");
     match error {
         SdkError::ServiceError(service) => {

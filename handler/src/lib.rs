@@ -8,7 +8,6 @@ pub mod metrics;
 pub mod prompt;
 pub mod relay;
 pub mod request;
-pub mod sdk;
 pub mod service;
 pub mod settings;
 pub mod telemetry;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
-use bedrock_streamer::{metrics, sdk, telemetry};
+use bedrock_streamer::{bedrock, metrics, telemetry};
 use lambda_http::{run_with_streaming_response, service_fn};
 
 // One thread: a Lambda instance serves one request at a time, and every relayed event would
@@ -24,7 +24,7 @@ async fn main() -> ExitCode {
     telemetry::init(&settings.log_level);
     metrics::init(std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "bedrock-streamer".into()));
 
-    let client = sdk::bedrock_client().await;
+    let client = bedrock::Client::from_env().await;
     let app: &'static App = Box::leak(Box::new(App { settings, client }));
 
     let handler = service_fn(move |req| async move { Ok::<_, Infallible>(app.handle(req).await) });

@@ -4,20 +4,19 @@
 
 use std::convert::Infallible;
 
-use aws_sdk_bedrockruntime::types::{ContentBlockDelta, ConverseStreamOutput};
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use http_body::Frame;
 use tokio::time::{Instant, timeout_at};
 
-use crate::bedrock::{self, Events};
+use crate::bedrock::{Items, StreamItem};
 use crate::deadline::Deadline;
 use crate::error::ApiError;
 use crate::telemetry::{Outcome, Summary};
 use crate::wire::{Event, Format};
 
 pub struct Relay {
-    events: Events,
+    items: Items,
     format: Format,
     deadline: Deadline,
     bedrock_request_id: Option<String>,
@@ -37,13 +36,13 @@ enum State {
 
 impl Relay {
     pub fn new(
-        events: Events,
+        items: Items,
         format: Format,
         deadline: Deadline,
         bedrock_request_id: Option<String>,
         summary: Summary,
     ) -> Self {
-        Relay { events, format, deadline, bedrock_request_id, summary, state: State::NotStarted }
+        Relay { items, format, deadline, bedrock_request_id, summary, state: State::NotStarted }
     }
 
     /// The caller's chunks, one per event, until the story (or an error event) ends it.
@@ -72,18 +71,15 @@ impl Relay {
                 State::Streaming { .. } if Instant::now() >= self.deadline.at => {
                     self.fail(ApiError::StreamTimeout { secs: self.deadline.secs })
                 }
-                State::Streaming { stopped } => match timeout_at(self.deadline.at, self.events.recv()).await {
+                State::Streaming { stopped } => match timeout_at(self.deadline.at, self.items.next()).await {
                     Err(_) => self.fail(ApiError::StreamTimeout { secs: self.deadline.secs }),
-                    Ok(Err(error)) => {
-                        let error = bedrock::interrupted(&self.summary.model, &error);
-                        self.fail(error)
-                    }
-                    Ok(Ok(None)) if stopped => {
+                    Ok(Some(Err(error))) => self.fail(error),
+                    Ok(None) if stopped => {
                         self.finish(Outcome::Completed);
                         return None;
                     }
-                    Ok(Ok(None)) => self.fail(ApiError::StreamIncomplete(String::new())),
-                    Ok(Ok(Some(output))) => self.relay(output),
+                    Ok(None) => self.fail(ApiError::StreamIncomplete(String::new())),
+                    Ok(Some(Ok(item))) => self.relay(item),
                 },
             };
             if let Some(bytes) = event {
@@ -92,31 +88,28 @@ impl Relay {
         }
     }
 
-    fn relay(&mut self, output: ConverseStreamOutput) -> Option<Bytes> {
-        match output {
-            ConverseStreamOutput::ContentBlockDelta(delta) => match delta.delta {
-                Some(ContentBlockDelta::Text(text)) => {
-                    if self.summary.first_token.is_none() {
-                        self.summary.first_token = Some(self.summary.started.elapsed());
-                    }
-                    self.format.encode(&Event::Text { message: &text })
+    fn relay(&mut self, item: StreamItem) -> Option<Bytes> {
+        match item {
+            StreamItem::Text(text) => {
+                if self.summary.first_token.is_none() {
+                    self.summary.first_token = Some(self.summary.started.elapsed());
                 }
-                _ => None,
-            },
-            ConverseStreamOutput::MessageStop(stop) => {
-                self.state = State::Streaming { stopped: true };
-                self.format.encode(&Event::Stop { reason: stop.stop_reason.as_str() })
+                self.format.encode(&Event::Text { message: &text })
             }
-            ConverseStreamOutput::Metadata(metadata) => {
+            StreamItem::Reasoning(_) => None,
+            StreamItem::Stop { reason } => {
+                self.state = State::Streaming { stopped: true };
+                self.format.encode(&Event::Stop { reason: &reason })
+            }
+            StreamItem::Metadata(metadata) => {
                 let usage = metadata.usage?;
                 self.summary.output_tokens = Some(usage.output_tokens);
                 self.format.encode(&Event::Usage {
                     input_tokens: usage.input_tokens,
                     output_tokens: usage.output_tokens,
-                    latency_ms: metadata.metrics.map_or(0, |m| m.latency_ms),
+                    latency_ms: metadata.latency_ms.unwrap_or(0),
                 })
             }
-            _ => None,
         }
     }
 
@@ -140,5 +133,131 @@ impl Drop for Relay {
         if self.state != State::Finished {
             self.summary.emit(Outcome::ClientDisconnected);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures_util::stream;
+
+    use super::*;
+    use crate::bedrock::{Metadata, TokenUsage};
+
+    fn text(s: &str) -> Result<StreamItem, ApiError> {
+        Ok(StreamItem::Text(s.into()))
+    }
+
+    fn stop(reason: &str) -> Result<StreamItem, ApiError> {
+        Ok(StreamItem::Stop { reason: reason.into() })
+    }
+
+    fn metadata(input_tokens: i32, output_tokens: i32, latency_ms: Option<i64>) -> Result<StreamItem, ApiError> {
+        let usage = TokenUsage {
+            input_tokens,
+            output_tokens,
+            total_tokens: input_tokens + output_tokens,
+            ..Default::default()
+        };
+        Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms }))
+    }
+
+    fn relay_of(items: Items, format: Format, deadline: Duration) -> Relay {
+        let started = Instant::now();
+        let deadline = Deadline { at: started + deadline, secs: deadline.as_secs() };
+        let summary = Summary::new("r-1".into(), "m".into(), started);
+        Relay::new(items, format, deadline, Some("b-1".into()), summary)
+    }
+
+    /// What the caller receives when Bedrock says `items` (and then closes its body).
+    async fn relayed(items: Vec<Result<StreamItem, ApiError>>, format: Format) -> String {
+        let relay = relay_of(stream::iter(items).boxed(), format, Duration::from_secs(60));
+        let frames: Vec<_> = relay.into_stream().collect().await;
+        frames.into_iter().map(|f| String::from_utf8(f.unwrap().into_data().unwrap().to_vec()).unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_story_is_start_text_stop_usage() {
+        let got =
+            relayed(vec![text("Once"), text(" upon"), stop("end_turn"), metadata(12, 2, Some(830))], Format::Ndjson)
+                .await;
+        assert_eq!(
+            got,
+            concat!(
+                r#"{"type":"start","model":"m","requestId":"r-1","bedrockRequestId":"b-1"}"#,
+                "\n",
+                r#"{"type":"text","message":"Once"}"#,
+                "\n",
+                r#"{"type":"text","message":" upon"}"#,
+                "\n",
+                r#"{"type":"stop","reason":"end_turn"}"#,
+                "\n",
+                r#"{"type":"usage","inputTokens":12,"outputTokens":2,"latencyMs":830}"#,
+                "\n"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn reasoning_is_not_relayed() {
+        let got = relayed(
+            vec![
+                Ok(StreamItem::Reasoning("Let me think".into())),
+                text("Hi"),
+                stop("end_turn"),
+                metadata(1, 1, Some(1)),
+            ],
+            Format::Plain,
+        )
+        .await;
+        assert_eq!(got, "Hi\n");
+    }
+
+    #[tokio::test]
+    async fn a_bedrock_error_is_the_last_event() {
+        let got =
+            relayed(vec![text("Once"), Err(ApiError::ModelStreamError("boom".into())), text("never")], Format::Ndjson)
+                .await;
+        assert!(
+            got.ends_with("{\"type\":\"text\",\"message\":\"Once\"}\n{\"type\":\"error\",\"code\":\"model_stream_error\",\"message\":\"the model stream failed: boom\"}\n"),
+            "{got}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_ends_before_the_stop_is_an_incomplete_story() {
+        let got = relayed(vec![text("Once")], Format::Ndjson).await;
+        assert!(got.ends_with("\"code\":\"upstream_incomplete\",\"message\":\"the Bedrock stream ended before the story was complete\"}\n"), "{got}");
+    }
+
+    #[tokio::test]
+    async fn the_deadline_ends_the_stream_with_a_timeout_event() {
+        let never_ends = stream::iter(vec![text("Once")]).chain(stream::pending()).boxed();
+        let relay = relay_of(never_ends, Format::Ndjson, Duration::ZERO);
+        let frames: Vec<_> = relay.into_stream().collect().await;
+        let last = frames.last().unwrap().as_ref().unwrap().data_ref().unwrap();
+        assert_eq!(
+            &last[..],
+            b"{\"type\":\"error\",\"code\":\"timeout\",\"message\":\"the story did not finish within 0 s\"}\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn dropping_the_body_drops_the_bedrock_stream() {
+        // A Bedrock stream that sends one text and then holds `open` until it is dropped.
+        let (open, closed) = tokio::sync::oneshot::channel::<()>();
+        let held_open = stream::unfold(open, |open| async move {
+            let _open = open;
+            std::future::pending::<Option<(Result<StreamItem, ApiError>, _)>>().await
+        });
+        let items = stream::iter(vec![text("Once")]).chain(held_open).boxed();
+        let mut body = Box::pin(relay_of(items, Format::Ndjson, Duration::from_secs(60)).into_stream());
+        body.next().await.expect("start").unwrap();
+        body.next().await.expect("text").unwrap();
+
+        drop(body);
+
+        assert!(closed.await.is_err(), "the Bedrock stream was dropped with the body");
     }
 }

@@ -4,7 +4,6 @@
 
 use std::convert::Infallible;
 
-use aws_sdk_bedrockruntime::Client;
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use http::{HeaderValue, Method, Response, StatusCode, header};
@@ -27,7 +26,7 @@ pub type Body = StreamBody<BoxStream<'static, Result<Frame<Bytes>, Infallible>>>
 /// What every invocation shares: built once at cold start.
 pub struct App {
     pub settings: Settings,
-    pub client: Client,
+    pub client: bedrock::Client,
 }
 
 impl App {
@@ -40,7 +39,7 @@ impl App {
 
         match self.open(&req, deadline, &mut summary).await {
             Ok((format, accepted)) => {
-                let relay = Relay::new(accepted.events, format, deadline, accepted.request_id, summary);
+                let relay = Relay::new(accepted.items, format, deadline, accepted.request_id, summary);
                 streaming(format, relay)
             }
             Err(error) => {
@@ -81,7 +80,7 @@ impl App {
             temperature: self.settings.temperature,
             top_p: self.settings.top_p,
         };
-        let accepted = timeout_at(deadline.at, bedrock::converse_stream(&self.client, call))
+        let accepted = timeout_at(deadline.at, self.client.converse_stream(call))
             .await
             .map_err(|_| ApiError::UpstreamTimeout(format!("Bedrock did not answer within {} s", deadline.secs)))??;
         Ok((format, accepted))

@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region};
 use bedrock_emulator::{Emulator, EmulatorConfig, Outcome};
+use bedrock_streamer::bedrock;
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
 use bytes::Bytes;
@@ -33,14 +33,8 @@ pub async fn fast_emulator() -> Emulator {
 pub fn app(emulator: &Emulator, vars: &[(&str, &str)]) -> App {
     let settings =
         Settings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))).expect("valid test settings");
-    let config = aws_sdk_bedrockruntime::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
-        .endpoint_url(emulator.endpoint())
-        .http_client(bedrock_streamer::sdk::http_client())
-        .build();
-    App { settings, client: aws_sdk_bedrockruntime::Client::from_conf(config) }
+    let client = bedrock::Client::for_endpoint(&emulator.endpoint(), "us-east-1", "AKIDEXAMPLE", "secret");
+    App { settings, client }
 }
 
 pub fn post(body: impl Into<Vec<u8>>, accept: Option<&str>) -> lambda_http::Request {
