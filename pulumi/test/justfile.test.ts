@@ -33,12 +33,17 @@ function justBinary(): string {
 const JUST = justBinary();
 
 const STANDINS: Record<string, string> = {
+    // The stack's config is $HOME/stack-config.json, in the shape of `pulumi config --json`.
     pulumi: `
 case "$1 \${2:-}" in
     "whoami "*) echo tester ;;
     "config get") echo "\${FAKE_ARCHITECTURE:-arm64}" ;;
+    "config --json") cat "$HOME/stack-config.json" ;;
     "stack output")
         case "\${3:-}" in
+            functionName)
+                [ -n "\${FAKE_FUNCTION_NAME:-}" ] || { echo "error: current stack does not have output property 'functionName'" >&2; exit 255; }
+                echo "$FAKE_FUNCTION_NAME" ;;
             url) echo "https://abc123.lambda-url.us-west-2.on.aws/" ;;
             authType) echo "\${FAKE_AUTH_TYPE:-AWS_IAM}" ;;
             region) echo us-west-2 ;;
@@ -46,8 +51,22 @@ case "$1 \${2:-}" in
             *) echo '{"url": "https://abc123.lambda-url.us-west-2.on.aws/"}' ;;
         esac ;;
 esac`,
+    // Bedrock answers from files under $HOME/aws/<region>/ (see `account`); a missing file is Bedrock's not-found.
     aws: `
+region=""; previous=""
+for arg in "$@"; do [ "$previous" = "--region" ] && region="$arg"; previous="$arg"; done
+answer() {
+    if [ -f "$1.json" ]; then cat "$1.json"; exit 0; fi
+    echo "An error occurred (ResourceNotFoundException) when calling the $2 operation: The requested resource was not found" >&2
+    exit 254
+}
 case "$1 \${2:-}" in
+    "bedrock get-foundation-model") answer "$HOME/aws/$region/foundation-model/$4" GetFoundationModel ;;
+    "bedrock get-inference-profile") id="$4"; answer "$HOME/aws/$region/inference-profile/\${id//\\//%2F}" GetInferenceProfile ;;
+    "bedrock list-inference-profiles") cat "$HOME/aws/$region/inference-profiles.json" ;;
+    "lambda get-account-settings")
+        echo "{\\"AccountLimit\\": {\\"ConcurrentExecutions\\": \${FAKE_CONCURRENCY_LIMIT:-1000}, \\"UnreservedConcurrentExecutions\\": \${FAKE_UNRESERVED:-1000}}}" ;;
+    "lambda get-function-concurrency") echo "{\\"ReservedConcurrentExecutions\\": \${FAKE_FUNCTION_RESERVED:-0}}" ;;
     "sts get-caller-identity") exit "\${FAKE_STS_EXIT:-0}" ;;
     "configure export-credentials")
         echo "export AWS_ACCESS_KEY_ID=AKIDFROMPROFILE"
@@ -70,15 +89,73 @@ previous=""
 for arg in "$@"; do [ "$previous" = "-D" ] && headers="$arg"; previous="$arg"; done
 printf 'HTTP/1.1 %s X\\r\\ncontent-type: text/plain\\r\\n\\r\\n' "\${FAKE_HTTP_STATUS:-200}" > "$headers"
 printf 'Once upon a time'`,
-    npm: "",
+    // `npm ci --prefix DIR` installs the program's packages: here, the repository's own.
+    npm: `[ "$1" = ci ] && ln -s "$PROGRAM_NODE_MODULES" "$3/node_modules"`,
 };
+
+/** A model as `bedrock get-foundation-model` describes it (its `modelDetails`). */
+interface FoundationModel {
+    inferenceTypesSupported: string[];
+    modelLifecycle: { status: "ACTIVE" | "LEGACY"; legacyTime?: string; endOfLifeTime?: string };
+}
+
+/** What Bedrock offers in one region: foundation models by id, system-defined profiles by id. */
+interface Region {
+    models?: Record<string, FoundationModel>;
+    profiles?: Record<string, string[]>;
+}
+
+const HAIKU_55 = "anthropic.claude-haiku-5-5";
+const HAIKU_3 = "anthropic.claude-3-haiku-20240307-v1:0";
+const US_REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2"];
+const active = (inference = ["ON_DEMAND"]): FoundationModel => ({ inferenceTypesSupported: inference, modelLifecycle: { status: "ACTIVE" } });
+/** Claude Haiku 5.5 as AWS offers it in a US region: only through the us. and global. profiles. */
+const usRegion = (): Region => ({
+    models: { [HAIKU_55]: active(["INFERENCE_PROFILE"]) },
+    profiles: { [`us.${HAIKU_55}`]: US_REGIONS, [`global.${HAIKU_55}`]: [""] },
+});
+
+/** Writes what the stand-in `aws` answers: each region's models and system-defined profiles. */
+function account(root: string, regions: Record<string, Region>): void {
+    for (const [region, offer] of Object.entries(regions)) {
+        const dir = path.join(root, "aws", region);
+        fs.mkdirSync(path.join(dir, "foundation-model"), { recursive: true });
+        fs.mkdirSync(path.join(dir, "inference-profile"), { recursive: true });
+        for (const [id, details] of Object.entries(offer.models ?? {})) {
+            fs.writeFileSync(path.join(dir, "foundation-model", `${id}.json`), JSON.stringify({ modelDetails: { modelId: id, ...details } }));
+        }
+        const profiles = Object.entries(offer.profiles ?? {}).map(([id, destinations]) => ({
+            inferenceProfileId: id,
+            inferenceProfileArn: `arn:aws:bedrock:${region}:123456789012:inference-profile/${id}`,
+            status: "ACTIVE",
+            type: "SYSTEM_DEFINED",
+            models: destinations.map((to) => ({ modelArn: `arn:aws:bedrock:${to}::foundation-model/${id.split(".").slice(1).join(".")}` })),
+        }));
+        for (const profile of profiles) {
+            fs.writeFileSync(path.join(dir, "inference-profile", `${profile.inferenceProfileId}.json`), JSON.stringify(profile));
+        }
+        fs.writeFileSync(path.join(dir, "inference-profiles.json"), JSON.stringify({ inferenceProfileSummaries: profiles }));
+    }
+}
+
+/** Writes the stack's config as `pulumi config --json` lists it: every value as text. */
+function stackConfig(root: string, values: Record<string, string>): void {
+    const listed = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, { value, secret: false }]));
+    fs.writeFileSync(path.join(root, "stack-config.json"), JSON.stringify(listed));
+}
 
 /** A root justfile importing a copy of pulumi/deploy.just, the stand-ins, and a log of their calls. */
 function workspace(omit: string[] = []): string {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-just-"));
     fs.mkdirSync(path.join(root, "pulumi"));
     fs.writeFileSync(path.join(root, "justfile"), "import 'pulumi/deploy.just'\n");
-    for (const file of ["deploy.just", "Pulumi.yaml"]) fs.copyFileSync(path.join(PROGRAM_DIR, file), path.join(root, "pulumi", file));
+    for (const file of ["deploy.just", "Pulumi.yaml", "preflight.ts", "models.ts", "policy.ts"]) {
+        fs.copyFileSync(path.join(PROGRAM_DIR, file), path.join(root, "pulumi", file));
+    }
+    fs.cpSync(path.join(PROGRAM_DIR, "preflight"), path.join(root, "pulumi", "preflight"), { recursive: true });
+    // A stack like the shipped prod one, in an account that offers its model.
+    stackConfig(root, { "aws:region": "us-west-2", "bedrock-streamer:modelId": `us.${HAIKU_55}`, "bedrock-streamer:reservedConcurrency": "20" });
+    account(root, { "us-west-2": usRegion() });
     const bin = path.join(root, "bin");
     fs.mkdirSync(bin);
     for (const [tool, body] of Object.entries(STANDINS)) {
@@ -87,7 +164,7 @@ function workspace(omit: string[] = []): string {
         fs.writeFileSync(path.join(bin, tool), script, { mode: 0o755 });
     }
     // Only the system tools the recipes use, so a real pulumi or aws on this machine stays out.
-    for (const tool of ["bash", "sh", "cat", "mkdir", "mktemp", "rm", "touch"]) fs.symlinkSync(which(tool), path.join(bin, tool));
+    for (const tool of ["bash", "sh", "cat", "ln", "mkdir", "mktemp", "node", "rm", "touch"]) fs.symlinkSync(which(tool), path.join(bin, tool));
     return root;
 }
 
@@ -109,7 +186,7 @@ function just(root: string, args: string[], env: Record<string, string> = {}): R
     fs.writeFileSync(log, "");
     const run = spawnSync(JUST, ["--justfile", path.join(root, "justfile"), ...args], {
         encoding: "utf8",
-        env: { PATH: path.join(root, "bin"), HOME: root, STANDIN_LOG: log, ...env },
+        env: { PATH: path.join(root, "bin"), HOME: root, STANDIN_LOG: log, PROGRAM_NODE_MODULES: path.join(PROGRAM_DIR, "node_modules"), ...env },
     });
     const calls = fs
         .readFileSync(log, "utf8")
@@ -178,7 +255,7 @@ describe("the package `just build` writes", () => {
 });
 
 describe("just deploy env", () => {
-    test("installs the program's packages, selects or creates the stack, builds for its architecture, then runs pulumi up", () => {
+    test("installs the program's packages, selects or creates the stack, runs the preflight, builds for its architecture, then runs pulumi up", () => {
         const root = workspace();
         const result = just(root, ["deploy", "dev", "--yes"], { FAKE_ARCHITECTURE: "x86_64" });
         assert.equal(result.status, 0, result.stderr);
@@ -189,6 +266,11 @@ describe("just deploy env", () => {
                 "aws sts get-caller-identity",
                 `npm ci --prefix ${path.join(root, "pulumi")}`,
                 "pulumi stack select --create dev",
+                "pulumi config --json --stack dev",
+                "pulumi stack output functionName --stack dev",
+                `aws bedrock get-inference-profile --inference-profile-identifier us.${HAIKU_55} --region us-west-2 --output json`,
+                `aws bedrock get-foundation-model --model-identifier ${HAIKU_55} --region us-west-2 --output json`,
+                "aws lambda get-account-settings --region us-west-2 --output json",
                 "pulumi config get architecture --stack dev",
                 `cargo lambda build --release --x86-64 --output-format zip --bin bedrock-streamer --lambda-dir ${path.join(root, "target/lambda")}`,
                 "pulumi up --stack dev --yes",
@@ -213,6 +295,115 @@ describe("just deploy env", () => {
             assert.ok(!commands(result, "pulumi").some((c) => c.startsWith("up")));
         });
     }
+});
+
+describe("the preflight: every configured model and the concurrency, checked against the account before Pulumi runs", () => {
+    const SKIP = "BEDROCK_STREAMER_SKIP_PREFLIGHT";
+    /** A prod-like stack (us-west-2) with these config values, in an account offering `regions`. */
+    const stack = (values: Record<string, string>, regions: Record<string, Region> = { "us-west-2": usRegion() }) => {
+        const root = workspace();
+        stackConfig(root, { "aws:region": "us-west-2", "bedrock-streamer:reservedConcurrency": "20", ...values });
+        account(root, regions);
+        return root;
+    };
+    const pulumiRan = (result: Result) => commands(result, "pulumi").some((c) => /^(preview|up)\b/.test(c));
+
+    /** The recipe stopped before Pulumi or cargo ran, saying `message` and naming the skip switch. */
+    const assertStopped = (result: Result, message: RegExp) => {
+        assert.notEqual(result.status, 0);
+        assert.match(result.stderr, message);
+        assert.match(result.stderr, new RegExp(`skip the check with ${SKIP}=1`));
+        assert.ok(!pulumiRan(result), commands(result, "pulumi").join("\n"));
+        assert.deepEqual(commands(result, "cargo"), []);
+    };
+
+    test("an Active model behind a us. profile: one ok line, then pulumi preview", () => {
+        const result = just(stack({ "bedrock-streamer:modelId": `us.${HAIKU_55}` }), ["preview", "prod"]);
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stderr, /preflight: stack prod in us-west-2/);
+        assert.match(result.stderr, /ok +modelId us\.anthropic\.claude-haiku-5-5: an active inference profile in us-west-2, routing to anthropic\.claude-haiku-5-5 Active/);
+        assert.ok(commands(result, "pulumi").includes("preview --stack prod"));
+    });
+
+    test("a Legacy model: a warning with its dates, and the deploy goes on", () => {
+        const old: FoundationModel = {
+            inferenceTypesSupported: ["ON_DEMAND"],
+            modelLifecycle: { status: "LEGACY", legacyTime: "2026-06-01T00:00:00Z", endOfLifeTime: "2099-01-01T00:00:00Z" },
+        };
+        const root = stack({ "bedrock-streamer:models": JSON.stringify({ stories: { modelId: "anthropic.claude-old-v1:0" } }) }, {
+            "us-west-2": { models: { "anthropic.claude-old-v1:0": old } },
+        });
+        const result = just(root, ["deploy", "prod", "--yes"]);
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(
+            result.stderr,
+            /warning models\.stories\.modelId anthropic\.claude-old-v1:0: Legacy in us-west-2 since 2026-06-01; it reaches end of life on 2099-01-01\. Move to a newer model/,
+        );
+        assert.ok(commands(result, "pulumi").includes("up --stack prod --yes"));
+    });
+
+    test("an end-of-life model (Legacy with a past end date) stops the deploy with the fix", () => {
+        const eol: FoundationModel = {
+            inferenceTypesSupported: ["ON_DEMAND"],
+            modelLifecycle: { status: "LEGACY", legacyTime: "2026-03-10T00:00:00Z", endOfLifeTime: "2026-09-10T00:00:00Z" },
+        };
+        const root = stack({ "aws:region": "us-east-1", "bedrock-streamer:modelId": HAIKU_3 }, { "us-east-1": { models: { [HAIKU_3]: eol } } });
+        const result = just(root, ["deploy", "dev"]);
+        assertStopped(result, /modelId anthropic\.claude-3-haiku-20240307-v1:0: reached end of life in us-east-1 on 2026-09-10/);
+        assert.match(result.stderr, /pulumi config set modelId <model or profile id> --stack dev \(README: Choose a model\)/);
+    });
+
+    test("a model Bedrock does not know in the region (end of life, never offered, or a typo) stops it", () => {
+        const result = just(stack({ "bedrock-streamer:modelId": "anthropic.claude-3-5-haiku-20241022-v1:0" }), ["preview", "prod"]);
+        assertStopped(result, /modelId anthropic\.claude-3-5-haiku-20241022-v1:0: Bedrock in us-west-2 does not know this model/);
+    });
+
+    test("the bare id of a model offered only through inference profiles stops it, naming the profiles to use", () => {
+        const result = just(stack({ "bedrock-streamer:modelId": HAIKU_55 }), ["preview", "prod"]);
+        assertStopped(
+            result,
+            /modelId anthropic\.claude-haiku-5-5: Bedrock in us-west-2 offers this model only through the inference profiles us\.anthropic\.claude-haiku-5-5, global\.anthropic\.claude-haiku-5-5/,
+        );
+        assert.match(result.stderr, /Set one: pulumi config set modelId us\.anthropic\.claude-haiku-5-5 --stack prod/);
+    });
+
+    test("a profile of another geography (eu. from us-west-2) stops it, naming the profiles this region has", () => {
+        const result = just(stack({ "bedrock-streamer:modelId": `eu.${HAIKU_55}` }), ["preview", "prod"]);
+        assertStopped(result, /modelId eu\.anthropic\.claude-haiku-5-5: no such inference profile can be called from us-west-2/);
+        assert.match(result.stderr, /Profiles for the same model here: us\.anthropic\.claude-haiku-5-5, global\.anthropic\.claude-haiku-5-5/);
+    });
+
+    test("every alias of models is checked, each named by its key", () => {
+        const models = { fast: { modelId: `us.${HAIKU_55}` }, old: { modelId: HAIKU_3 } };
+        const result = just(stack({ "bedrock-streamer:models": JSON.stringify(models) }), ["preview", "prod"]);
+        assert.match(result.stderr, /ok +models\.fast\.modelId us\.anthropic\.claude-haiku-5-5/);
+        assertStopped(result, /models\.old\.modelId anthropic\.claude-3-haiku-20240307-v1:0: Bedrock in us-west-2 does not know this model/);
+        assert.match(result.stderr, /change models\.old\.modelId to <model or profile id> in pulumi config set models '…' --stack prod/);
+    });
+
+    test("a reservedConcurrency that would leave fewer than 100 unreserved stops it, saying what to reserve or request", () => {
+        const result = just(stack({ "bedrock-streamer:modelId": `us.${HAIKU_55}` }), ["deploy", "prod"], { FAKE_CONCURRENCY_LIMIT: "110", FAKE_UNRESERVED: "110" });
+        assertStopped(result, /reservedConcurrency 20 would leave 90 unreserved concurrent executions in us-west-2 \(account limit 110, 110 unreserved now\); Lambda keeps at least 100 unreserved/);
+        assert.match(result.stderr, /Reserve at most 10 \(pulumi config set reservedConcurrency 10 --stack prod\)/);
+        assert.match(result.stderr, /--service-code lambda --quota-code L-B99A9384 --desired-value 120 --region us-west-2/);
+    });
+
+    test("a redeploy counts the function's own reservation as given back", () => {
+        const env = { FAKE_CONCURRENCY_LIMIT: "120", FAKE_UNRESERVED: "100", FAKE_FUNCTION_NAME: "bedrock-streamer-4d5e6f7", FAKE_FUNCTION_RESERVED: "20" };
+        const result = just(stack({ "bedrock-streamer:modelId": `us.${HAIKU_55}` }), ["preview", "prod"], env);
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stderr, /ok +reservedConcurrency 20: leaves 100 of the account's 120 concurrent executions unreserved/);
+        assert.ok(commands(result, "aws").includes("lambda get-function-concurrency --function-name bedrock-streamer-4d5e6f7 --region us-west-2 --output json"));
+    });
+
+    test(`${SKIP}=1 skips it, for accounts that cannot call the control plane`, () => {
+        const root = stack({ "bedrock-streamer:modelId": "anthropic.claude-3-5-haiku-20241022-v1:0" });
+        const result = just(root, ["preview", "prod"], { [SKIP]: "1" });
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stderr, /preflight: skipped \(BEDROCK_STREAMER_SKIP_PREFLIGHT=1\)/);
+        assert.deepEqual(commands(result, "aws").filter((c) => !c.startsWith("sts")), []);
+        assert.ok(commands(result, "pulumi").includes("preview --stack prod"));
+    });
 });
 
 describe("the other stack recipes", () => {
