@@ -4,11 +4,11 @@
 pub mod bedrock;
 pub mod deadline;
 pub mod error;
-pub mod metrics;
 pub mod prompt;
 pub mod relay;
 pub mod request;
 pub mod service;
 pub mod settings;
+pub mod summary;
 pub mod telemetry;
 pub mod wire;

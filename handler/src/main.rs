@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
-use bedrock_streamer::{bedrock, metrics, telemetry};
+use bedrock_streamer::{bedrock, summary, telemetry};
 use lambda_http::{run_with_streaming_response, service_fn};
 
 // One thread: a Lambda instance serves one request at a time, and every relayed event would
@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings.log_level);
-    metrics::init(std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "bedrock-streamer".into()));
+    summary::enable_metrics(std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "bedrock-streamer".into()));
 
     let client = bedrock::Client::from_env().await;
     let app: &'static App = Box::leak(Box::new(App { settings, client }));

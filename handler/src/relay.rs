@@ -12,10 +12,13 @@ use tokio::time::{Instant, timeout_at};
 use crate::bedrock::{Items, StreamItem};
 use crate::deadline::Deadline;
 use crate::error::ApiError;
-use crate::telemetry::{Outcome, Summary};
+use crate::summary::{RequestOutcome, Summary};
 use crate::wire::{Event, Format};
 
-pub struct Relay {
+/// One story on its way from Bedrock to the caller: the `start` event, then each Bedrock item as
+/// the caller's format shows it, until the stream ends (the request's summary is written then, or
+/// when the caller leaves first).
+pub struct StoryRelay {
     items: Items,
     format: Format,
     deadline: Deadline,
@@ -34,7 +37,7 @@ enum State {
     Finished,
 }
 
-impl Relay {
+impl StoryRelay {
     pub fn new(
         items: Items,
         format: Format,
@@ -42,7 +45,7 @@ impl Relay {
         bedrock_request_id: Option<String>,
         summary: Summary,
     ) -> Self {
-        Relay { items, format, deadline, bedrock_request_id, summary, state: State::NotStarted }
+        StoryRelay { items, format, deadline, bedrock_request_id, summary, state: State::NotStarted }
     }
 
     /// The caller's chunks, one per event, until the story (or an error event) ends it.
@@ -75,7 +78,7 @@ impl Relay {
                     Err(_) => self.fail(ApiError::StreamTimeout { secs: self.deadline.secs }),
                     Ok(Some(Err(error))) => self.fail(error),
                     Ok(None) if stopped => {
-                        self.finish(Outcome::Completed);
+                        self.finish(RequestOutcome::Completed);
                         return None;
                     }
                     Ok(None) => self.fail(ApiError::StreamIncomplete(String::new())),
@@ -116,22 +119,22 @@ impl Relay {
     /// Ends the stream with the error as its last event.
     fn fail(&mut self, error: ApiError) -> Option<Bytes> {
         self.summary.error_code = Some(error.code());
-        self.finish(Outcome::UpstreamError);
+        self.finish(RequestOutcome::UpstreamError);
         let message = error.to_string();
         self.format.encode(&Event::Error { code: error.code(), message: &message })
     }
 
-    fn finish(&mut self, outcome: Outcome) {
+    fn finish(&mut self, outcome: RequestOutcome) {
         self.state = State::Finished;
         self.summary.emit(outcome);
     }
 }
 
-impl Drop for Relay {
+impl Drop for StoryRelay {
     /// Dropped before finishing means the caller went away mid-stream.
     fn drop(&mut self) {
         if self.state != State::Finished {
-            self.summary.emit(Outcome::ClientDisconnected);
+            self.summary.emit(RequestOutcome::ClientDisconnected);
         }
     }
 }
@@ -163,11 +166,11 @@ mod tests {
         Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms }))
     }
 
-    fn relay_of(items: Items, format: Format, deadline: Duration) -> Relay {
+    fn relay_of(items: Items, format: Format, deadline: Duration) -> StoryRelay {
         let started = Instant::now();
         let deadline = Deadline { at: started + deadline, secs: deadline.as_secs() };
         let summary = Summary::new("r-1".into(), "m".into(), started);
-        Relay::new(items, format, deadline, Some("b-1".into()), summary)
+        StoryRelay::new(items, format, deadline, Some("b-1".into()), summary)
     }
 
     /// What the caller receives when Bedrock says `items` (and then closes its body).

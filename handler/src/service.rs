@@ -15,10 +15,10 @@ use tokio::time::{Instant, timeout_at};
 use crate::bedrock::{self, Call};
 use crate::deadline::Deadline;
 use crate::error::ApiError;
-use crate::relay::Relay;
+use crate::relay::StoryRelay;
 use crate::request::{self, Limits, StoryRequest};
 use crate::settings::Settings;
-use crate::telemetry::{Outcome, Summary};
+use crate::summary::{RequestOutcome, Summary};
 use crate::wire::{self, Format};
 
 pub type Body = StreamBody<BoxStream<'static, Result<Frame<Bytes>, Infallible>>>;
@@ -39,13 +39,17 @@ impl App {
 
         match self.open(&req, deadline, &mut summary).await {
             Ok((format, accepted)) => {
-                let relay = Relay::new(accepted.items, format, deadline, accepted.request_id, summary);
+                let relay = StoryRelay::new(accepted.items, format, deadline, accepted.request_id, summary);
                 streaming(format, relay)
             }
             Err(error) => {
                 summary.status = error.status().as_u16();
                 summary.error_code = Some(error.code());
-                summary.emit(if error.is_client_error() { Outcome::Rejected } else { Outcome::UpstreamError });
+                summary.emit(if error.is_client_error() {
+                    RequestOutcome::Rejected
+                } else {
+                    RequestOutcome::UpstreamError
+                });
                 refusal(&error)
             }
         }
@@ -87,7 +91,7 @@ impl App {
     }
 }
 
-fn streaming(format: Format, relay: Relay) -> Response<Body> {
+fn streaming(format: Format, relay: StoryRelay) -> Response<Body> {
     let mut response = Response::new(StreamBody::new(relay.into_stream().boxed()));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));

@@ -1,26 +1,110 @@
-//! CloudWatch Embedded Metric Format: one record per request on stdout, which CloudWatch Logs turns
-//! into metrics (namespace `BedrockStreamer`, dimensions function and model) with no log parsing.
+//! One summary per request, filled in as the request goes, and its two renderings: the summary log
+//! line (`tracing`, INFO) and the CloudWatch Embedded Metric Format record (one JSON object on
+//! stdout, which CloudWatch Logs turns into metrics in namespace `BedrockStreamer`, dimensions
+//! function and model, with no log parsing).
 
 use std::io::Write;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
+use tokio::time::Instant;
 
-use crate::telemetry::{Outcome, Summary};
+/// How a request ended, as the summary line and dashboards name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestOutcome {
+    Completed,
+    Rejected,
+    UpstreamError,
+    ClientDisconnected,
+}
 
-pub const NAMESPACE: &str = "BedrockStreamer";
+impl RequestOutcome {
+    const ALL: [RequestOutcome; 4] = [
+        RequestOutcome::Completed,
+        RequestOutcome::Rejected,
+        RequestOutcome::UpstreamError,
+        RequestOutcome::ClientDisconnected,
+    ];
+
+    /// The name of this outcome's count in the metrics.
+    fn metric_name(self) -> &'static str {
+        match self {
+            RequestOutcome::Completed => "Completed",
+            RequestOutcome::Rejected => "Rejected",
+            RequestOutcome::UpstreamError => "UpstreamErrors",
+            RequestOutcome::ClientDisconnected => "ClientDisconnects",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestOutcome::Completed => "completed",
+            RequestOutcome::Rejected => "rejected",
+            RequestOutcome::UpstreamError => "upstream_error",
+            RequestOutcome::ClientDisconnected => "client_disconnected",
+        }
+    }
+}
+
+/// What the summary line reports; filled in as the request goes.
+#[derive(Debug)]
+pub struct Summary {
+    pub request_id: String,
+    pub model: String,
+    pub story_type: Option<String>,
+    pub status: u16,
+    pub started: Instant,
+    pub first_token: Option<Duration>,
+    pub output_tokens: Option<i32>,
+    pub error_code: Option<&'static str>,
+}
+
+impl Summary {
+    pub fn new(request_id: String, model: String, started: Instant) -> Self {
+        Summary {
+            request_id,
+            model,
+            story_type: None,
+            status: 200,
+            started,
+            first_token: None,
+            output_tokens: None,
+            error_code: None,
+        }
+    }
+
+    /// Writes the summary log line and, once [`enable_metrics`] has run, the request's EMF record.
+    pub fn emit(&self, outcome: RequestOutcome) {
+        let duration = self.started.elapsed();
+        tracing::info!(
+            request_id = %self.request_id,
+            model = %self.model,
+            story_type = self.story_type.as_deref().unwrap_or(""),
+            status = self.status,
+            ttft_ms = self.first_token.map(millis),
+            output_tokens = self.output_tokens,
+            duration_ms = millis(duration),
+            outcome = outcome.as_str(),
+            error_code = self.error_code,
+            "request summary"
+        );
+        emit_record(self, outcome, duration);
+    }
+}
+
+const NAMESPACE: &str = "BedrockStreamer";
 
 /// The function's name, set once at cold start; records are written only after that (so tests
 /// that drive the handler in-process print none).
 static FUNCTION: OnceLock<String> = OnceLock::new();
 
-pub fn init(function: String) {
+pub fn enable_metrics(function: String) {
     let _ = FUNCTION.set(function);
 }
 
-/// The request's record, from its summary: how it ended and how long it took.
-pub fn emit(summary: &Summary, outcome: Outcome, duration: Duration) {
+/// The request's EMF record on stdout, from its summary: how it ended and how long it took.
+fn emit_record(summary: &Summary, outcome: RequestOutcome, duration: Duration) {
     let Some(function) = FUNCTION.get() else {
         return;
     };
@@ -33,7 +117,7 @@ pub fn emit(summary: &Summary, outcome: Outcome, duration: Duration) {
 
 /// The EMF record: one JSON object whose `_aws` member declares which of its members are metrics.
 /// Each outcome is a 0/1 count, so a dashboard sums them per outcome and per model.
-pub fn record(function: &str, summary: &Summary, outcome: Outcome, duration: Duration, timestamp_ms: u64) -> String {
+fn record(function: &str, summary: &Summary, outcome: RequestOutcome, duration: Duration, timestamp_ms: u64) -> String {
     let mut values = Map::new();
     let mut declared = Vec::new();
     let mut metric = |name: &str, unit: &str, value: Value| {
@@ -41,7 +125,7 @@ pub fn record(function: &str, summary: &Summary, outcome: Outcome, duration: Dur
         values.insert(name.to_owned(), value);
     };
     metric("Requests", "Count", json!(1));
-    for each in Outcome::ALL {
+    for each in RequestOutcome::ALL {
         metric(each.metric_name(), "Count", json!(u8::from(each == outcome)));
     }
     metric("Duration", "Milliseconds", json!(millis(duration)));
@@ -76,7 +160,7 @@ pub fn record(function: &str, summary: &Summary, outcome: Outcome, duration: Dur
 }
 
 /// Milliseconds to two decimals: finer than that is noise.
-pub fn millis(d: Duration) -> f64 {
+fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e5).round() / 100.0
 }
 
@@ -100,7 +184,7 @@ mod tests {
     #[test]
     fn a_request_is_one_emf_record_with_its_metrics_declared() {
         let record: Value =
-            serde_json::from_str(&record("story-fn", &completed(), Outcome::Completed, TOOK, 1_700_000_000_123))
+            serde_json::from_str(&record("story-fn", &completed(), RequestOutcome::Completed, TOOK, 1_700_000_000_123))
                 .unwrap();
 
         let aws = &record["_aws"];
@@ -143,7 +227,7 @@ mod tests {
             error_code: Some("invalid_story_type"),
             ..Summary::new("r-2".into(), "m".into(), Instant::now())
         };
-        let record: Value = serde_json::from_str(&record("f", &rejected, Outcome::Rejected, TOOK, 0)).unwrap();
+        let record: Value = serde_json::from_str(&record("f", &rejected, RequestOutcome::Rejected, TOOK, 0)).unwrap();
         let declared = record["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
         assert!(!declared.iter().any(|m| m["Name"] == "TimeToFirstToken" || m["Name"] == "OutputTokens"));
         assert_eq!((record["Rejected"].as_u64(), record["errorCode"].as_str()), (Some(1), Some("invalid_story_type")));
