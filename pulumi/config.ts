@@ -6,6 +6,7 @@ import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { type ModelMap, parseModels } from "./models";
 import type { LogLevel } from "./settings";
 import type { Architecture, AuthType, BedrockStreamerArgs } from "./streamerArgs";
 
@@ -42,12 +43,23 @@ function templatesFrom(config: pulumi.Config): Record<string, string> {
     return parsed as Record<string, string>;
 }
 
+/** `models` is JSON object text, passed to the handler as STREAMER_MODELS; its entries are checked by the component. */
+function modelsFrom(config: pulumi.Config): ModelMap {
+    try {
+        return parseModels(config.require("models"));
+    } catch (error) {
+        throw new pulumi.RunError((error as Error).message);
+    }
+}
+
 /** Reads the stack's config; `programDir` anchors the relative codeZip path (Pulumi.yaml's folder). */
 export function readStreamerArgs(config: pulumi.Config, programDir: string): BedrockStreamerArgs {
     const reservedConcurrency = config.requireNumber("reservedConcurrency");
     return {
         codeZip: path.resolve(programDir, config.require("codeZip")),
         modelId: config.require("modelId"),
+        models: modelsFrom(config),
+        defaultModel: optionalText(config, "defaultModel"),
         maxTokens: config.requireNumber("maxTokens"),
         maxTokensCap: config.requireNumber("maxTokensCap"),
         temperature: optionalNumber(config, "temperature"),

@@ -1,6 +1,15 @@
-// IAM for the function, as pure functions: which Bedrock resources the configured model needs, and
-// the two inline policies (invoke that model, write to its own log group). No wildcard resources:
-// the role can call exactly one model, and a leaked role cannot run up a bill on any other.
+// IAM for the function, as pure functions: which Bedrock resources the configured models need, and
+// the two inline policies (invoke those models, write to its own log group). No wildcard resources:
+// the role can call exactly the configured models, and a leaked role cannot run up a bill on any other.
+//
+// Bedrock's inference-profile prerequisites ("Prerequisites for inference profiles" and "Supported
+// Regions and models for inference profiles", read 2026-11-29): invoking through a profile needs the
+// profile's ARN and the foundation model in every region the profile routes to. Those regions vary
+// by model and source region, and AWS says to read them from GetInferenceProfile's `models`, so the
+// component asks AWS (the provider's aws.bedrock.getInferenceProfile) and hands the answer to
+// `invokeModelPolicy`; nothing here guesses regions. A `global.` profile is also authorised against
+// the region-less foundation-model ARN (`arn:aws:bedrock:::foundation-model/<id>`), which AWS does
+// not list among its models.
 
 /** The one Bedrock action ConverseStream is authorised by. */
 export const INVOKE_ACTION = "bedrock:InvokeModelWithResponseStream";
@@ -13,48 +22,22 @@ export interface StackLocation {
 }
 
 /**
- * Regions each cross-region inference-profile prefix may route to. A request through a profile is
- * authorised against the foundation model in whichever region serves it, so every region the
- * geography can route to must be listed. The sets follow Bedrock's published geographies and err
- * on the side of a region too many (a grant in a region that never serves is inert; a missing one
- * fails some requests at random). `global.` is not here: it routes to every commercial region and
- * AWS authorises it against the region-less foundation-model ARN instead.
+ * Prefixes of Bedrock's system-defined cross-region inference profiles (`us.anthropic…`): the
+ * geographies and `global`. Anything with one of these before `<provider>.<model>` is a profile id.
  */
-export const PROFILE_GEOGRAPHIES: Readonly<Record<string, readonly string[]>> = {
-    us: ["us-east-1", "us-east-2", "us-west-1", "us-west-2"],
-    "us-gov": ["us-gov-east-1", "us-gov-west-1"],
-    eu: ["eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3"],
-    apac: [
-        "ap-east-2",
-        "ap-northeast-1",
-        "ap-northeast-2",
-        "ap-northeast-3",
-        "ap-south-1",
-        "ap-south-2",
-        "ap-southeast-1",
-        "ap-southeast-2",
-        "ap-southeast-3",
-        "ap-southeast-4",
-        "ap-southeast-5",
-        "ap-southeast-7",
-        "me-central-1",
-    ],
-    jp: ["ap-northeast-1", "ap-northeast-3"],
-    au: ["ap-southeast-2", "ap-southeast-4"],
-};
+export const PROFILE_PREFIXES = ["us", "us-gov", "eu", "apac", "jp", "au", "global"] as const;
 
 const GLOBAL_PREFIX = "global";
-const REGIONLESS = "";
 
-/** What a `modelId` setting names, which decides the resources the role needs. */
+/** What a model setting names, which decides the resources the role needs. */
 export type ModelReference =
-    | { kind: "arn"; arn: string }
     | { kind: "foundation-model"; modelId: string }
-    | { kind: "inference-profile"; profileId: string; geography: string; modelId: string };
+    | { kind: "inference-profile"; profileId: string }
+    | { kind: "arn"; arn: string; resourceType: string; resourceId: string };
 
 /**
- * Classifies a model setting: a full ARN (used as given), a cross-region inference-profile id
- * (`us.anthropic…`, `global.anthropic…`) or a plain foundation-model id. Throws on anything that
+ * Classifies a model setting: a full ARN (by its resource type), a cross-region inference-profile
+ * id (`us.anthropic…`, `global.anthropic…`) or a plain foundation-model id. Throws on anything that
  * would need a wildcard or that cannot be classified safely.
  */
 export function classifyModel(modelId: string): ModelReference {
@@ -65,37 +48,57 @@ export function classifyModel(modelId: string): ModelReference {
         throw new Error(`modelId ${JSON.stringify(modelId)} contains '*'; name exactly one model, the policy never grants a wildcard`);
     }
     if (modelId.startsWith("arn:")) {
-        if (!/^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:[0-9]*:[a-z-]+\/.+$/.test(modelId)) {
+        const arn = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:[0-9]*:([a-z-]+)\/(.+)$/.exec(modelId);
+        if (!arn) {
             throw new Error(
                 `modelId ${JSON.stringify(modelId)} starts like an ARN but is not a Bedrock resource ARN ` +
                     `(arn:<partition>:bedrock:<region>:<account>:<type>/<id>)`,
             );
         }
-        return { kind: "arn", arn: modelId };
+        return { kind: "arn", arn: modelId, resourceType: arn[1], resourceId: arn[2] };
     }
     const segments = modelId.split(".");
     const prefix = segments[0];
-    if (prefix === GLOBAL_PREFIX || Object.hasOwn(PROFILE_GEOGRAPHIES, prefix)) {
-        const underlying = segments.slice(1).join(".");
+    if ((PROFILE_PREFIXES as readonly string[]).includes(prefix)) {
         if (segments.length < 3) {
             throw new Error(`modelId ${JSON.stringify(modelId)} has the inference-profile prefix '${prefix}.' but no <provider>.<model> after it`);
         }
-        return { kind: "inference-profile", profileId: modelId, geography: prefix, modelId: underlying };
+        return { kind: "inference-profile", profileId: modelId };
     }
     // Foundation-model ids are <provider>.<model>; a third dot-separated part means a profile
-    // prefix this table does not know, and guessing its regions would grant the wrong ones.
+    // prefix this program does not know, and treating it as a model would grant the wrong resource.
     if (segments.length > 2) {
-        const known = [...Object.keys(PROFILE_GEOGRAPHIES), GLOBAL_PREFIX].map((g) => `${g}.`).join(", ");
         throw new Error(
             `modelId ${JSON.stringify(modelId)} looks like an inference-profile id with an unknown prefix '${prefix}.'; ` +
-                `known prefixes are ${known}. Add its regions to PROFILE_GEOGRAPHIES in pulumi/policy.ts.`,
+                `known prefixes are ${PROFILE_PREFIXES.map((p) => `${p}.`).join(", ")}. Add it to PROFILE_PREFIXES in pulumi/policy.ts.`,
         );
     }
     return { kind: "foundation-model", modelId };
 }
 
+/** What to ask GetInferenceProfile for, when the setting names a profile (system or application); else undefined. */
+export function profileIdentifier(reference: ModelReference): string | undefined {
+    if (reference.kind === "inference-profile") return reference.profileId;
+    if (reference.kind === "arn" && (reference.resourceType === "inference-profile" || reference.resourceType === "application-inference-profile")) {
+        return reference.arn;
+    }
+    return undefined;
+}
+
+/** What AWS reports for an inference profile (GetInferenceProfile, or the provider's aws.bedrock.getInferenceProfile). */
+export interface InferenceProfileFacts {
+    inferenceProfileArn: string;
+    /** The foundation-model ARNs the profile routes to, one per destination region. */
+    modelArns: string[];
+}
+
 function foundationModelArn(where: StackLocation, region: string, modelId: string): string {
     return `arn:${where.partition}:bedrock:${region}::foundation-model/${modelId}`;
+}
+
+function isGlobal(reference: ModelReference): boolean {
+    const id = reference.kind === "inference-profile" ? reference.profileId : reference.kind === "arn" ? reference.resourceId : "";
+    return id.startsWith(`${GLOBAL_PREFIX}.`);
 }
 
 /** One IAM policy statement, in the JSON shape AWS stores. */
@@ -111,46 +114,49 @@ export interface PolicyDocument {
     Statement: PolicyStatement[];
 }
 
+const allow = (resources: string[]): PolicyStatement => ({ Effect: "Allow", Action: [INVOKE_ACTION], Resource: [...new Set(resources)] });
+
 /**
- * The statements that let the function stream from the configured model:
- * - a foundation-model id: that model in the stack's region;
- * - a full ARN: that ARN, as given;
- * - an inference profile: the profile in the stack's region and account, plus the foundation
- *   model in the stack's region and in every region the profile routes to (`global.`: the
- *   region-less foundation-model ARN AWS authorises global routing against), usable only through
- *   that profile (`bedrock:InferenceProfileArn`), so the role cannot call the model directly.
+ * The statements that let the function stream from the union of the configured models:
+ * - first, one statement for everything invoked directly: a foundation-model id's model in the
+ *   stack's region, a full ARN as given, and each inference profile (its ARN as AWS reports it);
+ * - then, per profile, the foundation models AWS says it routes to (and, for `global.`, the
+ *   region-less model ARN), usable only through that profile: `ArnEquals` on the ARN-typed
+ *   `bedrock:InferenceProfileArn`, so the role cannot call those models directly or elsewhere.
+ * `profiles` holds what AWS reported for every profile among `modelIds`, keyed by the setting.
  */
-export function invokeModelStatements(modelId: string, where: StackLocation): PolicyStatement[] {
-    const model = classifyModel(modelId);
-    const allow = (resources: string[]): PolicyStatement => ({ Effect: "Allow", Action: [INVOKE_ACTION], Resource: resources });
-    switch (model.kind) {
-        case "arn":
-            return [allow([model.arn])];
-        case "foundation-model":
-            return [allow([foundationModelArn(where, where.region, model.modelId)])];
-        case "inference-profile": {
-            const profileArn = `arn:${where.partition}:bedrock:${where.region}:${where.accountId}:inference-profile/${model.profileId}`;
-            // Global routing is authorised against the foundation-model ARN with an empty region.
-            const destinations = model.geography === GLOBAL_PREFIX ? [REGIONLESS] : PROFILE_GEOGRAPHIES[model.geography];
-            const regions = [...new Set([where.region, ...destinations])];
-            return [
-                allow([profileArn]),
-                {
-                    ...allow(regions.map((region) => foundationModelArn(where, region, model.modelId))),
-                    Condition: { StringEquals: { "bedrock:InferenceProfileArn": profileArn } },
-                },
-            ];
+export function invokeModelStatements(modelIds: string[], profiles: Readonly<Record<string, InferenceProfileFacts>>, where: StackLocation): PolicyStatement[] {
+    const direct: string[] = [];
+    const throughProfiles: PolicyStatement[] = [];
+    for (const modelId of new Set(modelIds)) {
+        const reference = classifyModel(modelId);
+        if (reference.kind === "foundation-model") {
+            direct.push(foundationModelArn(where, where.region, reference.modelId));
+            continue;
         }
+        if (profileIdentifier(reference) === undefined) {
+            direct.push((reference as { arn: string }).arn);
+            continue;
+        }
+        const profile = profiles[modelId];
+        if (profile === undefined) throw new Error(`no GetInferenceProfile answer for ${modelId}; the role cannot be granted its models`);
+        direct.push(profile.inferenceProfileArn);
+        const models = [...profile.modelArns];
+        if (isGlobal(reference)) {
+            for (const arn of profile.modelArns) models.push(foundationModelArn(where, "", arn.slice(arn.indexOf("foundation-model/") + "foundation-model/".length)));
+        }
+        throughProfiles.push({ ...allow(models), Condition: { ArnEquals: { "bedrock:InferenceProfileArn": profile.inferenceProfileArn } } });
     }
+    return [...(direct.length > 0 ? [allow(direct)] : []), ...throughProfiles];
 }
 
 /** Every Bedrock resource the role may invoke, in policy order. */
-export function modelResourceArns(modelId: string, where: StackLocation): string[] {
-    return invokeModelStatements(modelId, where).flatMap((statement) => statement.Resource);
+export function modelResourceArns(modelIds: string[], profiles: Readonly<Record<string, InferenceProfileFacts>>, where: StackLocation): string[] {
+    return invokeModelStatements(modelIds, profiles, where).flatMap((statement) => statement.Resource);
 }
 
-export function invokeModelPolicy(modelId: string, where: StackLocation): PolicyDocument {
-    return { Version: "2012-10-17", Statement: invokeModelStatements(modelId, where) };
+export function invokeModelPolicy(modelIds: string[], profiles: Readonly<Record<string, InferenceProfileFacts>>, where: StackLocation): PolicyDocument {
+    return { Version: "2012-10-17", Statement: invokeModelStatements(modelIds, profiles, where) };
 }
 
 /**

@@ -2,13 +2,19 @@
 // (see config/default.toml and handler/src/settings.rs). The checks here mirror what the handler
 // refuses at cold start, so a bad value fails `pulumi preview` instead of every invocation.
 
+import { type ModelMap, resolveDefaultModel } from "./models";
+
 export const LOG_LEVELS = ["error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** What the handler reads, in the units the component takes them. */
 export interface HandlerSettings {
-    /** Foundation-model id, cross-region inference-profile id or full ARN. */
+    /** Foundation-model id, cross-region inference-profile id or full ARN: the one model when `models` is empty. */
     modelId: string;
+    /** alias → model settings a request may choose with "model"; empty: `modelId` alone (see models.ts). */
+    models: ModelMap;
+    /** The alias a request without "model" uses; undefined: the only alias of `models`. */
+    defaultModel?: string;
     /** maxTokens for a request that does not ask for one. */
     maxTokens: number;
     /** Highest maxTokens a caller may ask for; at least `maxTokens`. */
@@ -93,16 +99,22 @@ export function settingsProblems(s: HandlerSettings): string[] {
  * the component derives it from the Lambda timeout.
  */
 export function handlerEnvironment(s: HandlerSettings, deadlineSecs: number): Record<string, string> {
+    // With `models`, the map and its default alias replace STREAMER_MODEL_ID (and the one-model
+    // sampling settings, which the preview refuses alongside `models`).
+    const hasModels = Object.keys(s.models).length > 0;
+    const model: Record<string, string> = hasModels
+        ? { STREAMER_MODELS: JSON.stringify(s.models), STREAMER_DEFAULT_MODEL: resolveDefaultModel(s.models, s.defaultModel) ?? "" }
+        : { STREAMER_MODEL_ID: s.modelId };
     const env: Record<string, string> = {
-        STREAMER_MODEL_ID: s.modelId,
+        ...model,
         STREAMER_MAX_TOKENS: String(s.maxTokens),
         STREAMER_MAX_TOKENS_CAP: String(s.maxTokensCap),
         STREAMER_DEFAULT_TEMPLATE: s.defaultTemplate,
         STREAMER_DEADLINE_SECS: String(deadlineSecs),
         STREAMER_LOG_LEVEL: s.logLevel,
     };
-    if (s.temperature !== undefined) env.STREAMER_TEMPERATURE = String(s.temperature);
-    if (s.topP !== undefined) env.STREAMER_TOP_P = String(s.topP);
+    if (!hasModels && s.temperature !== undefined) env.STREAMER_TEMPERATURE = String(s.temperature);
+    if (!hasModels && s.topP !== undefined) env.STREAMER_TOP_P = String(s.topP);
     if (s.systemPrompt !== undefined) env.STREAMER_SYSTEM_PROMPT = s.systemPrompt;
     if (Object.keys(s.templates).length > 0) env.STREAMER_TEMPLATES = JSON.stringify(s.templates);
     if (s.allowedStoryTypes.length > 0) env.STREAMER_ALLOWED_STORY_TYPES = s.allowedStoryTypes.join(",");

@@ -1,9 +1,11 @@
 // BedrockStreamer: the Rust handler as a Lambda behind a streaming Function URL, with a role that
-// can invoke exactly one Bedrock model and write only to its own log group.
+// can invoke exactly the configured Bedrock models and write only to its own log group.
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { lookUpInferenceProfiles } from "./inferenceProfiles";
+import { configuredModels, resolveDefaultModel } from "./models";
 import { invokeModelPolicy, LAMBDA_TRUST_POLICY, writeLogsPolicy } from "./policy";
 import { type AuthType, type BedrockStreamerArgs, planStreamer } from "./streamerArgs";
 
@@ -19,7 +21,8 @@ export class BedrockStreamer extends pulumi.ComponentResource {
     constructor(name: string, args: BedrockStreamerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bedrock-streamer:index:BedrockStreamer", name, {}, opts);
 
-        const { args: r, environment: env } = planStreamer(args);
+        const { args: r, environment: env, warnings } = planStreamer(args);
+        for (const warning of warnings) pulumi.log.warn(warning, this);
         if (r.authType === "NONE") {
             pulumi.log.warn(
                 `authType NONE: the Function URL is public. Anyone who finds it can spend up to reservedConcurrency ` +
@@ -36,7 +39,7 @@ export class BedrockStreamer extends pulumi.ComponentResource {
 
         const role = new aws.iam.Role(
             `${name}-role`,
-            { description: "bedrock-streamer Lambda: invokes one Bedrock model, writes its own logs", assumeRolePolicy: JSON.stringify(LAMBDA_TRUST_POLICY) },
+            { description: "bedrock-streamer Lambda: invokes the configured Bedrock models, writes its own logs", assumeRolePolicy: JSON.stringify(LAMBDA_TRUST_POLICY) },
             { parent: this },
         );
 
@@ -48,12 +51,14 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // The union of the configured models; profiles are granted what AWS says they route to.
+        const models = configuredModels(r.modelId, r.models);
         const invokeModel = new aws.iam.RolePolicy(
             `${name}-invoke-model`,
             {
                 role: role.id,
-                policy: where.apply(([partition, region, accountId]) =>
-                    JSON.stringify(invokeModelPolicy(r.modelId, { partition, region, accountId })),
+                policy: pulumi.all([where, lookUpInferenceProfiles(models, this)]).apply(([[partition, region, accountId], profiles]) =>
+                    JSON.stringify(invokeModelPolicy(models.map((m) => m.modelId), profiles, { partition, region, accountId })),
                 ),
             },
             { parent: this },
@@ -110,7 +115,9 @@ export class BedrockStreamer extends pulumi.ComponentResource {
         this.logGroupName = logGroup.name;
         this.region = where.apply(([, region]) => region);
         this.authType = r.authType;
-        this.modelId = r.modelId;
+        // The model a request without "model" streams from.
+        const defaultAlias = resolveDefaultModel(r.models, r.defaultModel);
+        this.modelId = models.find((m) => m.alias === defaultAlias)?.modelId ?? r.modelId;
         this.registerOutputs({
             url: this.url,
             functionName: this.functionName,

@@ -7,6 +7,7 @@ import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { configuredModels, reviewModels } from "./models";
 import { classifyModel } from "./policy";
 import { environmentBytes, ENVIRONMENT_LIMIT_BYTES, handlerEnvironment, type HandlerSettings, settingsProblems } from "./settings";
 
@@ -44,7 +45,7 @@ export interface BedrockStreamerArgs extends Partial<HandlerSettings> {
 }
 
 /** Arguments that are unset unless given: no default value stands in for them. */
-type UnsetUnlessGiven = "temperature" | "topP" | "systemPrompt" | "reservedConcurrency";
+type UnsetUnlessGiven = "temperature" | "topP" | "systemPrompt" | "reservedConcurrency" | "defaultModel";
 
 /** The arguments with every default filled in and `codeZip` an absolute path. */
 export type ResolvedStreamerArgs = Required<Omit<BedrockStreamerArgs, UnsetUnlessGiven>> & Pick<BedrockStreamerArgs, UnsetUnlessGiven>;
@@ -52,6 +53,7 @@ export type ResolvedStreamerArgs = Required<Omit<BedrockStreamerArgs, UnsetUnles
 /** Defaults for every other optional argument; Pulumi.yaml declares the same ones (a test keeps them in step). */
 export const DEFAULTS: Readonly<Omit<ResolvedStreamerArgs, "codeZip" | UnsetUnlessGiven>> = {
     modelId: "anthropic.claude-3-haiku-20240307-v1:0",
+    models: {},
     maxTokens: 512,
     maxTokensCap: 2048,
     defaultTemplate: "Tell me a very short story about: {storyType}",
@@ -71,6 +73,8 @@ export interface StreamerPlan {
     args: ResolvedStreamerArgs;
     /** One STREAMER_* variable per handler setting, STREAMER_DEADLINE_SECS included. */
     environment: Record<string, string>;
+    /** What deploys but would fail some requests; the component logs each with pulumi.log.warn. */
+    warnings: string[];
 }
 
 function withDefaults(args: BedrockStreamerArgs): ResolvedStreamerArgs {
@@ -80,13 +84,17 @@ function withDefaults(args: BedrockStreamerArgs): ResolvedStreamerArgs {
 }
 
 /** Everything that would make the deployment fail or misbehave, one line per problem. */
-function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>): string[] {
+function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>, modelProblems: string[]): string[] {
     const problems: string[] = [];
-    try {
-        classifyModel(r.modelId);
-    } catch (error) {
-        problems.push((error as Error).message);
+    for (const model of configuredModels(r.modelId, r.models)) {
+        if (model.modelId === "") continue;
+        try {
+            classifyModel(model.modelId);
+        } catch (error) {
+            problems.push(model.key === "modelId" ? (error as Error).message : `${model.key}: ${(error as Error).message}`);
+        }
     }
+    problems.push(...modelProblems);
     problems.push(...settingsProblems(r));
     if (!(AUTH_TYPES as readonly string[]).includes(r.authType)) {
         problems.push(`authType must be AWS_IAM or NONE, got ${JSON.stringify(r.authType)}`);
@@ -122,7 +130,7 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     if (envBytes > ENVIRONMENT_LIMIT_BYTES) {
         problems.push(
             `the function's environment is ${envBytes} bytes, over Lambda's ${ENVIRONMENT_LIMIT_BYTES}-byte limit; ` +
-                "shorten templates, defaultTemplate or systemPrompt",
+                "shorten templates, defaultTemplate, systemPrompt or models",
         );
     }
     if (!fs.existsSync(r.codeZip)) {
@@ -139,9 +147,10 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
 export function planStreamer(args: BedrockStreamerArgs): StreamerPlan {
     const r = withDefaults(args);
     const environment = handlerEnvironment(r, r.timeout - DEADLINE_MARGIN_SECS);
-    const problems = deploymentProblems(r, environment);
+    const models = reviewModels(r.models, r.defaultModel, { ...r, defaultModelId: DEFAULTS.modelId });
+    const problems = deploymentProblems(r, environment, models.problems);
     if (problems.length > 0) {
         throw new pulumi.RunError(`bedrock-streamer configuration is invalid:\n  - ${problems.join("\n  - ")}`);
     }
-    return { args: r, environment };
+    return { args: r, environment, warnings: models.warnings };
 }

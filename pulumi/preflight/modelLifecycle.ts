@@ -11,7 +11,7 @@
 // - A system-defined (cross-region) profile exists only in its source regions: a `eu.` profile is
 //   not found from us-west-2. Its `models` are the foundation-model ARNs it routes to.
 
-import { classifyModel } from "../policy";
+import { classifyModel, profileIdentifier } from "../policy";
 import type { ConfiguredModel } from "../models";
 import { type Aws, AwsError } from "./awsCli";
 import { error, type Finding, ok, warning } from "./findings";
@@ -62,11 +62,12 @@ export class ModelCheck {
             const reference = classifyModel(model.modelId);
             if (reference.kind === "foundation-model") return this.foundationModel(model, subject, model.modelId, this.region);
             if (reference.kind === "inference-profile") return this.profile(model, subject, model.modelId);
-            const [, , , arnRegion, , resource = ""] = reference.arn.split(":");
-            const [type, ...id] = resource.split("/");
-            if (type === "foundation-model") return this.foundationModel(model, subject, id.join("/"), arnRegion || this.region);
-            if (type === "inference-profile" || type === "application-inference-profile") return this.profile(model, subject, reference.arn);
-            return ok(`${subject}: a ${type} ARN, which has no Bedrock lifecycle to check`);
+            if (reference.resourceType === "foundation-model") {
+                return this.foundationModel(model, subject, reference.resourceId, regionOf(reference.arn) || this.region);
+            }
+            const profile = profileIdentifier(reference);
+            if (profile !== undefined) return this.profile(model, subject, profile);
+            return ok(`${subject}: a ${reference.resourceType} ARN, which has no Bedrock lifecycle to check`);
         } catch (failure) {
             if (failure instanceof AwsError) return error(`${subject}: could not ask Bedrock in ${this.region} about it: ${failure.message}`);
             return error(`${subject}: ${(failure as Error).message}`);

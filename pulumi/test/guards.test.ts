@@ -103,6 +103,42 @@ describe("deployment limits", () => {
     }
 });
 
+describe("the models config: one line naming the key", () => {
+    const DEFAULT_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0";
+    const fast = { modelId: "us.anthropic.claude-haiku-5-5" };
+    /** `pulumi config set models …` (and defaultModel) on a stack that has not set its own modelId. */
+    const models = (value: unknown, more: Record<string, unknown> = {}) => ({
+        modelId: DEFAULT_MODEL_ID,
+        models: typeof value === "string" ? value : JSON.stringify(value),
+        ...more,
+    });
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+        ["models that are not JSON", models("{fast: nova}"), /^bedrock-streamer:models is not valid JSON/],
+        ["models that are JSON but not an object", models("[1]"), /bedrock-streamer:models must be a JSON object of alias to model settings/],
+        ["a defaultModel that is no alias", models({ fast }, { defaultModel: "slow" }), /defaultModel "slow" is not an alias of models \(fast\)/],
+        ["several aliases and no defaultModel", models({ fast, other: fast }), /defaultModel must name the alias a request without "model" uses, one of fast, other/],
+        ["a defaultModel without models", { defaultModel: "fast" }, /defaultModel "fast" names an alias of models, but models is empty/],
+        ["models together with an explicit modelId", { models: JSON.stringify({ fast }) }, /modelId and models are both set/],
+        ["temperature for the whole stack alongside models", models({ fast }, { temperature: "0.5" }), /temperature and topP apply to modelId alone; with models, set them per alias/],
+        ["an alias without a modelId", models({ fast: { maxTokens: 100 } }), /models\.fast\.modelId must be a Bedrock model id, profile id or ARN/],
+        ["an alias's cap below its maxTokens", models({ fast: { ...fast, maxTokens: 900, maxTokensCap: 600 } }), /models\.fast\.maxTokensCap \(600\) is below its maxTokens \(900\)/],
+        ["an alias's cap below the stack's maxTokens", models({ fast: { ...fast, maxTokensCap: 100 } }), /models\.fast\.maxTokensCap \(100\) is below its maxTokens \(512\)/],
+        ["an alias's temperature out of range", models({ fast: { ...fast, temperature: 2 } }), /models\.fast\.temperature must be a number from 0 to 1, got 2/],
+        ["a reasoning mode the handler does not have", models({ fast: { ...fast, reasoning: "verbose" } }), /models\.fast\.reasoning must be "hide" or "show", got "verbose"/],
+        ["additionalModelRequestFields that are not an object", models({ fast: { ...fast, additionalModelRequestFields: "thinking" } }), /models\.fast\.additionalModelRequestFields must be a JSON object/],
+        ["a misspelt setting", models({ fast: { ...fast, maxToken: 100 } }), /models\.fast\.maxToken is not a model setting; known: modelId, maxTokens/],
+        ["an alias a request could not name", models({ "fast model": fast }), /models alias "fast model" must be 1-64 letters, digits/],
+        ["an alias's model id with a wildcard", models({ fast: { modelId: "anthropic.*" } }), /models\.fast\.modelId: modelId "anthropic\.\*" contains '\*'/],
+    ];
+    for (const [what, changes, message] of cases) {
+        test(what, async () => {
+            const error = await refusal(changes);
+            assert.match(error.message, message);
+            assert.ok(pulumi.RunError.isInstance(error));
+        });
+    }
+});
+
 test("every problem is reported at once, one line each", async () => {
     const error = await refusal({ architecture: "mips", timeout: 5, codeZip: "/nonexistent/bootstrap.zip", defaultTemplate: "x" });
     const lines = error.message.split("\n");

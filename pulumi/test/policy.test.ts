@@ -1,77 +1,80 @@
-// Which Bedrock resources the function's role may invoke, for each way of naming a model.
+// Which Bedrock resources the function's role may invoke, for each way of naming a model, given
+// what AWS reports for the inference profiles among them.
 
 import * as assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
     classifyModel,
+    type InferenceProfileFacts,
     INVOKE_ACTION,
     invokeModelPolicy,
     invokeModelStatements,
     modelResourceArns,
-    PROFILE_GEOGRAPHIES,
+    PROFILE_PREFIXES,
+    profileIdentifier,
     type StackLocation,
     writeLogsPolicy,
 } from "../policy";
 
-const virginia: StackLocation = { partition: "aws", region: "us-east-1", accountId: "123456789012" };
-const HAIKU = "anthropic.claude-3-haiku-20240307-v1:0";
-const SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+const oregon: StackLocation = { partition: "aws", region: "us-west-2", accountId: "123456789012" };
+const HAIKU_3 = "anthropic.claude-3-haiku-20240307-v1:0";
+const HAIKU_55 = "anthropic.claude-haiku-5-5";
+const model = (region: string, id = HAIKU_55) => `arn:aws:bedrock:${region}::foundation-model/${id}`;
+const profileArn = (id: string) => `arn:aws:bedrock:us-west-2:123456789012:inference-profile/${id}`;
+
+/** What GetInferenceProfile answers for these profiles, as the component passes it on. */
+const AWS_SAYS: Record<string, InferenceProfileFacts> = {
+    [`us.${HAIKU_55}`]: { inferenceProfileArn: profileArn(`us.${HAIKU_55}`), modelArns: [model("us-east-1"), model("us-east-2"), model("us-west-2")] },
+    [`global.${HAIKU_55}`]: { inferenceProfileArn: profileArn(`global.${HAIKU_55}`), modelArns: [model("us-west-2"), model("eu-west-1")] },
+};
 
 describe("a foundation-model id", () => {
     test("grants that model in the stack's region, and nothing else", () => {
-        assert.deepEqual(modelResourceArns(HAIKU, virginia), [`arn:aws:bedrock:us-east-1::foundation-model/${HAIKU}`]);
+        assert.deepEqual(modelResourceArns([HAIKU_3], {}, oregon), [model("us-west-2", HAIKU_3)]);
     });
 
     test("follows the stack to another region and partition", () => {
         const govCloud = { partition: "aws-us-gov", region: "us-gov-west-1", accountId: "123456789012" };
-        assert.deepEqual(modelResourceArns(HAIKU, govCloud), [`arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/${HAIKU}`]);
+        assert.deepEqual(modelResourceArns([HAIKU_3], {}, govCloud), [`arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/${HAIKU_3}`]);
+    });
+
+    test("needs no inference-profile lookup", () => {
+        assert.equal(profileIdentifier(classifyModel(HAIKU_3)), undefined);
     });
 });
 
-describe("a cross-region inference-profile id", () => {
-    test("us.: the profile in the stack's region and account, then the model in every US region it routes to", () => {
-        assert.deepEqual(modelResourceArns(`us.${HAIKU}`, virginia), [
-            `arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.${HAIKU}`,
-            `arn:aws:bedrock:us-east-1::foundation-model/${HAIKU}`,
-            `arn:aws:bedrock:us-east-2::foundation-model/${HAIKU}`,
-            `arn:aws:bedrock:us-west-1::foundation-model/${HAIKU}`,
-            `arn:aws:bedrock:us-west-2::foundation-model/${HAIKU}`,
+describe("a system-defined inference profile", () => {
+    test("us.: the profile AWS reports, then exactly the models AWS says it routes to, only through that profile (ArnEquals)", () => {
+        assert.deepEqual(invokeModelStatements([`us.${HAIKU_55}`], AWS_SAYS, oregon), [
+            { Effect: "Allow", Action: [INVOKE_ACTION], Resource: [profileArn(`us.${HAIKU_55}`)] },
+            {
+                Effect: "Allow",
+                Action: [INVOKE_ACTION],
+                Resource: [model("us-east-1"), model("us-east-2"), model("us-west-2")],
+                Condition: { ArnEquals: { "bedrock:InferenceProfileArn": profileArn(`us.${HAIKU_55}`) } },
+            },
         ]);
     });
 
-    test("the model behind a profile is usable only through that profile", () => {
-        const [profile, models] = invokeModelStatements(`us.${HAIKU}`, virginia);
-        assert.equal(profile.Condition, undefined);
-        assert.deepEqual(models.Condition, {
-            StringEquals: { "bedrock:InferenceProfileArn": `arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.${HAIKU}` },
-        });
+    test("global.: also the region-less model ARN, which AWS authorises worldwide routing against but does not list", () => {
+        const [, models] = invokeModelStatements([`global.${HAIKU_55}`], AWS_SAYS, oregon);
+        assert.deepEqual(models.Resource, [model("us-west-2"), model("eu-west-1"), `arn:aws:bedrock:::foundation-model/${HAIKU_55}`]);
     });
 
-    test("the stack's own region is granted even when it is outside the profile's geography", () => {
-        const toronto = { ...virginia, region: "ca-central-1" };
-        assert.ok(modelResourceArns(`us.${HAIKU}`, toronto).includes(`arn:aws:bedrock:ca-central-1::foundation-model/${HAIKU}`));
+    test("given as a full ARN: granted as given, with the models AWS reports for it", () => {
+        const arn = profileArn(`us.${HAIKU_55}`);
+        const facts = { [arn]: AWS_SAYS[`us.${HAIKU_55}`] };
+        assert.equal(profileIdentifier(classifyModel(arn)), arn);
+        assert.deepEqual(modelResourceArns([arn], facts, oregon), [arn, model("us-east-1"), model("us-east-2"), model("us-west-2")]);
     });
 
-    test("eu.: every EU region, no US one", () => {
-        const frankfurt = { ...virginia, region: "eu-central-1" };
-        const models = modelResourceArns(`eu.${SONNET}`, frankfurt).slice(1);
-        assert.deepEqual(
-            models.map((arn) => arn.split(":")[3]),
-            PROFILE_GEOGRAPHIES.eu,
-        );
-    });
-
-    test("global.: the region-less foundation-model ARN AWS authorises worldwide routing against", () => {
-        assert.deepEqual(modelResourceArns(`global.${SONNET}`, virginia), [
-            `arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.${SONNET}`,
-            `arn:aws:bedrock:us-east-1::foundation-model/${SONNET}`,
-            `arn:aws:bedrock:::foundation-model/${SONNET}`,
-        ]);
+    test("without AWS's answer for it, no policy is written", () => {
+        assert.throws(() => invokeModelPolicy([`us.${HAIKU_55}`], {}, oregon), /no GetInferenceProfile answer for us\.anthropic\.claude-haiku-5-5/);
     });
 
     test("an unknown prefix is refused rather than guessed", () => {
-        assert.throws(() => classifyModel(`xx.${HAIKU}`), /unknown prefix 'xx\.'.*known prefixes are us\., us-gov\., eu\./);
+        assert.throws(() => classifyModel(`xx.${HAIKU_3}`), /unknown prefix 'xx\.'.*known prefixes are us\., us-gov\., eu\./);
     });
 
     test("a prefix with no model after it is refused", () => {
@@ -79,10 +82,26 @@ describe("a cross-region inference-profile id", () => {
     });
 });
 
-describe("a full ARN", () => {
-    test("is used exactly as given", () => {
-        const arn = "arn:aws:bedrock:us-west-2:123456789012:application-inference-profile/a1b2c3d4e5f6";
-        assert.deepEqual(modelResourceArns(arn, virginia), [arn]);
+describe("an application inference profile ARN", () => {
+    test("grants the profile and the models it routes to, only through it", () => {
+        const app = "arn:aws:bedrock:us-west-2:123456789012:application-inference-profile/k3x9stories";
+        const facts = { [app]: { inferenceProfileArn: app, modelArns: [model("us-east-1"), model("us-west-2")] } };
+        assert.deepEqual(invokeModelStatements([app], facts, oregon), [
+            { Effect: "Allow", Action: [INVOKE_ACTION], Resource: [app] },
+            {
+                Effect: "Allow",
+                Action: [INVOKE_ACTION],
+                Resource: [model("us-east-1"), model("us-west-2")],
+                Condition: { ArnEquals: { "bedrock:InferenceProfileArn": app } },
+            },
+        ]);
+    });
+});
+
+describe("any other full ARN", () => {
+    test("a foundation-model or provisioned-model ARN is used exactly as given", () => {
+        const provisioned = "arn:aws:bedrock:us-west-2:123456789012:provisioned-model/a1b2c3d4e5f6";
+        assert.deepEqual(modelResourceArns([model("us-east-1", HAIKU_3), provisioned], {}, oregon), [model("us-east-1", HAIKU_3), provisioned]);
     });
 
     test("must be a Bedrock ARN", () => {
@@ -90,16 +109,29 @@ describe("a full ARN", () => {
     });
 });
 
+describe("several models: the union, once each", () => {
+    test("a foundation id, a us. profile and a global. profile: one direct statement, one per profile", () => {
+        const statements = invokeModelStatements([HAIKU_3, `us.${HAIKU_55}`, `global.${HAIKU_55}`, HAIKU_3], AWS_SAYS, oregon);
+        assert.deepEqual(
+            statements.map((s) => s.Resource),
+            [
+                [model("us-west-2", HAIKU_3), profileArn(`us.${HAIKU_55}`), profileArn(`global.${HAIKU_55}`)],
+                [model("us-east-1"), model("us-east-2"), model("us-west-2")],
+                [model("us-west-2"), model("eu-west-1"), `arn:aws:bedrock:::foundation-model/${HAIKU_55}`],
+            ],
+        );
+        assert.deepEqual(
+            statements.map((s) => s.Condition?.ArnEquals["bedrock:InferenceProfileArn"]),
+            [undefined, profileArn(`us.${HAIKU_55}`), profileArn(`global.${HAIKU_55}`)],
+        );
+    });
+});
+
 describe("never a wildcard", () => {
-    const ids = [
-        HAIKU,
-        ...Object.keys(PROFILE_GEOGRAPHIES).map((geography) => `${geography}.${HAIKU}`),
-        `global.${SONNET}`,
-        `arn:aws:bedrock:us-east-1::foundation-model/${HAIKU}`,
-    ];
+    const ids = [HAIKU_3, `us.${HAIKU_55}`, `global.${HAIKU_55}`, model("us-east-1", HAIKU_3)];
     for (const id of ids) {
         test(`${id}: one action, no '*' anywhere in the policy`, () => {
-            const policy = invokeModelPolicy(id, virginia);
+            const policy = invokeModelPolicy([id], AWS_SAYS, oregon);
             assert.ok(policy.Statement.length > 0);
             for (const statement of policy.Statement) {
                 assert.deepEqual(statement.Action, [INVOKE_ACTION]);
@@ -117,6 +149,10 @@ describe("never a wildcard", () => {
     test("an empty or spaced model id is refused", () => {
         assert.throws(() => classifyModel(""), /empty or contains spaces/);
         assert.throws(() => classifyModel("anthropic claude"), /empty or contains spaces/);
+    });
+
+    test("every known profile prefix is classified as a profile", () => {
+        for (const prefix of PROFILE_PREFIXES) assert.equal(classifyModel(`${prefix}.${HAIKU_55}`).kind, "inference-profile", prefix);
     });
 });
 

@@ -14,6 +14,7 @@ const REPO = path.resolve(PROGRAM_DIR, "..");
 
 const minimal: HandlerSettings = {
     modelId: "anthropic.claude-3-haiku-20240307-v1:0",
+    models: {},
     maxTokens: 512,
     maxTokensCap: 2048,
     defaultTemplate: "Tell me a very short story about: {storyType}",

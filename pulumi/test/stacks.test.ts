@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { before, describe, test } from "node:test";
 
 import { DEFAULTS } from "../streamerArgs";
-import { ACCOUNT_ID, type ProgramRun, runProgram } from "./support/program";
+import { ACCOUNT_ID, APPLICATION_PROFILE, PROFILE_DESTINATIONS, type ProgramRun, runProgram } from "./support/program";
 import { loadProject, loadStackFile, PROJECT, programConfig, satisfiesType, stackConfigProblems } from "./support/pulumiCli";
 
 const FUNCTION = "aws:lambda/function:Function";
@@ -26,6 +26,8 @@ const HANDLER_VARIABLES: Record<string, string> = {
     systemPrompt: "STREAMER_SYSTEM_PROMPT",
     defaultTemplate: "STREAMER_DEFAULT_TEMPLATE",
     templates: "STREAMER_TEMPLATES",
+    models: "STREAMER_MODELS",
+    defaultModel: "STREAMER_DEFAULT_MODEL",
     allowedStoryTypes: "STREAMER_ALLOWED_STORY_TYPES",
     logLevel: "STREAMER_LOG_LEVEL",
 };
@@ -59,7 +61,7 @@ function expectedEnvironment(config: Record<string, string>): Record<string, str
         if (key === "allowedStoryTypes") {
             const types = JSON.parse(value) as string[];
             if (types.length > 0) env[variable] = types.join(",");
-        } else if (key === "templates") {
+        } else if (key === "templates" || key === "models") {
             if (Object.keys(JSON.parse(value)).length > 0) env[variable] = value;
         } else if (value !== "") {
             env[variable] = value;
@@ -91,10 +93,10 @@ describe("the typed config", () => {
     test("its defaults are the component's defaults", () => {
         const defaults = Object.fromEntries(Object.entries(project.config).map(([key, d]) => [key, d.default]));
         for (const [key, value] of Object.entries(DEFAULTS)) {
-            const declared = key === "templates" ? JSON.parse(defaults[key] as string) : defaults[key];
+            const declared = key === "templates" || key === "models" ? JSON.parse(defaults[key] as string) : defaults[key];
             assert.deepEqual(declared, value, key);
         }
-        for (const unset of ["temperature", "topP", "systemPrompt"]) assert.equal(defaults[unset], "", unset);
+        for (const unset of ["temperature", "topP", "systemPrompt", "defaultModel"]) assert.equal(defaults[unset], "", unset);
         assert.equal(defaults.reservedConcurrency, -1);
     });
 
@@ -197,9 +199,7 @@ for (const stack of ["dev", "prod"]) {
             const policy = policyOf(run, "bedrock-streamer-invoke-model");
             assert.deepEqual(policy.Statement.flatMap((s) => s.Resource), [
                 `arn:aws:bedrock:${region}:${ACCOUNT_ID}:inference-profile/us.${SHIPPED_MODEL}`,
-                ...[region, ...["us-east-1", "us-east-2", "us-west-1", "us-west-2"].filter((r) => r !== region)].map(
-                    (r) => `arn:aws:bedrock:${r}::foundation-model/${SHIPPED_MODEL}`,
-                ),
+                ...PROFILE_DESTINATIONS.us.map((r) => `arn:aws:bedrock:${r}::foundation-model/${SHIPPED_MODEL}`),
             ]);
             for (const statement of policy.Statement) assert.deepEqual(statement.Action, ["bedrock:InvokeModelWithResponseStream"]);
             assert.ok(!JSON.stringify(policy).includes("*"));
@@ -240,7 +240,8 @@ for (const stack of ["dev", "prod"]) {
 }
 
 describe("changing the model (pulumi config set modelId …)", () => {
-    const HAIKU = "anthropic.claude-3-haiku-20240307-v1:0";
+    const HAIKU_3 = "anthropic.claude-3-haiku-20240307-v1:0";
+    const model = (region: string, id = SHIPPED_MODEL) => `arn:aws:bedrock:${region}::foundation-model/${id}`;
     const resourcesFor = async (modelId: string) => {
         const run = await runProgram("prod", programConfig("prod", { codeZip: zip, modelId }));
         assert.equal((run.only(FUNCTION).inputs.environment.variables as Record<string, string>).STREAMER_MODEL_ID, modelId);
@@ -250,22 +251,107 @@ describe("changing the model (pulumi config set modelId …)", () => {
     };
 
     test("a plain model id: that foundation model in the stack's region", async () => {
-        assert.deepEqual(await resourcesFor(HAIKU), [`arn:aws:bedrock:us-west-2::foundation-model/${HAIKU}`]);
+        assert.deepEqual(await resourcesFor(HAIKU_3), [model("us-west-2", HAIKU_3)]);
     });
 
-    test("a us. inference profile: the profile in the stack's region and account, plus the model wherever it routes", async () => {
-        assert.deepEqual(await resourcesFor(`us.${HAIKU}`), [
-            `arn:aws:bedrock:us-west-2:${ACCOUNT_ID}:inference-profile/us.${HAIKU}`,
-            `arn:aws:bedrock:us-west-2::foundation-model/${HAIKU}`,
-            `arn:aws:bedrock:us-east-1::foundation-model/${HAIKU}`,
-            `arn:aws:bedrock:us-east-2::foundation-model/${HAIKU}`,
-            `arn:aws:bedrock:us-west-1::foundation-model/${HAIKU}`,
+    test("a global. profile: the profile, the models AWS lists for it, and the region-less model ARN", async () => {
+        assert.deepEqual(await resourcesFor(`global.${SHIPPED_MODEL}`), [
+            `arn:aws:bedrock:us-west-2:${ACCOUNT_ID}:inference-profile/global.${SHIPPED_MODEL}`,
+            ...PROFILE_DESTINATIONS.global.map((r) => model(r)),
+            `arn:aws:bedrock:::foundation-model/${SHIPPED_MODEL}`,
         ]);
     });
 
-    test("a full ARN: exactly that ARN", async () => {
-        const arn = `arn:aws:bedrock:us-west-2:${ACCOUNT_ID}:application-inference-profile/k3x9stories`;
-        assert.deepEqual(await resourcesFor(arn), [arn]);
+    test("a system profile as a full ARN: that ARN, plus the models AWS lists for it", async () => {
+        const arn = `arn:aws:bedrock:us-west-2:${ACCOUNT_ID}:inference-profile/us.${SHIPPED_MODEL}`;
+        assert.deepEqual(await resourcesFor(arn), [arn, ...PROFILE_DESTINATIONS.us.map((r) => model(r))]);
+    });
+
+    test("an application inference profile ARN: that ARN, plus the models it routes to", async () => {
+        assert.deepEqual(await resourcesFor(APPLICATION_PROFILE), [APPLICATION_PROFILE, ...PROFILE_DESTINATIONS.us.map((r) => model(r))]);
+    });
+
+    test("a profile the stack's region cannot call (eu. from us-west-2) stops the preview, naming the key", async () => {
+        await assert.rejects(
+            runProgram("prod", programConfig("prod", { codeZip: zip, modelId: `eu.${SHIPPED_MODEL}` })),
+            /modelId eu\.anthropic\.claude-haiku-5-5 cannot be called from us-west-2: Bedrock has no such inference profile there/,
+        );
+    });
+});
+
+describe("several models (pulumi config set models …)", () => {
+    const HAIKU_3 = "anthropic.claude-3-haiku-20240307-v1:0";
+    const model = (region: string, id = SHIPPED_MODEL) => `arn:aws:bedrock:${region}::foundation-model/${id}`;
+    const profile = (id: string) => `arn:aws:bedrock:us-west-2:${ACCOUNT_ID}:inference-profile/${id}`;
+    const withModels = (models: object, defaultModel = "") =>
+        runProgram("prod", programConfig("prod", { codeZip: zip, modelId: DEFAULTS.modelId, models: JSON.stringify(models), defaultModel }));
+    const environmentOf = (run: ProgramRun) => run.only(FUNCTION).inputs.environment.variables as Record<string, string>;
+
+    test("one alias: STREAMER_MODELS and its alias as STREAMER_DEFAULT_MODEL, no STREAMER_MODEL_ID, and only that model granted", async () => {
+        const models = { stories: { modelId: `us.${SHIPPED_MODEL}`, maxTokens: 400, reasoning: "hide" } };
+        const run = await withModels(models);
+        const env = environmentOf(run);
+        assert.deepEqual(JSON.parse(env.STREAMER_MODELS), models);
+        assert.equal(env.STREAMER_DEFAULT_MODEL, "stories");
+        assert.equal(env.STREAMER_MODEL_ID, undefined);
+        assert.deepEqual(policyOf(run, "bedrock-streamer-invoke-model"), {
+            Version: "2012-10-17",
+            Statement: [
+                { Effect: "Allow", Action: ["bedrock:InvokeModelWithResponseStream"], Resource: [profile(`us.${SHIPPED_MODEL}`)] },
+                {
+                    Effect: "Allow",
+                    Action: ["bedrock:InvokeModelWithResponseStream"],
+                    Resource: PROFILE_DESTINATIONS.us.map((r) => model(r)),
+                    Condition: { ArnEquals: { "bedrock:InferenceProfileArn": profile(`us.${SHIPPED_MODEL}`) } },
+                },
+            ],
+        });
+        assert.equal(run.outputs.modelId, `us.${SHIPPED_MODEL}`);
+    });
+
+    test("three aliases (a foundation id, a us. profile, a global. profile): exactly their union, each profile's models only through it", async () => {
+        const models = {
+            classic: { modelId: HAIKU_3 },
+            fast: { modelId: `us.${SHIPPED_MODEL}`, additionalModelRequestFields: { thinking: { type: "disabled" } } },
+            anywhere: { modelId: `global.${SHIPPED_MODEL}`, reasoning: "show", maxTokensCap: 1024 },
+        };
+        const run = await withModels(models, "fast");
+        const env = environmentOf(run);
+        assert.deepEqual(JSON.parse(env.STREAMER_MODELS), models);
+        assert.equal(env.STREAMER_DEFAULT_MODEL, "fast");
+        assert.deepEqual(policyOf(run, "bedrock-streamer-invoke-model").Statement, [
+            {
+                Effect: "Allow",
+                Action: ["bedrock:InvokeModelWithResponseStream"],
+                Resource: [model("us-west-2", HAIKU_3), profile(`us.${SHIPPED_MODEL}`), profile(`global.${SHIPPED_MODEL}`)],
+            },
+            {
+                Effect: "Allow",
+                Action: ["bedrock:InvokeModelWithResponseStream"],
+                Resource: PROFILE_DESTINATIONS.us.map((r) => model(r)),
+                Condition: { ArnEquals: { "bedrock:InferenceProfileArn": profile(`us.${SHIPPED_MODEL}`) } },
+            },
+            {
+                Effect: "Allow",
+                Action: ["bedrock:InvokeModelWithResponseStream"],
+                Resource: [...PROFILE_DESTINATIONS.global.map((r) => model(r)), `arn:aws:bedrock:::foundation-model/${SHIPPED_MODEL}`],
+                Condition: { ArnEquals: { "bedrock:InferenceProfileArn": profile(`global.${SHIPPED_MODEL}`) } },
+            },
+        ]);
+        assert.equal(run.outputs.modelId, `us.${SHIPPED_MODEL}`);
+        assert.deepEqual(run.warnings, []);
+    });
+
+    test("temperature and topP on one alias: a warning naming it, and the deploy goes on", async () => {
+        const run = await withModels({ classic: { modelId: HAIKU_3, temperature: 0.7, topP: 0.9 } });
+        assert.deepEqual(run.warnings, [
+            "models.classic sets both temperature and topP; current Claude models refuse the two together (Bedrock answers 400): drop one of them",
+        ]);
+    });
+
+    test("the models map counts toward Lambda's 4 KB environment", async () => {
+        const models = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`story-model-${i}`, { modelId: `us.${SHIPPED_MODEL}`, maxTokens: 512 }]));
+        await assert.rejects(withModels(models, "story-model-0"), /the function's environment is \d+ bytes, over Lambda's 4096-byte limit; shorten templates, defaultTemplate, systemPrompt or models/);
     });
 });
 

@@ -1,12 +1,42 @@
 // Runs the real program (index.ts) under Pulumi's unit-test mocks, as `pulumi up` would with the
 // given stack config, and records what it registered: every resource with its inputs, the stack
-// outputs, and the warnings it logged.
+// outputs, and the warnings it logged. A failure the program raises asynchronously (a rejected
+// data-source lookup) fails the run as the Pulumi CLI would report it.
 
 import * as pulumi from "@pulumi/pulumi";
 
 import { PROJECT } from "./pulumiCli";
 
 export const ACCOUNT_ID = "123456789012";
+
+/** Claude Haiku 5.5, the model of the shipped stacks and of these mocks' inference profiles. */
+export const HAIKU_55 = "anthropic.claude-haiku-5-5";
+
+/** Where each system-defined profile routes, as GetInferenceProfile lists it (not the region-less ARN of `global.`). */
+export const PROFILE_DESTINATIONS: Record<string, string[]> = {
+    us: ["us-east-1", "us-east-2", "us-west-1", "us-west-2"],
+    eu: ["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"],
+    global: ["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "ap-northeast-1"],
+};
+
+/** An application inference profile the mocked account has, copied from the us. profile of Claude Haiku 5.5. */
+export const APPLICATION_PROFILE = `arn:aws:bedrock:us-west-2:${ACCOUNT_ID}:application-inference-profile/k3x9stories`;
+
+/**
+ * What GetInferenceProfile answers in `region` for `identifier` (an id or ARN), or undefined for
+ * Bedrock's not-found: a geography profile exists only in its own geography's regions.
+ */
+export function inferenceProfile(region: string, identifier: string): { inferenceProfileArn: string; models: { modelArn: string }[] } | undefined {
+    const routes = (destinations: string[], model: string) => destinations.map((to) => ({ modelArn: `arn:aws:bedrock:${to}::foundation-model/${model}` }));
+    if (identifier === APPLICATION_PROFILE) {
+        return region === "us-west-2" ? { inferenceProfileArn: APPLICATION_PROFILE, models: routes(PROFILE_DESTINATIONS.us, HAIKU_55) } : undefined;
+    }
+    const id = identifier.startsWith("arn:") ? identifier.slice(identifier.indexOf("inference-profile/") + "inference-profile/".length) : identifier;
+    const [prefix, ...model] = id.split(".");
+    const destinations = PROFILE_DESTINATIONS[prefix];
+    if (destinations === undefined || (prefix !== "global" && !destinations.includes(region))) return undefined;
+    return { inferenceProfileArn: `arn:aws:bedrock:${region}:${ACCOUNT_ID}:inference-profile/${id}`, models: routes(destinations, model.join(".")) };
+}
 
 export interface RegisteredResource {
     type: string;
@@ -38,8 +68,9 @@ function providerState(type: string, name: string, inputs: Record<string, any>, 
     }
 }
 
+/** The value of an output, or its failure (Output's own promise: `apply` would never run on a failure). */
 function resolved<T>(value: pulumi.Input<T>): Promise<T> {
-    return new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v as T)));
+    return (pulumi.output(value) as unknown as { promise(): Promise<T> }).promise();
 }
 
 export async function runProgram(stack: string, config: Record<string, string>): Promise<ProgramRun> {
@@ -51,8 +82,13 @@ export async function runProgram(stack: string, config: Record<string, string>):
                 resources.push({ type, name, inputs });
                 return { id: `${name}-id`, state: { ...inputs, ...providerState(type, name, inputs, region) } };
             },
-            call({ token }) {
+            call({ token, inputs }) {
                 switch (token) {
+                    case "aws:bedrock/getInferenceProfile:getInferenceProfile": {
+                        const profile = inferenceProfile(region, inputs.inferenceProfileId);
+                        if (profile === undefined) throw new Error(`ResourceNotFoundException: no inference profile ${inputs.inferenceProfileId} in ${region}`);
+                        return { ...profile, inferenceProfileId: inputs.inferenceProfileId, status: "ACTIVE", region };
+                    }
                     case "aws:index/getRegion:getRegion":
                         return { region, name: region, id: region };
                     case "aws:index/getPartition:getPartition":
@@ -75,26 +111,39 @@ export async function runProgram(stack: string, config: Record<string, string>):
     pulumi.log.warn = async (message: string) => {
         warnings.push(message);
     };
+    // Pulumi's language host fails the run with the message of a rejection nothing handled (a
+    // failed lookup rejects every registration that waits on it); this run does the same, in place
+    // of the test runner's own handler, which would blame the rejections on whichever test is running.
+    const failures: Error[] = [];
+    const fail = (reason: unknown) => failures.push(reason instanceof Error ? reason : new Error(String(reason)));
+    const runnerHandlers = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", fail);
+    const outputs: Record<string, unknown> = {};
     try {
         // A fresh copy of the program each run: it reads config and registers at import.
         const entry = require.resolve("../../index");
         delete require.cache[entry];
         const program = require(entry) as Record<string, pulumi.Input<unknown>>;
-        const outputs: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(program)) outputs[name] = await resolved(value);
-        return {
-            resources,
-            outputs,
-            warnings,
-            only(type: string): RegisteredResource {
-                const matches = resources.filter((r) => r.type === type);
-                if (matches.length !== 1) throw new Error(`expected one ${type}, registered ${matches.length}`);
-                return matches[0];
-            },
-        };
     } finally {
-        // Let the registrations this run started finish against its own mocks, not the next run's.
+        // Let the registrations this run started finish against its own mocks, not the next run's,
+        // and let any rejected one surface: they settle in the turns after the RPCs drain.
         await pulumi.runtime.disconnect();
+        for (let turn = 0; turn < 20; turn++) await new Promise((settle) => setImmediate(settle));
         pulumi.log.warn = warn;
+        process.off("unhandledRejection", fail);
+        for (const handler of runnerHandlers) process.on("unhandledRejection", handler);
     }
+    if (failures.length > 0) throw failures[0];
+    return {
+        resources,
+        outputs,
+        warnings,
+        only(type: string): RegisteredResource {
+            const matches = resources.filter((r) => r.type === type);
+            if (matches.length !== 1) throw new Error(`expected one ${type}, registered ${matches.length}`);
+            return matches[0];
+        },
+    };
 }
