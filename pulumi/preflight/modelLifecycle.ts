@@ -169,7 +169,11 @@ export class ModelCheck {
             );
         }
         const since = legacyTime === undefined ? "" : ` since ${day(legacyTime)}`;
-        const until = endOfLifeTime === undefined ? "its end-of-life date is not announced yet" : `it reaches end of life on ${day(endOfLifeTime)}`;
+        // AWS CLI versions older than the lifecycle dates drop them from the output.
+        const until =
+            endOfLifeTime === undefined
+                ? "no end-of-life date in the answer (announced on the model card; an older AWS CLI leaves the dates out)"
+                : `it reaches end of life on ${day(endOfLifeTime)}`;
         return warning(`${subject}: Legacy in ${region}${since}; ${until}. Move to a newer model before then: ${this.fix(model)}`);
     }
 
