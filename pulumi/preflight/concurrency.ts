@@ -1,6 +1,9 @@
 // Can the account give the stack's reservedConcurrency? Lambda refuses a reservation that would
-// leave fewer than 100 unreserved concurrent executions (PutFunctionConcurrency API reference, read
-// 2026-11-29), and new accounts start with a lower concurrency quota than 1,000, so the shipped
+// leave fewer than 100 unreserved concurrent executions (PutFunctionConcurrency API reference,
+// https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html, read 2026-11-29:
+// "as long as you leave at least 100 simultaneous executions unreserved"; accounts with a reduced
+// quota have been seen answering with a lower floor, which this check does not guess, and which
+// the skip switch covers), and new accounts start with a lower concurrency quota than 1,000, so the shipped
 // stacks' small reservations can fail halfway through a first `pulumi up`. `lambda
 // get-account-settings` reports the account's real unreserved count in the region (other functions'
 // reservations included), which the provider's Service Quotas data source cannot.
