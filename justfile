@@ -43,3 +43,7 @@ test-demo:
         *"sea otters"*) echo "demo: ok, streamed $(printf '%s' "$out" | wc -w) words" ;;
         *) echo "demo: the story did not arrive: $out" >&2; exit 1 ;;
     esac
+
+# The story page in your browser: http://127.0.0.1:PORT/, requests signed (SigV4) and forwarded to the stack `env`'s Function URL; no env: the offline stack
+playground env="" port="8080":
+    scripts/playground {{ quote(env) }} {{ quote(port) }}

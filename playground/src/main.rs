@@ -1,0 +1,77 @@
+//! `bedrock-playground`: the story page on 127.0.0.1, with its requests forwarded to a Function URL
+//! and signed with SigV4, so an `AWS_IAM` stack can be tried in a browser without making it public.
+
+use std::convert::Infallible;
+use std::io::{IsTerminal, Write};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use bedrock_playground::args::{self, Args};
+use bedrock_playground::proxy::Playground;
+use bedrock_playground::signer::Signer;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+fn main() -> ExitCode {
+    let args = match args::parse(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{}", args::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("bedrock-playground: {message}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()).init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bedrock-playground: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let signer = match args.unsigned {
+        true => None,
+        false => Some(Signer::from_environment(args.region.clone()).await?),
+    };
+    let how = signer
+        .as_ref()
+        .map_or_else(|| "unsigned".to_owned(), |s| format!("signed with SigV4 for service lambda in {}", s.region()));
+    let playground = Arc::new(Playground::new(args.target.clone(), signer)?);
+    // Loopback only: whoever reaches this port calls the stack with the caller's AWS credentials.
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port))).await?;
+    let mut stdout = std::io::stdout().lock();
+    // Scripts wait for this exact line, so it must not sit in a buffer.
+    writeln!(stdout, "bedrock-playground listening on http://{}/", listener.local_addr()?)?;
+    stdout.flush()?;
+    drop(stdout);
+    tracing::info!(target = %args.target, "forwarding to the Function URL, {how}");
+
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            interrupted = tokio::signal::ctrl_c() => return Ok(interrupted?),
+        };
+        // Stories arrive in small chunks: each is passed on at once.
+        stream.set_nodelay(true)?;
+        let playground = playground.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let playground = playground.clone();
+                async move { Ok::<_, Infallible>(playground.handle(req).await) }
+            });
+            if let Err(error) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+                tracing::debug!(%error, "connection ended");
+            }
+        });
+    }
+}

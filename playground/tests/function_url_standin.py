@@ -1,0 +1,111 @@
+"""A stand-in for a Function URL with AWS_IAM auth: checks each request's SigV4 signature with
+botocore (an implementation independent of the playground's aws-sigv4), then streams an answer.
+
+Usage: python3 function_url_standin.py ACCESS_KEY SECRET_KEY REGION [SESSION_TOKEN]
+Prints `listening on http://127.0.0.1:PORT` once ready. A request whose signature checks out gets
+200 and a body in two chunks: the first at once, the second only after a line arrives on stdin
+(so a test can prove the first chunk reached it before the stand-in finished). Anything else gets
+403 with {"message": why}, as AWS answers a bad signature.
+"""
+
+import hashlib
+import json
+import queue
+import re
+import sys
+import threading
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+ACCESS_KEY, SECRET_KEY, REGION = sys.argv[1:4]
+SESSION_TOKEN = sys.argv[4] if len(sys.argv) > 4 else None
+AUTHORIZATION = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request, "
+    r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$"
+)
+releases = queue.Queue()
+
+
+def problems(method, path, headers, body):
+    """Why the request is not correctly signed for ACCESS_KEY/SECRET_KEY (and SESSION_TOKEN), or []."""
+    match = AUTHORIZATION.match(headers.get("authorization", ""))
+    if not match:
+        return [f"authorization is not SigV4: {headers.get('authorization')!r}"]
+    found = []
+    if (match["key"], match["region"], match["service"]) != (ACCESS_KEY, REGION, "lambda"):
+        found.append(f"credential scope {match['key']}/{match['region']}/{match['service']}")
+    signed = match["signed"].split(";")
+    required = ["host", "x-amz-content-sha256", "x-amz-date"] + (["x-amz-security-token"] if SESSION_TOKEN else [])
+    found += [f"{name} is not signed" for name in required if name not in signed]
+    if SESSION_TOKEN and headers.get("x-amz-security-token") != SESSION_TOKEN:
+        found.append("x-amz-security-token is not the session token")
+    if not SESSION_TOKEN and "x-amz-security-token" in headers:
+        found.append("x-amz-security-token sent without a session token")
+    if headers.get("x-amz-content-sha256") != hashlib.sha256(body).hexdigest():
+        found.append("x-amz-content-sha256 is not the body's SHA-256")
+    amz_date = headers.get("x-amz-date", "")
+    try:
+        skew = abs((datetime.now(timezone.utc) - datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)).total_seconds())
+        if skew > 300:
+            found.append(f"x-amz-date is {skew:.0f} s away from now")
+    except ValueError:
+        found.append(f"x-amz-date {amz_date!r} is not a SigV4 timestamp")
+    # botocore computes the signature it expects over exactly the headers the caller signed.
+    request = AWSRequest(method=method, url=f"http://{headers['host']}{path}", data=body, headers={h: headers.get(h, "") for h in signed})
+    request.context["timestamp"] = amz_date
+    auth = SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY, SESSION_TOKEN), "lambda", REGION)
+    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+    if expected != match["signature"]:
+        found.append("the signature does not match botocore's")
+    return found
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def answer(self):
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        found = problems(self.command, self.path, headers, body)
+        if found:
+            payload = json.dumps({"message": "; ".join(found)}).encode()
+            self.send_response(403)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        self.send_response(200)
+        self.send_header("content-type", "application/x-ndjson")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        seen = {"method": self.command, "path": self.path, "signedHeaders": AUTHORIZATION.match(headers["authorization"])["signed"], "body": body.decode()}
+        self.chunk(json.dumps({"type": "verified", **seen}) + "\n")
+        releases.get(timeout=30)
+        self.chunk(json.dumps({"type": "released"}) + "\n")
+        self.wfile.write(b"0\r\n\r\n")
+
+    def chunk(self, text):
+        data = text.encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    do_GET = do_POST = answer
+
+    def log_message(self, *args):
+        pass
+
+
+def read_releases():
+    for line in sys.stdin:
+        releases.put(line)
+
+
+threading.Thread(target=read_releases, daemon=True).start()
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+server.serve_forever()
