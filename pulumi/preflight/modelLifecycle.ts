@@ -45,6 +45,7 @@ function day(timestamp: string): string {
     return Number.isNaN(date.getTime()) ? timestamp : date.toISOString().slice(0, 10);
 }
 
+/** Checks configured models in one region by asking `aws`; `now` decides whether an end-of-life date has passed. */
 export class ModelCheck {
     private systemProfiles?: InferenceProfile[];
 

@@ -18,6 +18,7 @@ interface CliConfigValue {
     secret?: boolean;
 }
 
+/** What the preflight checks about one stack. */
 export interface StackFacts {
     stack: string;
     region: string;

@@ -122,7 +122,7 @@ describe("the models config: one line naming the key", () => {
         ["temperature for the whole stack alongside models", models({ fast }, { temperature: "0.5" }), /temperature and topP apply to modelId alone; with models, set them per alias/],
         ["an alias without a modelId", models({ fast: { maxTokens: 100 } }), /models\.fast\.modelId must be a Bedrock model id, profile id or ARN/],
         ["an alias's cap below its maxTokens", models({ fast: { ...fast, maxTokens: 900, maxTokensCap: 600 } }), /models\.fast\.maxTokensCap \(600\) is below its maxTokens \(900\)/],
-        ["an alias's cap below the stack's maxTokens", models({ fast: { ...fast, maxTokensCap: 100 } }), /models\.fast\.maxTokensCap \(100\) is below its maxTokens \(512\)/],
+        ["an alias's cap below the stack's maxTokens", models({ fast: { ...fast, maxTokensCap: 100 } }, { maxTokens: 512 }), /models\.fast\.maxTokensCap \(100\) is below its maxTokens \(512\)/],
         ["an alias's temperature out of range", models({ fast: { ...fast, temperature: 2 } }), /models\.fast\.temperature must be a number from 0 to 1, got 2/],
         ["a reasoning mode the handler does not have", models({ fast: { ...fast, reasoning: "verbose" } }), /models\.fast\.reasoning must be "hide" or "show", got "verbose"/],
         ["additionalModelRequestFields that are not an object", models({ fast: { ...fast, additionalModelRequestFields: "thinking" } }), /models\.fast\.additionalModelRequestFields must be a JSON object/],
