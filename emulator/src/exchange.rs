@@ -93,7 +93,7 @@ pub(crate) async fn handle(
     }
 
     let (chunks, receiver) = mpsc::channel(CHANNEL_FRAMES);
-    tokio::spawn(model::run(Plan::new(&converse, &state.config, fault, received_at), chunks));
+    tokio::spawn(model::run(Plan::new(&converse, &state.config, fault, false, received_at), chunks));
     let body = EventStreamBody::new(receiver, state.recorder.clone(), index);
     let response = Response::builder()
         .header(CONTENT_TYPE, "application/vnd.amazon.eventstream")

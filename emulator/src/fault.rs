@@ -7,27 +7,55 @@ use std::str::FromStr;
 /// name without `:N`.
 pub const DEFAULT_AFTER_TOKENS: usize = 3;
 
-/// A failure Bedrock can produce, injected into one `converse-stream` request.
+/// Something Bedrock does that a caller has to handle, injected into one `converse-stream`
+/// request: a failure, or a legitimate variation of a stream (thinking, cached input, missing
+/// parts) that the plain story does not show.
 ///
 /// Pre-stream faults answer the HTTP request with an error status before any event is sent, the
 /// way Bedrock rejects a call; the SDK turns them into `ConverseStreamError` variants and retries
 /// the retryable ones (429 and 5xx). Mid-stream faults start a normal `200` event stream and
-/// break it after `after_tokens` `contentBlockDelta` events; the SDK never retries those.
+/// break it after `after_tokens` text `contentBlockDelta` events; the SDK never retries those.
+/// Stream variations change what a successful `200` stream carries.
 ///
 /// Each fault has a name (see [`Fault::name`]) accepted by [`FromStr`] (`"stall"`, `"stall:5"`)
-/// and usable as a prompt marker `fault_<name>` (always with [`DEFAULT_AFTER_TOKENS`]).
+/// and usable as a prompt marker `fault_<name>` (always with [`DEFAULT_AFTER_TOKENS`]);
+/// [`Fault::documented`] lists them all with a one-line summary.
+///
+/// Error texts are Bedrock's own where a public report shows them; each variant names its source
+/// (read 2026-11-29).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fault {
-    /// `429 ThrottlingException`: "Too many requests, please wait before trying again."
-    /// Retried by the SDK. Name `throttling`.
+    /// `429 ThrottlingException`: "Too many tokens per day, please wait before trying again."
+    /// (the text Bedrock sends for an exhausted tokens-per-day quota, as quoted in
+    /// github.com/minorun365/agent-book issue 29, 2026-01-08). Retried by the SDK.
+    /// Name `throttling`.
     Throttling,
     /// `403 AccessDeniedException`: model access has not been granted. Name `access_denied`.
     AccessDenied,
-    /// `400 ValidationException`: the model needs an inference profile for on-demand
-    /// throughput. Name `validation`.
+    /// `400 ValidationException`: "Invocation of model ID … with on-demand throughput isn’t
+    /// supported. Retry your request with the ID or ARN of an inference profile that contains
+    /// this model." (curly apostrophe, as Bedrock writes it: github.com/terricain/aioboto3
+    /// issue 352). Name `validation`.
     Validation,
     /// `404 ResourceNotFoundException`: the model id does not resolve. Name `model_not_found`.
     ModelNotFound,
+    /// `404 ResourceNotFoundException`: "This model version has reached the end of its life.
+    /// Please refer to the AWS documentation for more details." (Bedrock's text for a model past
+    /// its end-of-life date, quoted in github.com/aws-samples/amazon-bedrock-ai-karaoke issue 21
+    /// and aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws
+    /// issue 708, 2026-08-31). Not retried. Name `end_of_life`.
+    EndOfLife,
+    /// `400 ServiceQuotaExceededException` (the status the Bedrock Runtime API reference gives
+    /// it): "Your request exceeds the service quota for your account. You can view your quotas
+    /// at Viewing service quotas. You can resubmit your request later." (the shape's documented
+    /// description; no public report shows another text). The Rust SDK does not model this
+    /// error for ConverseStream: it arrives as an unhandled error whose code names it. Not
+    /// retried. Name `quota_exceeded`.
+    QuotaExceeded,
+    /// `429 ModelNotReadyException`: "The model specified in the request is not ready to serve
+    /// inference requests." (the API reference's description). The SDK retries it.
+    /// Name `model_not_ready`.
+    ModelNotReady,
     /// `408 ModelTimeoutException`: the model took too long. Name `model_timeout`.
     ModelTimeout,
     /// `503 ServiceUnavailableException`. Retried by the SDK. Name `unavailable`.
@@ -50,6 +78,20 @@ pub enum Fault {
         /// Deltas sent before the exception.
         after_tokens: usize,
     },
+    /// Sends `after_tokens` deltas, then an exception message of a type no SDK models
+    /// (`:exception-type: someNewException`, `{"message": …}`), then ends the body: what a new
+    /// Bedrock error looks like to an SDK built before it. Name `unknown_exception`.
+    UnknownException {
+        /// Deltas sent before the exception.
+        after_tokens: usize,
+    },
+    /// Sends `after_tokens` deltas, then a frame whose message checksum is wrong (the bytes of a
+    /// delta with its CRC flipped), then ends the body: an event stream the SDK cannot decode.
+    /// Name `bad_frame`.
+    BadFrame {
+        /// Deltas sent before the broken frame.
+        after_tokens: usize,
+    },
     /// Sends `after_tokens` deltas, then goes silent while keeping the connection open until the
     /// client leaves: what a hung model looks like to a caller. Name `stall`.
     Stall {
@@ -68,7 +110,37 @@ pub enum Fault {
         /// Deltas sent before the connection breaks.
         after_tokens: usize,
     },
+    /// The first `contentBlockDelta` carries `{"text":""}` and the first word follows
+    /// [`EMPTY_DELTA_LEAD`] later (reported from several models on Bedrock). Name
+    /// `empty_first_delta`.
+    EmptyFirstDelta,
+    /// The body ends right after `messageStop`, with no `metadata` event. Name `no_metadata`.
+    NoMetadata,
+    /// The whole stream, `metadata` included, then the body stays open without a byte more
+    /// until the client leaves (recorded as a client disconnect). Name `linger`.
+    Linger,
+    /// The model thinks first: `reasoningContent` deltas (`{"text": …}`, then one
+    /// `{"signature": …}`) in content block 0, then the story in content block 1. The
+    /// reasoning tokens count as output tokens. Name `reasoning`.
+    Reasoning,
+    /// `metadata.usage` also reports prompt caching: `cacheReadInputTokens` =
+    /// [`CACHE_READ_TOKENS`], `cacheWriteInputTokens` = [`CACHE_WRITE_TOKENS`], both counted in
+    /// `totalTokens`. Name `cache`.
+    Cache,
+    /// `metadata` carries `usage` but no `metrics` (no `latencyMs`). Name `no_metrics`.
+    NoMetrics,
 }
+
+/// How long after the empty first delta of [`Fault::EmptyFirstDelta`] the first word follows
+/// (the delay measured in the field report).
+pub const EMPTY_DELTA_LEAD: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// `cacheReadInputTokens` reported by [`Fault::Cache`]: one 4,096-token checkpoint, the minimum
+/// Claude Haiku 4.5 caches (Bedrock prompt caching guide, read 2026-11-29).
+pub const CACHE_READ_TOKENS: usize = 4096;
+
+/// `cacheWriteInputTokens` reported by [`Fault::Cache`].
+pub const CACHE_WRITE_TOKENS: usize = 512;
 
 /// The error response Bedrock sends for a rejected request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,24 +155,119 @@ impl ErrorResponse {
     pub fn validation(message: impl Into<String>) -> Self {
         Self { status: 400, error_type: "ValidationException", message: message.into() }
     }
+
+    /// Bedrock's refusal of a bare model id that is served only through inference profiles.
+    pub fn on_demand_not_supported(model_id: &str) -> Self {
+        Self::validation(format!(
+            "Invocation of model ID {model_id} with on-demand throughput isn’t supported. Retry your request with \
+             the ID or ARN of an inference profile that contains this model."
+        ))
+    }
+
+    /// Bedrock's answer for a model past its end of life.
+    pub fn end_of_life() -> Self {
+        Self {
+            status: 404,
+            error_type: "ResourceNotFoundException",
+            message: "This model version has reached the end of its life. Please refer to the AWS documentation for \
+                      more details."
+                .to_owned(),
+        }
+    }
 }
 
-/// Every fault name, in the order the README documents them.
-const NAMES: [&str; 13] = [
-    "throttling",
-    "access_denied",
-    "validation",
-    "model_not_found",
-    "model_timeout",
-    "unavailable",
-    "internal",
-    "hang",
-    "midstream_error",
-    "midstream_throttling",
-    "stall",
-    "truncate",
-    "drop",
+/// One named fault: the name, a summary for `--help`, and how to build it from a token count
+/// (ignored by faults that take none).
+struct Kind {
+    name: &'static str,
+    summary: &'static str,
+    make: fn(usize) -> Fault,
+}
+
+/// Every fault, in the order the README documents them: the one list that parsing, prompt
+/// markers and `--help` are built from.
+const KINDS: [Kind; 24] = [
+    Kind { name: "throttling", summary: "429 ThrottlingException (SDK retries)", make: |_| Fault::Throttling },
+    Kind { name: "access_denied", summary: "403 AccessDeniedException", make: |_| Fault::AccessDenied },
+    Kind {
+        name: "validation",
+        summary: "400 ValidationException: on-demand throughput isn’t supported",
+        make: |_| Fault::Validation,
+    },
+    Kind { name: "model_not_found", summary: "404 ResourceNotFoundException", make: |_| Fault::ModelNotFound },
+    Kind {
+        name: "end_of_life",
+        summary: "404 ResourceNotFoundException: the model reached the end of its life",
+        make: |_| Fault::EndOfLife,
+    },
+    Kind {
+        name: "quota_exceeded",
+        summary: "400 ServiceQuotaExceededException (not modelled by the Rust SDK)",
+        make: |_| Fault::QuotaExceeded,
+    },
+    Kind {
+        name: "model_not_ready",
+        summary: "429 ModelNotReadyException (SDK retries)",
+        make: |_| Fault::ModelNotReady,
+    },
+    Kind { name: "model_timeout", summary: "408 ModelTimeoutException", make: |_| Fault::ModelTimeout },
+    Kind {
+        name: "unavailable",
+        summary: "503 ServiceUnavailableException (SDK retries)",
+        make: |_| Fault::ServiceUnavailable,
+    },
+    Kind { name: "internal", summary: "500 InternalServerException (SDK retries)", make: |_| Fault::InternalError },
+    Kind { name: "hang", summary: "no answer at all until the client leaves", make: |_| Fault::Hang },
+    Kind {
+        name: "midstream_error",
+        summary: "N deltas, then a modelStreamErrorException",
+        make: |after_tokens| Fault::MidStreamModelError { after_tokens },
+    },
+    Kind {
+        name: "midstream_throttling",
+        summary: "N deltas, then a throttlingException",
+        make: |after_tokens| Fault::MidStreamThrottling { after_tokens },
+    },
+    Kind {
+        name: "unknown_exception",
+        summary: "N deltas, then an exception of a type no SDK models",
+        make: |after_tokens| Fault::UnknownException { after_tokens },
+    },
+    Kind {
+        name: "bad_frame",
+        summary: "N deltas, then a frame with a broken checksum",
+        make: |after_tokens| Fault::BadFrame { after_tokens },
+    },
+    Kind {
+        name: "stall",
+        summary: "N deltas, then silence until the client leaves",
+        make: |after_tokens| Fault::Stall { after_tokens },
+    },
+    Kind {
+        name: "truncate",
+        summary: "N deltas, then the body ends with no messageStop or metadata",
+        make: |after_tokens| Fault::Truncate { after_tokens },
+    },
+    Kind {
+        name: "drop",
+        summary: "N deltas, then the connection breaks mid-body",
+        make: |after_tokens| Fault::Drop { after_tokens },
+    },
+    Kind {
+        name: "empty_first_delta",
+        summary: "the first delta is {\"text\":\"\"}, the first word 150 ms later",
+        make: |_| Fault::EmptyFirstDelta,
+    },
+    Kind { name: "no_metadata", summary: "the body ends after messageStop, no metadata", make: |_| Fault::NoMetadata },
+    Kind { name: "linger", summary: "the whole stream, then the body stays open", make: |_| Fault::Linger },
+    Kind { name: "reasoning", summary: "reasoningContent deltas before the text", make: |_| Fault::Reasoning },
+    Kind { name: "cache", summary: "usage also reports cacheRead/cacheWriteInputTokens", make: |_| Fault::Cache },
+    Kind { name: "no_metrics", summary: "metadata without metrics (no latencyMs)", make: |_| Fault::NoMetrics },
 ];
+
+fn kinds() -> impl Iterator<Item = &'static Kind> {
+    KINDS.iter()
+}
 
 impl Fault {
     /// The canonical name, as accepted by [`FromStr`] and used in `fault_<name>` prompt markers.
@@ -110,23 +277,48 @@ impl Fault {
             Self::AccessDenied => "access_denied",
             Self::Validation => "validation",
             Self::ModelNotFound => "model_not_found",
+            Self::EndOfLife => "end_of_life",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::ModelNotReady => "model_not_ready",
             Self::ModelTimeout => "model_timeout",
             Self::ServiceUnavailable => "unavailable",
             Self::InternalError => "internal",
             Self::Hang => "hang",
             Self::MidStreamModelError { .. } => "midstream_error",
             Self::MidStreamThrottling { .. } => "midstream_throttling",
+            Self::UnknownException { .. } => "unknown_exception",
+            Self::BadFrame { .. } => "bad_frame",
             Self::Stall { .. } => "stall",
             Self::Truncate { .. } => "truncate",
             Self::Drop { .. } => "drop",
+            Self::EmptyFirstDelta => "empty_first_delta",
+            Self::NoMetadata => "no_metadata",
+            Self::Linger => "linger",
+            Self::Reasoning => "reasoning",
+            Self::Cache => "cache",
+            Self::NoMetrics => "no_metrics",
         }
     }
 
-    /// For mid-stream faults, how many deltas go out before the fault; `None` for pre-stream ones.
+    /// Every fault's usage (`name`, or `name[:N]` for those that take a token count) with a
+    /// one-line summary, in documentation order: what `--help` prints.
+    pub fn documented() -> impl Iterator<Item = (String, &'static str)> {
+        kinds().map(|kind| {
+            let usage = match (kind.make)(0).after_tokens() {
+                Some(_) => format!("{}[:N]", kind.name),
+                None => kind.name.to_owned(),
+            };
+            (usage, kind.summary)
+        })
+    }
+
+    /// For mid-stream faults, how many deltas go out before the fault; `None` for the others.
     pub fn after_tokens(&self) -> Option<usize> {
         match *self {
             Self::MidStreamModelError { after_tokens }
             | Self::MidStreamThrottling { after_tokens }
+            | Self::UnknownException { after_tokens }
+            | Self::BadFrame { after_tokens }
             | Self::Stall { after_tokens }
             | Self::Truncate { after_tokens }
             | Self::Drop { after_tokens } => Some(after_tokens),
@@ -147,25 +339,31 @@ impl Fault {
     pub(crate) fn pre_stream_error(&self, model_id: &str) -> Option<ErrorResponse> {
         let (status, error_type, message) = match self {
             Self::Throttling => {
-                (429, "ThrottlingException", "Too many requests, please wait before trying again.".to_owned())
+                (429, "ThrottlingException", "Too many tokens per day, please wait before trying again.".to_owned())
             }
             Self::AccessDenied => (
                 403,
                 "AccessDeniedException",
                 "You don't have access to the model with the specified model ID.".to_owned(),
             ),
-            Self::Validation => (
-                400,
-                "ValidationException",
-                format!(
-                    "Invocation of model ID {model_id} with on-demand throughput isn't supported. Retry your \
-                     request with the ID or ARN of an inference profile that contains this model."
-                ),
-            ),
+            Self::Validation => return Some(ErrorResponse::on_demand_not_supported(model_id)),
             Self::ModelNotFound => (
                 404,
                 "ResourceNotFoundException",
                 "Could not resolve the foundation model from the provided model identifier.".to_owned(),
+            ),
+            Self::EndOfLife => return Some(ErrorResponse::end_of_life()),
+            Self::QuotaExceeded => (
+                400,
+                "ServiceQuotaExceededException",
+                "Your request exceeds the service quota for your account. You can view your quotas at Viewing \
+                 service quotas. You can resubmit your request later."
+                    .to_owned(),
+            ),
+            Self::ModelNotReady => (
+                429,
+                "ModelNotReadyException",
+                "The model specified in the request is not ready to serve inference requests.".to_owned(),
             ),
             Self::ModelTimeout => (
                 408,
@@ -223,26 +421,13 @@ impl FromStr for Fault {
                 count.parse().map_err(|_| ParseFaultError(format!("fault {s:?}: {count:?} is not a token count")))?
             }
         };
-        let fault = match name {
-            "throttling" => Self::Throttling,
-            "access_denied" => Self::AccessDenied,
-            "validation" => Self::Validation,
-            "model_not_found" => Self::ModelNotFound,
-            "model_timeout" => Self::ModelTimeout,
-            "unavailable" => Self::ServiceUnavailable,
-            "internal" => Self::InternalError,
-            "hang" => Self::Hang,
-            "midstream_error" => Self::MidStreamModelError { after_tokens },
-            "midstream_throttling" => Self::MidStreamThrottling { after_tokens },
-            "stall" => Self::Stall { after_tokens },
-            "truncate" => Self::Truncate { after_tokens },
-            "drop" => Self::Drop { after_tokens },
-            _ => {
-                return Err(ParseFaultError(format!("unknown fault {name:?}; expected one of: {}", NAMES.join(", "))));
-            }
+        let Some(kind) = kinds().find(|kind| kind.name == name) else {
+            let names: Vec<_> = kinds().map(|kind| kind.name).collect();
+            return Err(ParseFaultError(format!("unknown fault {name:?}; expected one of: {}", names.join(", "))));
         };
+        let fault = (kind.make)(after_tokens);
         if count.is_some() && fault.after_tokens().is_none() {
-            return Err(ParseFaultError(format!("fault {name:?} happens before streaming and takes no token count")));
+            return Err(ParseFaultError(format!("fault {name:?} takes no token count")));
         }
         Ok(fault)
     }
@@ -253,21 +438,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_name_round_trips_through_display() {
-        for name in NAMES {
-            let fault: Fault = name.parse().unwrap();
-            assert_eq!(fault.name(), name);
+    fn every_listed_name_builds_its_fault_and_round_trips_through_display() {
+        for kind in kinds() {
+            let fault: Fault = kind.name.parse().unwrap();
+            assert_eq!(fault.name(), kind.name);
             assert_eq!(fault.to_string().parse::<Fault>().unwrap(), fault);
         }
+        assert_eq!(kinds().count(), 24);
+        assert_eq!(Fault::documented().count(), kinds().count());
     }
 
     #[test]
     fn mid_stream_faults_take_an_optional_token_count() {
         assert_eq!("stall".parse(), Ok(Fault::Stall { after_tokens: DEFAULT_AFTER_TOKENS }));
         assert_eq!("drop:0".parse(), Ok(Fault::Drop { after_tokens: 0 }));
+        assert_eq!("bad_frame:1".parse(), Ok(Fault::BadFrame { after_tokens: 1 }));
         assert!("throttling:2".parse::<Fault>().is_err());
+        assert!("linger:2".parse::<Fault>().is_err());
         assert!("stall:x".parse::<Fault>().is_err());
         assert!("bogus".parse::<Fault>().unwrap_err().to_string().contains("midstream_error"));
+    }
+
+    #[test]
+    fn the_documented_list_marks_the_faults_that_take_a_count() {
+        let documented: Vec<_> = Fault::documented().map(|(usage, _)| usage).collect();
+        assert!(documented.contains(&"stall[:N]".to_owned()));
+        assert!(documented.contains(&"hang".to_owned()));
+        assert!(documented.contains(&"no_metrics".to_owned()));
     }
 
     #[test]
@@ -279,5 +476,6 @@ mod tests {
         assert_eq!(Fault::from_prompt("fault_stall then fault_drop"), Some(Fault::Drop { after_tokens: 3 }));
         assert_eq!(Fault::from_prompt("no default_fault_throttling here"), None);
         assert_eq!(Fault::from_prompt("fault_nonsense"), None);
+        assert_eq!(Fault::from_prompt("think first fault_reasoning"), Some(Fault::Reasoning));
     }
 }

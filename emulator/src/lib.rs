@@ -36,6 +36,8 @@ mod server;
 mod story;
 mod wire;
 
-pub use fault::{DEFAULT_AFTER_TOKENS, Fault, ParseFaultError};
+pub use fault::{
+    CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, DEFAULT_AFTER_TOKENS, EMPTY_DELTA_LEAD, Fault, ParseFaultError,
+};
 pub use record::{Outcome, RecordedRequest};
 pub use server::{Emulator, EmulatorConfig};

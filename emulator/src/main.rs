@@ -8,10 +8,15 @@ use std::str::FromStr;
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
-const USAGE: &str = "\
+/// The help text; the fault list comes from [`Fault::documented`], the list parsing uses.
+fn usage() -> String {
+    let faults: String =
+        Fault::documented().map(|(usage, summary)| format!("                       {usage:<22} {summary}\n")).collect();
+    format!(
+        "\
 Usage: bedrock-emulator [OPTIONS]
 
-Serves Amazon Bedrock's ConverseStream API (POST /model/{modelId}/converse-stream) locally.
+Serves Amazon Bedrock's ConverseStream API (POST /model/{{modelId}}/converse-stream) locally.
 
 Options:
   --host ADDR          address to listen on (default 127.0.0.1)
@@ -19,24 +24,25 @@ Options:
   --first-token-ms N   delay before the first token (default 300)
   --token-ms N         delay between tokens (default 40)
   --words N            words in a full story (default 60)
-  --fault NAME[:N]     fault for every request without a scripted fault or prompt marker:
-                       throttling, access_denied, validation, model_not_found, model_timeout,
-                       unavailable, internal, midstream_error, midstream_throttling, stall, drop
-                       (mid-stream faults take :N, the tokens sent first; default 3)
-  -h, --help           print this help
+  --fault NAME[:N]     fault for every request without a scripted fault or prompt marker
+                       (N: text deltas sent first, default 3); one of:
+{faults}  -h, --help           print this help
 
-Prints `bedrock-emulator listening on http://HOST:PORT` once ready, logs one line per request
-to stderr (RUST_LOG filters it), and exits on SIGINT or SIGTERM.";
+A prompt word fault_NAME picks a fault per request. Prints `bedrock-emulator listening on
+http://HOST:PORT` once ready, logs one line per request to stderr (RUST_LOG filters it), and
+exits on SIGINT or SIGTERM."
+    )
+}
 
 fn main() -> ExitCode {
     let config = match parse_args(std::env::args().skip(1)) {
         Ok(Some(config)) => config,
         Ok(None) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("bedrock-emulator: {message}\n\n{USAGE}");
+            eprintln!("bedrock-emulator: {message}\n\n{}", usage());
             return ExitCode::from(2);
         }
     };
@@ -134,5 +140,16 @@ mod tests {
         assert!(args("--port").unwrap_err().contains("needs a value"));
         assert!(args("--port http").unwrap_err().contains("--port"));
         assert!(args("--fault nope").unwrap_err().contains("unknown fault"));
+    }
+
+    #[test]
+    fn help_lists_every_fault_the_parser_accepts() {
+        let help = usage();
+        for (usage, summary) in Fault::documented() {
+            let name = usage.trim_end_matches("[:N]");
+            assert!(help.contains(&format!("{usage} ")) && help.contains(summary), "{name} is missing from --help");
+            assert!(args(&format!("--fault {name}")).is_ok(), "{name} is listed but does not parse");
+        }
+        assert!(help.contains("hang") && help.contains("truncate[:N]"));
     }
 }

@@ -1,30 +1,73 @@
-//! The emulated model: turns an accepted request into event-stream frames, paced like a model
-//! generating tokens, and ends the stream normally or with the request's mid-stream fault.
+//! The emulated model: turns an accepted request into a schedule of event-stream frames, paced
+//! like a model generating tokens, that ends normally or with the request's fault.
 
 use crate::body::{Chunk, Ending};
 use crate::converse::ConverseRequest;
-use crate::wire::{self, StopReason};
+use crate::fault::{CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, EMPTY_DELTA_LEAD};
+use crate::wire::{self, StopReason, Usage};
 use crate::{EmulatorConfig, Fault, story};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::SendError;
 
-/// Everything one stream needs, fixed when the request is accepted.
+/// The signature that closes an emulated reasoning block (base64, like Bedrock's).
+const REASONING_SIGNATURE: &str = "ZW11bGF0ZWQgcmVhc29uaW5nIHNpZ25hdHVyZQ==";
+
+/// One thing the stream does, in order.
+#[derive(Clone, Debug, PartialEq)]
+enum Action {
+    MessageStart,
+    Reasoning(String),
+    ReasoningSignature,
+    /// A text delta of a content block; recorded as a delta when it leaves.
+    Text {
+        index: usize,
+        text: String,
+    },
+    BlockStop(usize),
+    MessageStop(StopReason),
+    /// `metadata`, with `latencyMs` measured when it is sent unless `metrics` is off.
+    Metadata {
+        usage: Usage,
+        metrics: bool,
+    },
+    ModelStreamError,
+    Throttling,
+    UnknownException,
+    BadFrame,
+    End(Ending),
+    Abort,
+    /// Keep the body open, sending nothing, until the client leaves.
+    HoldOpen,
+}
+
+/// An action and the earliest time it may happen (`None`: right after the previous one).
+#[derive(Clone, Debug, PartialEq)]
+struct Step {
+    due: Option<Instant>,
+    action: Action,
+}
+
+/// Everything one stream does, fixed when the request is accepted.
 pub(crate) struct Plan {
-    tokens: Vec<String>,
-    stop_reason: StopReason,
-    input_tokens: usize,
-    fault: Option<Fault>,
+    steps: Vec<Step>,
     received_at: Instant,
-    first_token_delay: Duration,
-    token_interval: Duration,
 }
 
 impl Plan {
     /// Plans a `story_words`-word story about the prompt's subject, cut to `maxTokens` the way a
-    /// model stops at its token budget.
-    pub fn new(request: &ConverseRequest, config: &EmulatorConfig, fault: Option<Fault>, received_at: Instant) -> Self {
-        let mut tokens = story::tokens(&story::subject_of(&request.prompt), config.story_words);
+    /// model stops at its token budget, preceded by reasoning when the model thinks, and ended
+    /// the way the fault says. Deadlines are fixed from the request's arrival, so slow polling
+    /// does not stretch the whole stream.
+    pub fn new(
+        request: &ConverseRequest,
+        config: &EmulatorConfig,
+        fault: Option<Fault>,
+        thinks: bool,
+        received_at: Instant,
+    ) -> Self {
+        let subject = story::subject_of(&request.prompt);
+        let mut tokens = story::tokens(&subject, config.story_words);
         let mut stop_reason = StopReason::EndTurn;
         if let Some(max) = request.max_tokens.and_then(|max| usize::try_from(max).ok())
             && max < tokens.len()
@@ -32,22 +75,78 @@ impl Plan {
             tokens.truncate(max);
             stop_reason = StopReason::MaxTokens;
         }
-        Self {
-            tokens,
-            stop_reason,
-            input_tokens: request.input_tokens,
-            fault,
-            received_at,
-            first_token_delay: config.first_token_delay,
-            token_interval: config.token_interval,
-        }
-    }
+        let slot = |n: usize| {
+            received_at
+                + config.first_token_delay
+                + config.token_interval.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX))
+        };
 
-    /// When delta `i` (0-based) is due: deadlines are fixed from the request's arrival, so slow
-    /// polling does not stretch the whole stream.
-    fn due(&self, i: usize) -> Instant {
-        let i = u32::try_from(i).unwrap_or(u32::MAX);
-        self.received_at + self.first_token_delay + self.token_interval.saturating_mul(i)
+        let mut steps = vec![Step { due: None, action: Action::MessageStart }];
+        let mut push = |due: Option<Instant>, action| steps.push(Step { due, action });
+        let mut slots = 0;
+        let mut reasoning_tokens = 0;
+        let mut text_block = 0;
+        if thinks || fault == Some(Fault::Reasoning) {
+            for token in story::reasoning_tokens(&subject) {
+                push(Some(slot(slots)), Action::Reasoning(token));
+                slots += 1;
+                reasoning_tokens += 1;
+            }
+            push(None, Action::ReasoningSignature);
+            push(None, Action::BlockStop(0));
+            text_block = 1;
+        }
+        let mut lead = Duration::ZERO;
+        if fault == Some(Fault::EmptyFirstDelta) {
+            push(Some(slot(slots)), Action::Text { index: text_block, text: String::new() });
+            lead = EMPTY_DELTA_LEAD;
+        }
+        let deltas = fault.and_then(|f| f.after_tokens()).map_or(tokens.len(), |n| n.min(tokens.len()));
+        for token in tokens.into_iter().take(deltas) {
+            push(Some(slot(slots) + lead), Action::Text { index: text_block, text: token });
+            slots += 1;
+        }
+
+        let next = Some(slot(slots) + lead);
+        match fault {
+            Some(Fault::MidStreamModelError { .. }) => {
+                push(next, Action::ModelStreamError);
+                push(None, Action::End(Ending::Failed));
+            }
+            Some(Fault::MidStreamThrottling { .. }) => {
+                push(next, Action::Throttling);
+                push(None, Action::End(Ending::Failed));
+            }
+            Some(Fault::UnknownException { .. }) => {
+                push(next, Action::UnknownException);
+                push(None, Action::End(Ending::Failed));
+            }
+            Some(Fault::BadFrame { .. }) => {
+                push(next, Action::BadFrame);
+                push(None, Action::End(Ending::Failed));
+            }
+            Some(Fault::Drop { .. }) => push(next, Action::Abort),
+            Some(Fault::Truncate { .. }) => push(next, Action::End(Ending::Failed)),
+            // Holding the body open without a byte more, until it is dropped because the client left.
+            Some(Fault::Stall { .. }) => push(None, Action::HoldOpen),
+            // Pre-stream faults never reach a stream: the request was already rejected.
+            _ => {
+                push(None, Action::BlockStop(text_block));
+                push(None, Action::MessageStop(stop_reason));
+                if fault != Some(Fault::NoMetadata) {
+                    let cache = (fault == Some(Fault::Cache)).then_some((CACHE_READ_TOKENS, CACHE_WRITE_TOKENS));
+                    let usage =
+                        Usage { input_tokens: request.input_tokens, output_tokens: reasoning_tokens + deltas, cache };
+                    push(None, Action::Metadata { usage, metrics: fault != Some(Fault::NoMetrics) });
+                }
+                if fault == Some(Fault::Linger) {
+                    push(None, Action::HoldOpen);
+                } else {
+                    push(None, Action::End(Ending::Completed));
+                }
+            }
+        }
+        Self { steps, received_at }
     }
 }
 
@@ -57,48 +156,34 @@ pub(crate) async fn run(plan: Plan, chunks: mpsc::Sender<Chunk>) {
 }
 
 async fn stream(plan: &Plan, chunks: &mpsc::Sender<Chunk>) -> Result<(), SendError<Chunk>> {
-    // Bedrock sends messageStart as soon as the model is invoked, before the first token.
-    chunks.send(Chunk::Frame(wire::message_start())).await?;
-    let deltas = plan.fault.and_then(|f| f.after_tokens()).map_or(plan.tokens.len(), |n| n.min(plan.tokens.len()));
-    for (i, token) in plan.tokens[..deltas].iter().enumerate() {
-        sleep_until(plan.due(i)).await;
-        chunks.send(Chunk::Delta(wire::content_block_delta(token))).await?;
+    for step in &plan.steps {
+        if let Some(due) = step.due {
+            sleep_until(due).await;
+        }
+        let chunk = match &step.action {
+            Action::MessageStart => Chunk::Frame(wire::message_start()),
+            Action::Reasoning(text) => Chunk::Frame(wire::reasoning_delta(text)),
+            Action::ReasoningSignature => Chunk::Frame(wire::reasoning_signature(REASONING_SIGNATURE)),
+            Action::Text { index, text } => Chunk::Delta(wire::content_block_delta(*index, text)),
+            Action::BlockStop(index) => Chunk::Frame(wire::content_block_stop(*index)),
+            Action::MessageStop(reason) => Chunk::Frame(wire::message_stop(*reason)),
+            Action::Metadata { usage, metrics } => {
+                Chunk::Frame(wire::metadata(*usage, metrics.then(|| plan.received_at.elapsed())))
+            }
+            Action::ModelStreamError => Chunk::Frame(wire::model_stream_error()),
+            Action::Throttling => Chunk::Frame(wire::throttling()),
+            Action::UnknownException => Chunk::Frame(wire::unknown_exception()),
+            Action::BadFrame => Chunk::Frame(wire::bad_frame()),
+            Action::End(ending) => Chunk::End(*ending),
+            Action::Abort => Chunk::Abort,
+            Action::HoldOpen => {
+                chunks.closed().await;
+                return Ok(());
+            }
+        };
+        chunks.send(chunk).await?;
     }
-
-    match plan.fault {
-        Some(Fault::MidStreamModelError { .. }) => {
-            sleep_until(plan.due(deltas)).await;
-            chunks.send(Chunk::Frame(wire::model_stream_error())).await?;
-            chunks.send(Chunk::End(Ending::Failed)).await
-        }
-        Some(Fault::MidStreamThrottling { .. }) => {
-            sleep_until(plan.due(deltas)).await;
-            chunks.send(Chunk::Frame(wire::throttling())).await?;
-            chunks.send(Chunk::End(Ending::Failed)).await
-        }
-        Some(Fault::Drop { .. }) => {
-            sleep_until(plan.due(deltas)).await;
-            chunks.send(Chunk::Abort).await
-        }
-        Some(Fault::Truncate { .. }) => {
-            sleep_until(plan.due(deltas)).await;
-            chunks.send(Chunk::End(Ending::Failed)).await
-        }
-        Some(Fault::Stall { .. }) => {
-            // Holding the sender keeps the body (and so the connection) open without a byte more,
-            // until the body is dropped because the client left.
-            chunks.closed().await;
-            Ok(())
-        }
-        // Pre-stream faults never reach a stream: the request was already rejected.
-        Some(_) | None => {
-            chunks.send(Chunk::Frame(wire::content_block_stop())).await?;
-            chunks.send(Chunk::Frame(wire::message_stop(plan.stop_reason))).await?;
-            let metadata = wire::metadata(plan.input_tokens, deltas, plan.received_at.elapsed());
-            chunks.send(Chunk::Frame(metadata)).await?;
-            chunks.send(Chunk::End(Ending::Completed)).await
-        }
-    }
+    Ok(())
 }
 
 /// Sleeps only when the deadline is ahead: tokio rounds even a zero sleep up to its 1 ms timer
@@ -106,5 +191,99 @@ async fn stream(plan: &Plan, chunks: &mpsc::Sender<Chunk>) -> Result<(), SendErr
 async fn sleep_until(deadline: Instant) {
     if deadline > Instant::now() {
         tokio::time::sleep_until(deadline.into()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(fault: Option<Fault>, thinks: bool) -> Vec<Action> {
+        let request = ConverseRequest { prompt: "about: owls".into(), input_tokens: 2, ..Default::default() };
+        let config = EmulatorConfig { story_words: 4, ..Default::default() };
+        Plan::new(&request, &config, fault, thinks, Instant::now()).steps.into_iter().map(|s| s.action).collect()
+    }
+
+    fn text(index: usize, text: &str) -> Action {
+        Action::Text { index, text: text.into() }
+    }
+
+    #[test]
+    fn a_plain_story_is_start_deltas_stop_and_metadata() {
+        let usage = Usage { input_tokens: 2, output_tokens: 4, cache: None };
+        assert_eq!(
+            plan(None, false),
+            [
+                Action::MessageStart,
+                text(0, "Once"),
+                text(0, " upon"),
+                text(0, " a"),
+                text(0, " time"),
+                Action::BlockStop(0),
+                Action::MessageStop(StopReason::EndTurn),
+                Action::Metadata { usage, metrics: true },
+                Action::End(Ending::Completed),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_thinking_model_reasons_in_block_zero_and_tells_the_story_in_block_one() {
+        let actions = plan(None, true);
+        let reasoning = actions.iter().filter(|a| matches!(a, Action::Reasoning(_))).count();
+        assert!(reasoning > 0);
+        let signature = actions.iter().position(|a| *a == Action::ReasoningSignature).unwrap();
+        assert_eq!(actions[signature + 1], Action::BlockStop(0));
+        assert_eq!(actions[signature + 2], text(1, "Once"));
+        assert!(actions.contains(&Action::BlockStop(1)));
+        let Some(Action::Metadata { usage, .. }) = actions.iter().find(|a| matches!(a, Action::Metadata { .. })) else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(usage.output_tokens, reasoning + 4, "reasoning is billed as output");
+        assert_eq!(plan(Some(Fault::Reasoning), false), actions);
+    }
+
+    #[test]
+    fn stream_variations_change_only_their_part() {
+        let empty_first = plan(Some(Fault::EmptyFirstDelta), false);
+        assert_eq!(empty_first[1..3], [text(0, ""), text(0, "Once")]);
+        let no_metadata = plan(Some(Fault::NoMetadata), false);
+        assert!(!no_metadata.iter().any(|a| matches!(a, Action::Metadata { .. })));
+        assert_eq!(
+            no_metadata[no_metadata.len() - 2..],
+            [Action::MessageStop(StopReason::EndTurn), Action::End(Ending::Completed)]
+        );
+        let linger = plan(Some(Fault::Linger), false);
+        assert!(matches!(linger[linger.len() - 2..], [Action::Metadata { .. }, Action::HoldOpen]));
+        assert!(plan(Some(Fault::NoMetrics), false).contains(&Action::Metadata {
+            usage: Usage { input_tokens: 2, output_tokens: 4, cache: None },
+            metrics: false
+        }));
+        assert!(plan(Some(Fault::Cache), false).contains(&Action::Metadata {
+            usage: Usage { input_tokens: 2, output_tokens: 4, cache: Some((CACHE_READ_TOKENS, CACHE_WRITE_TOKENS)) },
+            metrics: true
+        }));
+    }
+
+    #[test]
+    fn the_first_word_after_an_empty_delta_is_due_later() {
+        let request = ConverseRequest { prompt: "about: owls".into(), ..Default::default() };
+        let config = EmulatorConfig::default();
+        let now = Instant::now();
+        let steps = Plan::new(&request, &config, Some(Fault::EmptyFirstDelta), false, now).steps;
+        assert_eq!(steps[1].due, Some(now));
+        assert_eq!(steps[2].due, Some(now + EMPTY_DELTA_LEAD));
+    }
+
+    #[test]
+    fn broken_streams_end_after_their_deltas() {
+        let after_two = |fault: Fault| plan(Some(fault), false)[3..].to_vec();
+        assert_eq!(after_two(Fault::BadFrame { after_tokens: 2 }), [Action::BadFrame, Action::End(Ending::Failed)]);
+        assert_eq!(
+            after_two(Fault::UnknownException { after_tokens: 2 }),
+            [Action::UnknownException, Action::End(Ending::Failed)]
+        );
+        assert_eq!(after_two(Fault::Stall { after_tokens: 2 }), [Action::HoldOpen]);
+        assert_eq!(after_two(Fault::Drop { after_tokens: 2 }), [Action::Abort]);
     }
 }

@@ -27,6 +27,17 @@ pub fn tokens(subject: &str, words: usize) -> Vec<String> {
         .collect()
 }
 
+/// What a thinking model "thinks" before telling the story, as tokens like [`tokens`]' (words
+/// with their leading space, the first without).
+pub fn reasoning_tokens(subject: &str) -> Vec<String> {
+    let thought = format!("The user wants a story about {subject}. A baker, a journey and a warm ending will do.");
+    thought
+        .split_whitespace()
+        .enumerate()
+        .map(|(i, word)| if i == 0 { word.to_owned() } else { format!(" {word}") })
+        .collect()
+}
+
 const OPENING: &str = "Once upon a time there was a story about {}.";
 
 /// Sentences told in turn after the opening; long stories repeat them in numbered chapters, so a

@@ -30,31 +30,60 @@ pub(crate) fn message_start() -> Bytes {
     event("messageStart", json!({ "role": "assistant" }))
 }
 
-pub(crate) fn content_block_delta(text: &str) -> Bytes {
-    event("contentBlockDelta", json!({ "contentBlockIndex": 0, "delta": { "text": text } }))
+/// A text delta of content block `index` (0, or 1 after a reasoning block).
+pub(crate) fn content_block_delta(index: usize, text: &str) -> Bytes {
+    event("contentBlockDelta", json!({ "contentBlockIndex": index, "delta": { "text": text } }))
 }
 
-pub(crate) fn content_block_stop() -> Bytes {
-    event("contentBlockStop", json!({ "contentBlockIndex": 0 }))
+/// A reasoning delta, always in content block 0: `{"reasoningContent": {"text": …}}`, the
+/// shape of the SDK's `ReasoningContentBlockDelta::Text` (aws-sdk-bedrockruntime 1.153
+/// deserializer, read 2026-11-29).
+pub(crate) fn reasoning_delta(text: &str) -> Bytes {
+    event("contentBlockDelta", json!({ "contentBlockIndex": 0, "delta": { "reasoningContent": { "text": text } } }))
+}
+
+/// The signature that closes a reasoning block: `{"reasoningContent": {"signature": …}}`.
+pub(crate) fn reasoning_signature(signature: &str) -> Bytes {
+    event(
+        "contentBlockDelta",
+        json!({ "contentBlockIndex": 0, "delta": { "reasoningContent": { "signature": signature } } }),
+    )
+}
+
+pub(crate) fn content_block_stop(index: usize) -> Bytes {
+    event("contentBlockStop", json!({ "contentBlockIndex": index }))
 }
 
 pub(crate) fn message_stop(reason: StopReason) -> Bytes {
     event("messageStop", json!({ "stopReason": reason.as_str() }))
 }
 
-pub(crate) fn metadata(input_tokens: usize, output_tokens: usize, latency: Duration) -> Bytes {
-    let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
-    event(
-        "metadata",
-        json!({
-            "usage": {
-                "inputTokens": input_tokens,
-                "outputTokens": output_tokens,
-                "totalTokens": input_tokens + output_tokens,
-            },
-            "metrics": { "latencyMs": latency_ms },
-        }),
-    )
+/// Token counts for `metadata.usage`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub input_tokens: usize,
+    pub output_tokens: usize,
+    /// `(cacheReadInputTokens, cacheWriteInputTokens)`, when prompt caching is reported.
+    pub cache: Option<(usize, usize)>,
+}
+
+/// The `metadata` event; `latency` `None` leaves `metrics` out.
+pub(crate) fn metadata(usage: Usage, latency: Option<Duration>) -> Bytes {
+    let (cache_read, cache_write) = usage.cache.unwrap_or_default();
+    let mut counts = json!({
+        "inputTokens": usage.input_tokens,
+        "outputTokens": usage.output_tokens,
+        "totalTokens": usage.input_tokens + usage.output_tokens + cache_read + cache_write,
+    });
+    if usage.cache.is_some() {
+        counts["cacheReadInputTokens"] = json!(cache_read);
+        counts["cacheWriteInputTokens"] = json!(cache_write);
+    }
+    let mut payload = json!({ "usage": counts });
+    if let Some(latency) = latency {
+        payload["metrics"] = json!({ "latencyMs": u64::try_from(latency.as_millis()).unwrap_or(u64::MAX) });
+    }
+    event("metadata", payload)
 }
 
 /// The in-stream error Bedrock sends when the model behind it fails mid-answer (the shape
@@ -70,9 +99,25 @@ pub(crate) fn model_stream_error() -> Bytes {
     )
 }
 
-/// The in-stream error Bedrock sends when a stream exceeds the account's token rate.
+/// The in-stream error Bedrock sends when a stream exceeds the account's token rate ("Too many
+/// tokens, please wait before trying again.": AWS re:Post knowledge center, "troubleshoot the
+/// ThrottlingException error", read 2026-11-29).
 pub(crate) fn throttling() -> Bytes {
     exception("throttlingException", json!({ "message": "Too many tokens, please wait before trying again." }))
+}
+
+/// An exception message of a type no SDK models, as a newer Bedrock could send.
+pub(crate) fn unknown_exception() -> Bytes {
+    exception("someNewException", json!({ "message": "Something new went wrong inside Bedrock." }))
+}
+
+/// A delta frame whose trailing message CRC is flipped: the prelude still frames it, so a
+/// decoder reads it whole and then rejects it.
+pub(crate) fn bad_frame() -> Bytes {
+    let mut frame = content_block_delta(0, " corrupted").to_vec();
+    let last = frame.len() - 1;
+    frame[last] ^= 0xff;
+    Bytes::from(frame)
 }
 
 fn event(event_type: &'static str, payload: Value) -> Bytes {
@@ -118,7 +163,7 @@ mod tests {
 
     #[test]
     fn delta_frame_decodes_to_a_padded_json_event() {
-        let message = read_message_from(content_block_delta(" word")).unwrap();
+        let message = read_message_from(content_block_delta(0, " word")).unwrap();
         assert_eq!(header(&message, ":message-type"), "event");
         assert_eq!(header(&message, ":event-type"), "contentBlockDelta");
         assert_eq!(header(&message, ":content-type"), "application/json");
@@ -135,5 +180,31 @@ mod tests {
         assert_eq!(header(&message, ":exception-type"), "modelStreamErrorException");
         let payload: Value = serde_json::from_slice(message.payload()).unwrap();
         assert_eq!(payload["originalStatusCode"], 529);
+    }
+
+    #[test]
+    fn reasoning_deltas_use_the_reasoning_content_union() {
+        let text: Value = serde_json::from_slice(read_message_from(reasoning_delta("hmm")).unwrap().payload()).unwrap();
+        assert_eq!(text["delta"], json!({ "reasoningContent": { "text": "hmm" } }));
+        let signature = read_message_from(reasoning_signature("c2ln")).unwrap();
+        let signature: Value = serde_json::from_slice(signature.payload()).unwrap();
+        assert_eq!(signature["delta"], json!({ "reasoningContent": { "signature": "c2ln" } }));
+    }
+
+    #[test]
+    fn metadata_counts_cached_tokens_in_the_total_and_may_leave_out_metrics() {
+        let usage = Usage { input_tokens: 10, output_tokens: 5, cache: Some((4096, 512)) };
+        let payload: Value =
+            serde_json::from_slice(read_message_from(metadata(usage, None)).unwrap().payload()).unwrap();
+        assert_eq!(payload["usage"]["totalTokens"], 10 + 5 + 4096 + 512);
+        assert_eq!(payload["usage"]["cacheReadInputTokens"], 4096);
+        assert_eq!(payload["usage"]["cacheWriteInputTokens"], 512);
+        assert!(payload.get("metrics").is_none());
+    }
+
+    #[test]
+    fn a_bad_frame_fails_its_checksum() {
+        let error = read_message_from(bad_frame()).unwrap_err();
+        assert!(error.to_string().to_lowercase().contains("crc") || error.to_string().contains("checksum"), "{error}");
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use aws_sdk_bedrockruntime::error::SdkError;
+use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput as Event;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
@@ -49,10 +49,68 @@ async fn the_validation_fault_names_the_model_and_inference_profiles() {
     assert_eq!(
         validation.message(),
         Some(
-            "Invocation of model ID anthropic.claude-3-haiku-20240307-v1:0 with on-demand throughput isn't \
+            "Invocation of model ID anthropic.claude-3-haiku-20240307-v1:0 with on-demand throughput isn’t \
              supported. Retry your request with the ID or ARN of an inference profile that contains this model."
         )
     );
+}
+
+#[tokio::test]
+async fn end_of_life_is_a_resource_not_found_with_bedrocks_words() {
+    let emulator = emulator().await;
+    let client = client(&emulator).await;
+
+    let error = converse(&client, "fault_end_of_life").send().await.unwrap_err();
+
+    let SdkError::ServiceError(context) = &error else { panic!("{error:?}") };
+    assert_eq!(context.raw().status().as_u16(), 404);
+    let ConverseStreamError::ResourceNotFoundException(not_found) = context.err() else { panic!("{error:?}") };
+    assert_eq!(
+        not_found.message(),
+        Some(
+            "This model version has reached the end of its life. Please refer to the AWS documentation for more \
+             details."
+        )
+    );
+    assert_eq!(emulator.request_count(), 1, "not retried");
+}
+
+#[tokio::test]
+async fn quota_exceeded_is_an_unmodelled_error_whose_code_names_it() {
+    let emulator = emulator().await;
+    let client = client(&emulator).await;
+
+    let error = converse(&client, "fault_quota_exceeded").send().await.unwrap_err();
+
+    let SdkError::ServiceError(context) = &error else { panic!("{error:?}") };
+    assert_eq!(context.raw().status().as_u16(), 400);
+    assert_eq!(context.err().code(), Some("ServiceQuotaExceededException"));
+    assert!(context.err().message().is_some_and(|m| m.starts_with("Your request exceeds the service quota")));
+    assert_eq!(emulator.request_count(), 1, "a 400 is not retried");
+}
+
+#[tokio::test]
+async fn model_not_ready_is_a_retryable_429() {
+    let emulator = emulator().await;
+    let client = client(&emulator).await;
+
+    let error = converse(&client, "fault_model_not_ready").send().await.unwrap_err();
+
+    let SdkError::ServiceError(context) = &error else { panic!("{error:?}") };
+    assert_eq!(context.raw().status().as_u16(), 429);
+    assert!(context.err().is_model_not_ready_exception(), "{:?}", context.err());
+    assert_eq!(emulator.request_count(), 3, "the SDK retried it");
+}
+
+#[tokio::test]
+async fn throttling_carries_bedrocks_own_message() {
+    let emulator = emulator().await;
+    let client = client_without_retries(&emulator).await;
+    emulator.script([Fault::Throttling]);
+
+    let error = converse(&client, "about: quotas").send().await.unwrap_err().into_service_error();
+
+    assert_eq!(error.message(), Some("Too many tokens per day, please wait before trying again."));
 }
 
 #[tokio::test]
@@ -97,6 +155,9 @@ async fn the_sdk_retries_throttling_and_server_errors_but_not_client_errors() {
         (Fault::AccessDenied, 1),
         (Fault::Validation, 1),
         (Fault::ModelNotFound, 1),
+        (Fault::EndOfLife, 1),
+        (Fault::QuotaExceeded, 1),
+        (Fault::ModelNotReady, 3),
     ];
 
     for (fault, expected) in attempts {

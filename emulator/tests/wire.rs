@@ -110,6 +110,18 @@ async fn an_in_stream_exception_uses_exception_headers() {
 }
 
 #[tokio::test]
+async fn metadata_without_metrics_has_no_metrics_member_on_the_wire() {
+    let emulator = Emulator::start(EmulatorConfig { story_words: 2, ..Default::default() }).await.unwrap();
+
+    let response = post(&emulator, PATH, &text_request("fault_no_metrics")).await;
+
+    let messages = messages(response.into_body());
+    let metadata = payload(messages.last().unwrap());
+    assert!(metadata.get("metrics").is_none(), "{metadata}");
+    assert_eq!(metadata["usage"]["outputTokens"], 2);
+}
+
+#[tokio::test]
 async fn a_pre_stream_error_is_a_status_an_error_type_header_and_a_message() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
 
@@ -123,7 +135,7 @@ async fn a_pre_stream_error_is_a_status_an_error_type_header_and_a_message() {
     assert_eq!(response.headers()["content-type"], "application/json");
     assert!(response.headers().contains_key("x-amzn-requestid"));
     let body: Value = serde_json::from_slice(response.body()).unwrap();
-    assert_eq!(body, serde_json::json!({ "message": "Too many requests, please wait before trying again." }));
+    assert_eq!(body, serde_json::json!({ "message": "Too many tokens per day, please wait before trying again." }));
 }
 
 #[tokio::test]
