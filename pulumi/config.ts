@@ -4,6 +4,7 @@
 
 import * as path from "node:path";
 
+import { region } from "@pulumi/aws/config";
 import * as pulumi from "@pulumi/pulumi";
 
 import { type ModelMap, parseModels } from "./models";
@@ -57,6 +58,8 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
     const reservedConcurrency = config.requireNumber("reservedConcurrency");
     return {
         codeZip: path.resolve(programDir, config.require("codeZip")),
+        // The AWS provider's own setting: aws:region, else AWS_REGION / AWS_DEFAULT_REGION.
+        region,
         modelId: config.require("modelId"),
         models: modelsFrom(config),
         defaultModel: optionalText(config, "defaultModel"),

@@ -9,6 +9,10 @@ import { configuredModels, resolveDefaultModel } from "./models";
 import { invokeModelPolicy, LAMBDA_TRUST_POLICY, writeLogsPolicy } from "./policy";
 import { type AuthType, type BedrockStreamerArgs, planStreamer } from "./streamerArgs";
 
+/** Statement ids of the public permissions with authType NONE; the provider's own are FunctionURLAllowPublicAccess and FunctionURLAllowInvokeAction. */
+export const PUBLIC_URL_STATEMENT_ID = "BedrockStreamerPublicUrl";
+export const PUBLIC_INVOKE_STATEMENT_ID = "BedrockStreamerPublicInvokeViaUrl";
+
 export class BedrockStreamer extends pulumi.ComponentResource {
     /** The Function URL; POST {"storyType": "…"} to it. */
     public readonly url: pulumi.Output<string>;
@@ -44,12 +48,9 @@ export class BedrockStreamer extends pulumi.ComponentResource {
         );
 
         // Created before the function and wired to it (loggingConfig), so its retention applies from
-        // the first invocation instead of Lambda creating a never-expiring group of its own.
-        const logGroup = new aws.cloudwatch.LogGroup(
-            `${name}-logs`,
-            { name: `/aws/lambda/${name}-${pulumi.getStack()}`, retentionInDays: r.logRetentionDays },
-            { parent: this },
-        );
+        // the first invocation instead of Lambda creating a never-expiring group of its own. Pulumi
+        // names it (a random suffix), so two stacks or projects in one account and region never collide.
+        const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: r.logRetentionDays }, { parent: this });
 
         // The union of the configured models; profiles are granted what AWS says they route to.
         const models = configuredModels(r.modelId, r.models);
@@ -93,8 +94,6 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             {
                 functionName: fn.name,
                 invokeMode: "RESPONSE_STREAM",
-                // With NONE the provider adds the two public permissions AWS requires
-                // (lambda:InvokeFunctionUrl and lambda:InvokeFunction via the URL).
                 authorizationType: r.authType,
                 cors:
                     r.corsAllowOrigins.length === 0
@@ -109,6 +108,25 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+
+        if (r.authType === "NONE") {
+            // The two statements a public URL needs (Lambda developer guide, "Control access to Lambda
+            // function URLs", read 2026-11). The provider adds its own only when it creates a URL with
+            // NONE, so a stack switched to NONE would stay closed (403); these are in state, so they
+            // appear on the switch and go when the stack switches back. Fixed statement ids: a
+            // replacement must delete the old statement before adding the new one.
+            const publicStatement = { function: fn.name, principal: "*" };
+            new aws.lambda.Permission(
+                `${name}-public-url`,
+                { ...publicStatement, statementId: PUBLIC_URL_STATEMENT_ID, action: "lambda:InvokeFunctionUrl", functionUrlAuthType: "NONE" },
+                { parent: this, deleteBeforeReplace: true },
+            );
+            new aws.lambda.Permission(
+                `${name}-public-invoke`,
+                { ...publicStatement, statementId: PUBLIC_INVOKE_STATEMENT_ID, action: "lambda:InvokeFunction", invokedViaFunctionUrl: true },
+                { parent: this, deleteBeforeReplace: true },
+            );
+        }
 
         this.url = url.functionUrl;
         this.functionName = fn.name;

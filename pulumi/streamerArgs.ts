@@ -27,9 +27,37 @@ export const MIN_TIMEOUT_SECS = 10;
 /** Lambda's (and a Function URL stream's) longest invocation. */
 export const MAX_TIMEOUT_SECS = 900;
 
+/**
+ * Regions where Lambda offers no Function URLs, so the stack's URL cannot be created there
+ * (Lambda developer guide, "Creating and managing Lambda function URLs", read 2026-11; the list
+ * shrinks as AWS adds regions).
+ */
+export const REGIONS_WITHOUT_FUNCTION_URLS: readonly string[] = [
+    "ap-east-2",
+    "ap-south-2",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-west-1",
+    "eu-central-2",
+    "eu-south-2",
+    "il-central-1",
+    "me-central-1",
+];
+
+/** Most CORS origins a Function URL takes, and their length in characters (Lambda API reference, Cors, read 2026-11). */
+export const MAX_CORS_ORIGINS = 100;
+export const MAX_CORS_ORIGIN_CHARS = 253;
+
 export interface BedrockStreamerArgs extends Partial<HandlerSettings> {
     /** The package `cargo lambda build --output-format zip` writes (`just build`). */
     codeZip: string;
+    /**
+     * The region the AWS provider deploys to, as a plain value so it is checked before anything is
+     * planned (index.ts passes `aws:region`, or AWS_REGION). Unset stops the preview: the stack must say.
+     */
+    region?: string;
     /** AWS_IAM: callers sign with SigV4. NONE: a public URL, which needs `reservedConcurrency`. */
     authType?: AuthType;
     /** Most concurrent executions; undefined leaves the function unreserved (the account's pool). */
@@ -45,7 +73,7 @@ export interface BedrockStreamerArgs extends Partial<HandlerSettings> {
 }
 
 /** Arguments that are unset unless given: no default value stands in for them. */
-type UnsetUnlessGiven = "temperature" | "topP" | "systemPrompt" | "reservedConcurrency" | "defaultModel";
+type UnsetUnlessGiven = "temperature" | "topP" | "systemPrompt" | "reservedConcurrency" | "defaultModel" | "region";
 
 /** The arguments with every default filled in and `codeZip` an absolute path. */
 export type ResolvedStreamerArgs = Required<Omit<BedrockStreamerArgs, UnsetUnlessGiven>> & Pick<BedrockStreamerArgs, UnsetUnlessGiven>;
@@ -81,6 +109,31 @@ function withDefaults(args: BedrockStreamerArgs): ResolvedStreamerArgs {
     const given = Object.fromEntries(Object.entries(args).filter(([, value]) => value !== undefined));
     const resolved = { ...structuredClone(DEFAULTS), ...given } as ResolvedStreamerArgs;
     return { ...resolved, codeZip: path.resolve(args.codeZip) };
+}
+
+/**
+ * Why a browser would never match this CORS origin, or undefined when it can. A browser's `Origin`
+ * header is `scheme://host[:port]`, lower case, without the default port, path or trailing `/`;
+ * `*` allows every origin.
+ */
+export function corsOriginProblem(origin: unknown): string | undefined {
+    if (typeof origin !== "string" || origin.length < 1 || origin.length > MAX_CORS_ORIGIN_CHARS) {
+        return `must be text of 1 to ${MAX_CORS_ORIGIN_CHARS} characters`;
+    }
+    if (origin === "*") return undefined;
+    let url: URL;
+    try {
+        url = new URL(origin);
+    } catch {
+        return "is not an origin: use scheme://host[:port], e.g. https://example.com";
+    }
+    if (url.origin === "null") return "is not an origin: use scheme://host[:port], e.g. https://example.com";
+    if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+        return `has more than scheme://host[:port] (a path, query or credentials); a browser sends only ${url.origin}`;
+    }
+    if (origin.endsWith("/")) return `ends with "/", which a browser's Origin never does: use ${url.origin}`;
+    if (origin !== url.origin) return `is not written as a browser sends it (lower case, no default port): use ${url.origin}`;
+    return undefined;
 }
 
 /** Everything that would make the deployment fail or misbehave, one line per problem. */
@@ -123,8 +176,20 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     if (!LOG_RETENTION_DAYS.includes(r.logRetentionDays)) {
         problems.push(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${r.logRetentionDays}`);
     }
-    if (r.corsAllowOrigins.some((origin) => typeof origin !== "string" || origin.trim() === "")) {
-        problems.push(`corsAllowOrigins entries must be origins such as https://example.com, got ${JSON.stringify(r.corsAllowOrigins)}`);
+    if (!r.region) {
+        problems.push("the stack's region is not set: `pulumi config set aws:region <region>` (or AWS_REGION), so it can be checked before deploying");
+    } else if (REGIONS_WITHOUT_FUNCTION_URLS.includes(r.region)) {
+        problems.push(
+            `Lambda offers no Function URLs in ${r.region}, so the stack cannot serve its stream there; ` +
+                `deploy to a region not in ${REGIONS_WITHOUT_FUNCTION_URLS.join(", ")} (Lambda developer guide, read 2026-11)`,
+        );
+    }
+    if (r.corsAllowOrigins.length > MAX_CORS_ORIGINS) {
+        problems.push(`corsAllowOrigins has ${r.corsAllowOrigins.length} origins; a Function URL takes at most ${MAX_CORS_ORIGINS}`);
+    }
+    for (const origin of r.corsAllowOrigins) {
+        const problem = corsOriginProblem(origin);
+        if (problem !== undefined) problems.push(`corsAllowOrigins entry ${JSON.stringify(origin)} ${problem}`);
     }
     const envBytes = environmentBytes(env);
     if (envBytes > ENVIRONMENT_LIMIT_BYTES) {

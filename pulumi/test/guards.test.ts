@@ -139,6 +139,48 @@ describe("the models config: one line naming the key", () => {
     }
 });
 
+describe("where the stack deploys", () => {
+    // Lambda developer guide, "Creating and managing Lambda function URLs" (read 2026-11).
+    for (const region of ["eu-central-2", "ap-southeast-4", "il-central-1"]) {
+        test(`${region}, which has no Function URLs, stops the preview instead of failing in up`, async () => {
+            const error = await refusal({ "aws:region": region });
+            assert.match(error.message, new RegExp(`Lambda offers no Function URLs in ${region}, so the stack cannot serve its stream there`));
+        });
+    }
+
+    test("a stack that does not say its region is asked to", async () => {
+        assert.match((await refusal({ "aws:region": "" })).message, /the stack's region is not set: `pulumi config set aws:region <region>`/);
+    });
+
+    test("a region with Function URLs deploys", async () => {
+        const run = await runProgram("dev", programConfig("dev", { codeZip: zip, "aws:region": "us-east-2" }));
+        assert.equal(run.outputs.region, "us-east-2");
+    });
+});
+
+describe("CORS origins a browser could never match, or the Function URL refuses", () => {
+    const cases: [string, string[], RegExp][] = [
+        ["a trailing /", ["https://example.com/"], /corsAllowOrigins entry "https:\/\/example\.com\/" ends with "\/", which a browser's Origin never does: use https:\/\/example\.com/],
+        ["a path", ["https://example.com/app"], /entry "https:\/\/example\.com\/app" has more than scheme:\/\/host\[:port\] \(a path, query or credentials\)/],
+        ["no scheme", ["localhost:3000"], /entry "localhost:3000" is not an origin: use scheme:\/\/host\[:port\]/],
+        ["an empty entry", [""], /entry "" must be text of 1 to 253 characters/],
+        ["an entry over 253 characters", [`https://${"a".repeat(250)}.com`], /must be text of 1 to 253 characters/],
+        ["upper case, which browsers never send", ["https://Example.com"], /is not written as a browser sends it \(lower case, no default port\): use https:\/\/example\.com/],
+        ["more than 100 origins", Array.from({ length: 101 }, (_, i) => `https://site${i}.example.com`), /corsAllowOrigins has 101 origins; a Function URL takes at most 100/],
+    ];
+    for (const [what, origins, message] of cases) {
+        test(what, async () => {
+            assert.match((await refusal({ corsAllowOrigins: origins })).message, message);
+        });
+    }
+
+    test("origins as browsers send them, with a port, and * are accepted", async () => {
+        const origins = ["http://localhost:3000", "https://stories.example.com", "*"];
+        const run = await runProgram("dev", programConfig("dev", { codeZip: zip, corsAllowOrigins: origins }));
+        assert.deepEqual(run.only("aws:lambda/functionUrl:FunctionUrl").inputs.cors.allowOrigins, origins);
+    });
+});
+
 test("every problem is reported at once, one line each", async () => {
     const error = await refusal({ architecture: "mips", timeout: 5, codeZip: "/nonexistent/bootstrap.zip", defaultTemplate: "x" });
     const lines = error.message.split("\n");

@@ -47,7 +47,7 @@ case "$1 \${2:-}" in
             url) echo "https://abc123.lambda-url.us-west-2.on.aws/" ;;
             authType) echo "\${FAKE_AUTH_TYPE:-AWS_IAM}" ;;
             region) echo us-west-2 ;;
-            logGroupName) echo /aws/lambda/bedrock-streamer-dev ;;
+            logGroupName) echo bedrock-streamer-logs-8a9b0c1 ;;
             *) echo '{"url": "https://abc123.lambda-url.us-west-2.on.aws/"}' ;;
         esac ;;
 esac`,
@@ -69,9 +69,16 @@ case "$1 \${2:-}" in
     "lambda get-function-concurrency") echo "{\\"ReservedConcurrentExecutions\\": \${FAKE_FUNCTION_RESERVED:-0}}" ;;
     "sts get-caller-identity") exit "\${FAKE_STS_EXIT:-0}" ;;
     "configure export-credentials")
-        echo "export AWS_ACCESS_KEY_ID=AKIDFROMPROFILE"
-        echo "export AWS_SECRET_ACCESS_KEY=secretfromprofile"
-        echo "export AWS_SESSION_TOKEN=tokenfromprofile" ;;
+        # What AWS CLI v2 prints with and without a usable profile (--format env-no-export).
+        if [ -n "\${FAKE_NO_PROFILE:-}" ]; then
+            echo "Unable to locate credentials. You can configure credentials by running \"aws configure\"." >&2
+            exit 253
+        fi
+        [ "$4" = env ] && export=$'export '
+        echo "\${export:-}AWS_ACCESS_KEY_ID=AKIDFROMPROFILE"
+        echo "\${export:-}AWS_SECRET_ACCESS_KEY=secretfromprofile"
+        echo "\${export:-}AWS_SESSION_TOKEN=tokenfromprofile"
+        echo "\${export:-}AWS_CREDENTIAL_EXPIRATION=2026-11-29T18:00:00+00:00" ;;
 esac`,
     // cargo-lambda writes <lambda-dir>/<binary>/bootstrap.zip (checked against cargo-lambda 1.9.2).
     cargo: `
@@ -84,9 +91,14 @@ if [ "$1 \${2:-}" = "lambda build" ]; then
     done
     mkdir -p "$dir/$bin" && touch "$dir/$bin/bootstrap.zip"
 fi`,
+    // Keeps the config it reads from stdin (-K -) next to the call log.
     curl: `
 previous=""
-for arg in "$@"; do [ "$previous" = "-D" ] && headers="$arg"; previous="$arg"; done
+for arg in "$@"; do
+    [ "$previous" = "-D" ] && headers="$arg"
+    [ "$previous" = "-K" ] && [ "$arg" = "-" ] && cat > "$STANDIN_LOG.curl-config"
+    previous="$arg"
+done
 printf 'HTTP/1.1 %s X\\r\\ncontent-type: text/plain\\r\\n\\r\\n' "\${FAKE_HTTP_STATUS:-200}" > "$headers"
 printf 'Once upon a time'`,
     // `npm ci --prefix DIR` installs the program's packages: here, the repository's own.
@@ -411,7 +423,7 @@ describe("the other stack recipes", () => {
         [["preview", "prod"], "pulumi", "preview --stack prod"],
         [["destroy", "prod"], "pulumi", "destroy --stack prod"],
         [["outputs", "prod"], "pulumi", "stack output --stack prod"],
-        [["logs", "dev"], "aws", "logs tail /aws/lambda/bedrock-streamer-dev --region us-west-2 --since 10m --follow --format short"],
+        [["logs", "dev"], "aws", "logs tail bedrock-streamer-logs-8a9b0c1 --region us-west-2 --since 10m --follow --format short"],
     ];
     for (const [args, tool, command] of cases) {
         test(`just ${args.join(" ")} runs ${tool} ${command}`, () => {
@@ -432,13 +444,16 @@ describe("just invoke env storyType", () => {
     const credentials = { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secretexample" };
     const curl = (result: Result) => {
         const calls = result.calls.filter((c) => c.tool === "curl");
-        assert.equal(calls.length, 1);
+        assert.equal(calls.length, 1, result.stderr);
         return calls[0].args;
     };
+    /** What curl read as its config from stdin (`-K -`): where the credentials go. */
+    const curlConfig = (root: string) => fs.readFileSync(path.join(root, "calls.log.curl-config"), "utf8");
     const header = (args: string[], name: string) => args.filter((a, i) => args[i - 1] === "-H" && a.toLowerCase().startsWith(`${name}:`));
 
     test("streams (curl -N) a POST of the storyType to the stack's url, signed for lambda in the stack's region", () => {
-        const result = just(workspace(), ["invoke", "dev", "sea otters"], { ...credentials, AWS_SESSION_TOKEN: "sessiontoken" });
+        const root = workspace();
+        const result = just(root, ["invoke", "dev", "sea otters"], { ...credentials, AWS_SESSION_TOKEN: "sessiontoken" });
         assert.equal(result.status, 0, result.stderr);
         assert.match(result.stdout, /Once upon a time/);
         const args = curl(result);
@@ -446,27 +461,58 @@ describe("just invoke env storyType", () => {
         assert.equal(args.at(-1), "https://abc123.lambda-url.us-west-2.on.aws/");
         assert.equal(args[args.indexOf("--data") + 1], '{"storyType":"sea otters"}');
         assert.equal(args[args.indexOf("--aws-sigv4") + 1], "aws:amz:us-west-2:lambda");
-        assert.equal(args[args.indexOf("--user") + 1], "AKIDEXAMPLE:secretexample");
-        assert.deepEqual(header(args, "x-amz-security-token"), ["x-amz-security-token: sessiontoken"]);
         assert.deepEqual(header(args, "accept"), ["accept: text/plain"]);
+        assert.equal(curlConfig(root), 'user = "AKIDEXAMPLE:secretexample"\nheader = "x-amz-security-token: sessiontoken"\n\n');
+    });
+
+    test("never puts the secret key or session token on curl's command line, where other local users can read them", () => {
+        const secrets = { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secretexample", AWS_SESSION_TOKEN: "sessiontoken" };
+        const args = curl(just(workspace(), ["invoke", "dev"], secrets)).join(" ");
+        for (const [name, value] of Object.entries(secrets)) assert.ok(!args.includes(value), `${name} is in curl's argv: ${args}`);
+        assert.ok(!args.includes("--user") && !args.includes("-u "), args);
+    });
+
+    test("credentials with quotes or backslashes reach curl intact", () => {
+        const root = workspace();
+        just(root, ["invoke", "dev"], { AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: 'se"cr\\et' });
+        assert.equal(curlConfig(root), 'user = "AKID:se\\"cr\\\\et"\n\n');
     });
 
     test("sends no session token header when there is no session token", () => {
-        const args = curl(just(workspace(), ["invoke", "dev"], credentials));
-        assert.deepEqual(header(args, "x-amz-security-token"), []);
+        const root = workspace();
+        const args = curl(just(root, ["invoke", "dev"], credentials));
+        assert.ok(!curlConfig(root).includes("x-amz-security-token"));
         assert.equal(args[args.indexOf("--data") + 1], '{"storyType":"CATS"}');
     });
 
     test("takes credentials from the AWS CLI profile when the environment has none", () => {
-        const args = curl(just(workspace(), ["invoke", "dev"]));
-        assert.equal(args[args.indexOf("--user") + 1], "AKIDFROMPROFILE:secretfromprofile");
-        assert.deepEqual(header(args, "x-amz-security-token"), ["x-amz-security-token: tokenfromprofile"]);
+        const root = workspace();
+        const result = just(root, ["invoke", "dev"]);
+        assert.equal(result.status, 0, result.stderr);
+        assert.ok(commands(result, "aws").includes("configure export-credentials --format env-no-export"));
+        assert.equal(curlConfig(root), 'user = "AKIDFROMPROFILE:secretfromprofile"\nheader = "x-amz-security-token: tokenfromprofile"\n\n');
+    });
+
+    test("with no credentials anywhere it says how to get some, and never calls curl", () => {
+        const result = just(workspace(), ["invoke", "dev"], { FAKE_NO_PROFILE: "1" });
+        assert.notEqual(result.status, 0);
+        assert.match(result.stderr, /error: no AWS credentials: run aws sso login \/ aws configure, or set AWS_PROFILE/);
+        assert.doesNotMatch(result.stderr, /unbound variable/);
+        assert.deepEqual(commands(result, "curl"), []);
+    });
+
+    test("a key id without its secret is refused the same way", () => {
+        const result = just(workspace(), ["invoke", "dev"], { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE" });
+        assert.notEqual(result.status, 0);
+        assert.match(result.stderr, /error: no AWS credentials/);
+        assert.deepEqual(commands(result, "curl"), []);
     });
 
     test("is unsigned when the stack's authType is NONE", () => {
-        const args = curl(just(workspace(), ["invoke", "dev"], { ...credentials, FAKE_AUTH_TYPE: "NONE" }));
+        const root = workspace();
+        const args = curl(just(root, ["invoke", "dev"], { ...credentials, FAKE_AUTH_TYPE: "NONE" }));
         assert.ok(!args.includes("--aws-sigv4"));
-        assert.ok(!args.includes("--user"));
+        assert.equal(curlConfig(root).trim(), "");
     });
 
     test("asks for NDJSON events on request", () => {

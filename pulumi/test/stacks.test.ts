@@ -14,6 +14,9 @@ import { loadProject, loadStackFile, PROJECT, programConfig, satisfiesType, stac
 const FUNCTION = "aws:lambda/function:Function";
 const FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+const PERMISSION = "aws:lambda/permission:Permission";
+/** The name the mocks give an auto-named log group (support/program.ts), as AWS would return it. */
+const AUTO_NAMED_LOG_GROUP = "bedrock-streamer-logs-8a9b0c1";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 
 /** Each config key the handler reads, and the variable it sets (handler/src/settings.rs). */
@@ -189,9 +192,14 @@ for (const stack of ["dev", "prod"]) {
         test("keeps logs for logRetentionDays in a group created before the function and wired to it", () => {
             const group = run.only(LOG_GROUP);
             assert.equal(group.inputs.retentionInDays, Number(setting(config, "logRetentionDays")));
-            assert.equal(group.inputs.name, `/aws/lambda/bedrock-streamer-${stack}`);
             assert.ok(run.resources.indexOf(group) < run.resources.indexOf(run.only(FUNCTION)));
-            assert.deepEqual(run.only(FUNCTION).inputs.loggingConfig, { logFormat: "Text", logGroup: group.inputs.name });
+            assert.deepEqual(run.only(FUNCTION).inputs.loggingConfig, { logFormat: "Text", logGroup: AUTO_NAMED_LOG_GROUP });
+        });
+
+        test("lets Pulumi name its log group, so two stacks or projects in one account and region never collide", () => {
+            assert.equal(run.only(LOG_GROUP).inputs.name, undefined);
+            assert.equal(run.only(LOG_GROUP).inputs.namePrefix, undefined);
+            assert.equal(run.outputs.logGroupName, AUTO_NAMED_LOG_GROUP);
         });
 
         test("may invoke exactly the configured profile, and its model only through it, and nothing with '*'", () => {
@@ -208,7 +216,7 @@ for (const stack of ["dev", "prod"]) {
         test("writes logs only to its own log group", () => {
             const policy = policyOf(run, "bedrock-streamer-write-logs");
             assert.deepEqual(policy.Statement.flatMap((s) => s.Resource), [
-                `arn:aws:logs:${config["aws:region"]}:${ACCOUNT_ID}:log-group:/aws/lambda/bedrock-streamer-${stack}:*`,
+                `arn:aws:logs:${config["aws:region"]}:${ACCOUNT_ID}:log-group:${AUTO_NAMED_LOG_GROUP}:*`,
             ]);
         });
 
@@ -230,7 +238,7 @@ for (const stack of ["dev", "prod"]) {
             assert.deepEqual(run.outputs, {
                 url: `https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.${config["aws:region"]}.on.aws/`,
                 functionName: "bedrock-streamer-4d5e6f7",
-                logGroupName: `/aws/lambda/bedrock-streamer-${stack}`,
+                logGroupName: AUTO_NAMED_LOG_GROUP,
                 region: config["aws:region"],
                 authType: setting(config, "authType"),
                 modelId: setting(config, "modelId"),
@@ -362,6 +370,23 @@ describe("changing the auth (pulumi config set authType …)", () => {
         assert.equal(run.outputs.authType, "NONE");
         assert.equal(run.warnings.length, 1);
         assert.match(run.warnings[0], /authType NONE: the Function URL is public.*reservedConcurrency \(3\)/);
+    });
+
+    test("NONE: the stack itself grants the two public statements a URL needs, so they are in its state", async () => {
+        // The provider adds its own only when it creates a URL with NONE: a stack switched to NONE
+        // later would answer 403 to everyone without these.
+        const run = await runProgram("dev", programConfig("dev", { codeZip: zip, authType: "NONE", reservedConcurrency: 3 }));
+        const statements = run.resources.filter((r) => r.type === PERMISSION).map((r) => r.inputs);
+        const functionName = run.outputs.functionName;
+        assert.deepEqual(statements, [
+            { function: functionName, principal: "*", statementId: "BedrockStreamerPublicUrl", action: "lambda:InvokeFunctionUrl", functionUrlAuthType: "NONE" },
+            { function: functionName, principal: "*", statementId: "BedrockStreamerPublicInvokeViaUrl", action: "lambda:InvokeFunction", invokedViaFunctionUrl: true },
+        ]);
+    });
+
+    test("switching back to AWS_IAM drops them: no public statement in an AWS_IAM stack", async () => {
+        const run = await runProgram("dev", programConfig("dev", { codeZip: zip, authType: "AWS_IAM" }));
+        assert.deepEqual(run.resources.filter((r) => r.type === PERMISSION), []);
     });
 
     test("AWS_IAM warns about nothing", async () => {

@@ -57,8 +57,11 @@ function providerState(type: string, name: string, inputs: Record<string, any>, 
     switch (type) {
         case "aws:iam/role:Role":
             return { arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}-0a1b2c3` };
-        case "aws:cloudwatch/logGroup:LogGroup":
-            return { arn: `arn:aws:logs:${region}:${ACCOUNT_ID}:log-group:${inputs.name}` };
+        case "aws:cloudwatch/logGroup:LogGroup": {
+            // Pulumi's auto-naming: the resource name and a random suffix, unless a name is given.
+            const group = inputs.name ?? `${name}-8a9b0c1`;
+            return { name: group, arn: `arn:aws:logs:${region}:${ACCOUNT_ID}:log-group:${group}` };
+        }
         case "aws:lambda/function:Function":
             return { name: `${name}-4d5e6f7`, arn: `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}-4d5e6f7` };
         case "aws:lambda/functionUrl:FunctionUrl":
