@@ -160,6 +160,12 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
             "authType NONE makes the Function URL public, and a public URL with no concurrency cap is an open wallet: " +
                 "anyone can run up your Bedrock and Lambda bill. Set a cap, e.g. `pulumi config set reservedConcurrency 10`.",
         );
+    } else if (r.authType === "NONE" && r.reservedConcurrency === 0) {
+        // Lambda throttles every invocation of a function reserved at 0 (its switch to turn one off).
+        problems.push(
+            "authType NONE needs reservedConcurrency of at least 1: 0 is not a cap but Lambda's off switch, " +
+                "which throttles every invocation, so the public URL would serve nothing. Set a cap, e.g. `pulumi config set reservedConcurrency 10`.",
+        );
     }
     if (!(ARCHITECTURES as readonly string[]).includes(r.architecture)) {
         problems.push(`architecture ${JSON.stringify(r.architecture)} is not a Lambda architecture; use arm64 (the default) or x86_64`);

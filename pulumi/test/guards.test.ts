@@ -32,6 +32,16 @@ describe("the guards the issue names", () => {
         assert.match(error.message, /pulumi config set reservedConcurrency 10/);
     });
 
+    test("authType NONE with reservedConcurrency 0: Lambda's off switch, not a cap", async () => {
+        const error = await refusal({ authType: "NONE", reservedConcurrency: 0 });
+        assert.match(error.message, /authType NONE needs reservedConcurrency of at least 1: 0 is not a cap but Lambda's off switch/);
+    });
+
+    test("authType NONE with a cap of 1 deploys", async () => {
+        const run = await runProgram("dev", programConfig("dev", { codeZip: zip, authType: "NONE", reservedConcurrency: 1 }));
+        assert.equal(run.only("aws:lambda/function:Function").inputs.reservedConcurrentExecutions, 1);
+    });
+
     test("an environment over Lambda's 4 KB (long templates)", async () => {
         const long = `Tell me, at great length and in the voice of a ship's captain, about ${"the sea ".repeat(500)}{storyType}`;
         const error = await refusal({ templates: JSON.stringify({ CATS: long }) });
