@@ -27,9 +27,9 @@ export interface HandlerSettings {
     systemPrompt?: string;
     /** Prompt for story types without their own template; must contain {storyType}. */
     defaultTemplate: string;
-    /** storyType (case-insensitive) → template; each must contain {storyType}. */
+    /** storyType (case- and composition-insensitive) → template; each must contain {storyType}. */
     templates: Record<string, string>;
-    /** Accepted story types (case-insensitive); empty accepts any valid storyType. */
+    /** Accepted story types (case- and composition-insensitive); empty accepts any valid storyType. */
     allowedStoryTypes: string[];
     logLevel: LogLevel;
 }
@@ -40,11 +40,63 @@ export const PLACEHOLDER = "{storyType}";
 /** Lambda's limit on all of a function's environment variables together. */
 export const ENVIRONMENT_LIMIT_BYTES = 4096;
 
-/** The handler's storyType rule (handler/src/request.rs): 1..64 letters, digits, space, '-', '_'. */
-const STORY_TYPE = /^[\p{L}\p{N} _-]{1,64}$/u;
+/** Most characters (after NFC) a storyType may have; handler/src/story_type.rs `MAX_CHARS`. */
+export const MAX_STORY_TYPE_CHARS = 64;
 
-function isStoryType(value: string): boolean {
-    return STORY_TYPE.test(value) && /[\p{L}\p{N}]/u.test(value);
+const ZERO_WIDTH_NON_JOINER = "\u200C";
+const ZERO_WIDTH_JOINER = "\u200D";
+
+type StoryTypeClass = "letter" | "number" | "mark" | "joiner" | "punctuation" | "other";
+
+function storyTypeClass(c: string): StoryTypeClass {
+    if (c === " " || c === "-" || c === "_") return "punctuation";
+    if (c === ZERO_WIDTH_NON_JOINER || c === ZERO_WIDTH_JOINER) return "joiner";
+    if (/^\p{L}$/u.test(c)) return "letter";
+    if (/^\p{N}$/u.test(c)) return "number";
+    if (/^\p{M}$/u.test(c)) return "mark";
+    return "other";
+}
+
+function codePoint(c: string): string {
+    return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/** A character as a message shows it: itself in quotes when it can be seen, and its code point. */
+function shown(c: string): string {
+    return /^[\p{C}\p{Z}\p{M}]$/u.test(c) ? codePoint(c) : `'${c}' (${codePoint(c)})`;
+}
+
+/**
+ * The handler's storyType rule (handler/src/story_type.rs), word for word: in NFC, 1 to 64
+ * characters of letters (L), numbers (N), combining marks (M) right after a letter, number or
+ * mark, space, '-', '_', and the zero-width non-joiner/joiner between two letters; at least one
+ * letter or number. Returns why `text` is not a storyType (the handler's own words), or undefined.
+ */
+export function storyTypeProblem(text: string): string | undefined {
+    const chars = [...text.normalize("NFC")];
+    if (chars.length === 0 || chars.length > MAX_STORY_TYPE_CHARS) {
+        return `must be 1 to ${MAX_STORY_TYPE_CHARS} characters long; got ${chars.length}`;
+    }
+    let base: StoryTypeClass | undefined;
+    for (const [i, c] of chars.entries()) {
+        const cls = storyTypeClass(c);
+        if (cls === "mark") {
+            if (base !== "letter" && base !== "number") return `has a combining mark (${codePoint(c)}) with no letter or digit before it`;
+            continue;
+        }
+        if (cls === "joiner" && (base !== "letter" || i + 1 >= chars.length || storyTypeClass(chars[i + 1]) !== "letter")) {
+            return `has a zero-width joiner or non-joiner (${codePoint(c)}) that is not between two letters`;
+        }
+        if (cls === "other") return `may contain only letters, digits, combining marks, space, '-' and '_'; found ${shown(c)}`;
+        base = cls;
+    }
+    if (!chars.some((c) => ["letter", "number"].includes(storyTypeClass(c)))) return "must contain a letter or digit";
+    return undefined;
+}
+
+/** What story types are compared by (allow-list, template keys): NFC and lower case. */
+export function storyTypeKey(storyType: string): string {
+    return storyType.normalize("NFC").toLowerCase().normalize("NFC");
 }
 
 function isUnitFraction(value: number | undefined): boolean {
@@ -72,18 +124,21 @@ export function settingsProblems(s: HandlerSettings): string[] {
         if (typeof template !== "string" || !template.includes(PLACEHOLDER)) {
             problems.push(`templates.${storyType} must be text containing ${PLACEHOLDER}; got ${JSON.stringify(template)}`);
         }
-        if (!isStoryType(storyType)) {
-            problems.push(`templates key ${JSON.stringify(storyType)} can never match a storyType (1-64 letters, digits, space, '-', '_')`);
+        const keyProblem = storyTypeProblem(storyType);
+        if (keyProblem !== undefined) {
+            problems.push(`templates key ${JSON.stringify(storyType)} can never match a storyType: ${keyProblem}`);
         }
-        const previous = seen.get(storyType.toLowerCase());
+        const key = storyTypeKey(storyType);
+        const previous = seen.get(key);
         if (previous !== undefined) {
             problems.push(`templates keys ${JSON.stringify(previous)} and ${JSON.stringify(storyType)} differ only in case; storyType matching ignores case`);
         }
-        seen.set(storyType.toLowerCase(), storyType);
+        seen.set(key, storyType);
     }
     for (const storyType of s.allowedStoryTypes) {
-        if (!isStoryType(storyType)) {
-            problems.push(`allowedStoryTypes entry ${JSON.stringify(storyType)} is not a storyType (1-64 letters, digits, space, '-', '_')`);
+        const problem = storyTypeProblem(storyType);
+        if (problem !== undefined) {
+            problems.push(`allowedStoryTypes entry ${JSON.stringify(storyType)} is not a storyType: ${problem}`);
         }
     }
     if (!(LOG_LEVELS as readonly string[]).includes(s.logLevel)) {

@@ -5,23 +5,27 @@
 //! with no allow-list and a cap of 2048.
 //!
 //! Flags: bits 0-1 choose the allow-list (none; a fixed list; an empty list; a list holding exactly
-//! the body's own lower-cased `storyType`, so the "allowed" path is reached for any story type);
+//! the body's own `storyType` as a key (lower case, NFC), so the "allowed" path is reached for any story type);
 //! bit 2 pads the body with trailing spaces to exactly the size limit (trailing whitespace is still
 //! the same JSON, so the outcome must not change); bit 3 pads it one byte past the limit (always
 //! 413).
 //!
-//! Invariants: never panics; on Ok the storyType is 1-64 letters/digits/space/-/_ with a letter or
-//! digit, is the body's own `storyType`, and is in the allow-list when there is one; `maxTokens` is
+//! Invariants: never panics; on Ok the storyType is the body's own `storyType` in NFC, satisfies
+//! README's rule (spelled out again below: letters, digits, marks on them, space, `-`, `_`, joiners
+//! between letters, 1-64 characters, a letter or digit), and is in the allow-list when there is one; `maxTokens` is
 //! the body's own and within 1..=cap; a well-formed request is never rejected; on Err the status is
 //! 400 or 413 with the matching code, and the error body is JSON {type:"error", code, message}.
 
 #![no_main]
 
 use bedrock_streamer::error::ApiError;
-use bedrock_streamer::request::{self, Limits, MAX_BODY_BYTES, MAX_STORY_TYPE_CHARS, StoryRequest};
+use bedrock_streamer::request::{self, Limits, MAX_BODY_BYTES, StoryRequest};
+use bedrock_streamer::story_type::{self, MAX_CHARS};
 use bedrock_streamer::wire;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 const FIXED_ALLOW_LIST: &[&str] = &["cats", "sea otters", "hündchen_2-katzen", "x"];
 
@@ -34,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
         0 => None,
         1 => Some(FIXED_ALLOW_LIST.iter().map(|s| s.to_string()).collect()),
         2 => Some(Vec::new()),
-        _ => Some(story_type_in(body).map(|s| vec![s.to_lowercase()]).unwrap_or_default()),
+        _ => Some(story_type_in(body).map(|s| vec![story_type::key(&s)]).unwrap_or_default()),
     };
     let limits = Limits { max_tokens_cap: cap, allowed_story_types: allowed.as_deref() };
 
@@ -68,16 +72,17 @@ fn accepted(body: &[u8], limits: Limits<'_>, req: &StoryRequest) {
     assert!(body.len() <= MAX_BODY_BYTES);
     assert!(valid_story_type(&req.story_type), "accepted storyType {:?}", req.story_type);
     if let Some(allowed) = limits.allowed_story_types {
-        assert!(allowed.contains(&req.story_type.to_lowercase()));
+        assert!(allowed.contains(&story_type::key(&req.story_type)));
     }
     if let Some(n) = req.max_tokens {
         assert!((1..=limits.max_tokens_cap).contains(&n));
     }
-    // What was accepted is what the caller sent, unchanged.
+    // What was accepted is what the caller sent, in NFC.
     let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
         panic!("accepted a body that is not a JSON object");
     };
-    assert_eq!(fields.get("storyType").and_then(Value::as_str), Some(req.story_type.as_str()));
+    let sent = fields.get("storyType").and_then(Value::as_str).expect("a storyType was sent");
+    assert_eq!(sent.nfc().collect::<String>(), req.story_type);
     match fields.get("maxTokens") {
         None | Some(Value::Null) => assert_eq!(req.max_tokens, None),
         Some(n) => assert_eq!(n.as_u64(), req.max_tokens.map(u64::from)),
@@ -104,12 +109,24 @@ fn rejected(err: &ApiError) {
     assert_eq!(fields["message"], err.to_string().as_str());
 }
 
-/// The spec of a valid story type, written independently of the handler.
+/// The spec of a valid story type (in NFC), written independently of the handler.
 fn valid_story_type(s: &str) -> bool {
-    let chars = s.chars().count();
-    (1..=MAX_STORY_TYPE_CHARS).contains(&chars)
-        && s.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
-        && s.chars().any(char::is_alphanumeric)
+    let chars: Vec<char> = s.chars().collect();
+    let word =
+        |c: char| matches!(c.general_category_group(), GeneralCategoryGroup::Letter | GeneralCategoryGroup::Number);
+    let letter = |c: char| c.general_category_group() == GeneralCategoryGroup::Letter;
+    let mark = |c: char| c.general_category_group() == GeneralCategoryGroup::Mark;
+    // The letter or digit a character at `i` is attached to, skipping marks backwards.
+    let base = |i: usize| chars[..i].iter().rev().find(|&&c| !mark(c)).copied();
+    (1..=MAX_CHARS).contains(&chars.len())
+        && s.nfc().eq(s.chars())
+        && chars.iter().any(|&c| word(c))
+        && chars.iter().enumerate().all(|(i, &c)| match c {
+            ' ' | '-' | '_' => true,
+            '\u{200c}' | '\u{200d}' => base(i).is_some_and(letter) && chars.get(i + 1).is_some_and(|&n| letter(n)),
+            _ if mark(c) => base(i).is_some_and(word),
+            _ => word(c),
+        })
 }
 
 /// A request every reading of the README accepts: a small JSON object with a valid, allowed
@@ -124,12 +141,13 @@ fn well_formed(body: &[u8], limits: Limits<'_>) -> bool {
     let Some(Value::String(story_type)) = fields.get("storyType") else {
         return false;
     };
-    let allowed = limits.allowed_story_types.is_none_or(|list| list.contains(&story_type.to_lowercase()));
+    let story_type: String = story_type.nfc().collect();
+    let allowed = limits.allowed_story_types.is_none_or(|list| list.contains(&story_type::key(&story_type)));
     let max_tokens_ok = match fields.get("maxTokens") {
         None | Some(Value::Null) => true,
         Some(n) => n.as_u64().is_some_and(|n| (1..=u64::from(limits.max_tokens_cap)).contains(&n)),
     };
-    valid_story_type(story_type) && allowed && max_tokens_ok
+    valid_story_type(&story_type) && allowed && max_tokens_ok
 }
 
 fn story_type_in(body: &[u8]) -> Option<String> {

@@ -5,8 +5,8 @@
 //! story text (lossily decoded, so every input is used).
 //!
 //! Invariants, for every event kind:
-//! - NDJSON: exactly one line (one `\n`, at the end; no `\r`), parsing as the event's JSON, so the
-//!   text round-trips;
+//! - NDJSON: exactly one line (one `\n`, at the end; no `\r`, U+0085, U+2028 or U+2029, which
+//!   Python's `str.splitlines` also breaks at), parsing as the event's JSON, so the text round-trips;
 //! - SSE: exactly `event: <type>\ndata: <json>\n\n` with no line break inside the JSON, and the
 //!   data parses as the same JSON as the NDJSON line;
 //! - Plain: a text event is the text's bytes, stop is `\n`, start and usage are not shown, an error
@@ -109,6 +109,8 @@ fn ndjson(event: &Event<'_>) -> Value {
     assert_eq!(*last, b'\n', "an NDJSON line ends with \\n");
     assert!(!json.contains(&b'\n'), "one event, one line: {bytes:?}");
     assert!(!json.contains(&b'\r'), "no bare CR inside a line: {bytes:?}");
+    let text = std::str::from_utf8(json).expect("NDJSON is UTF-8");
+    assert!(!text.contains(['\u{85}', '\u{2028}', '\u{2029}']), "no Unicode line break inside a line: {text:?}");
     serde_json::from_slice(json).expect("each NDJSON line is JSON")
 }
 
@@ -212,7 +214,8 @@ fn split<'a>(text: &'a str, sizes: &[u8]) -> Vec<&'a str> {
     deltas
 }
 
-/// An error message as Plain shows it: control characters (line breaks among them) as spaces.
+/// An error message as Plain shows it: control characters (line breaks among them) and the
+/// line and paragraph separators as spaces.
 fn as_one_line(message: &str) -> String {
-    message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    message.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect()
 }

@@ -9,6 +9,7 @@ pub mod relay;
 pub mod request;
 pub mod service;
 pub mod settings;
+pub mod story_type;
 pub mod summary;
 pub mod telemetry;
 pub mod wire;

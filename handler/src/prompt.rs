@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::story_type;
+
 const PLACEHOLDER: &str = "{storyType}";
 
 /// A template known to contain the `{storyType}` placeholder.
@@ -28,7 +30,8 @@ impl Template {
     }
 }
 
-/// The default template plus per-story-type ones, looked up case-insensitively.
+/// The default template plus per-story-type ones, looked up by [`story_type::key`] (case and
+/// composition do not matter).
 #[derive(Debug, Clone)]
 pub struct Templates {
     default: Template,
@@ -37,13 +40,13 @@ pub struct Templates {
 
 impl Templates {
     pub fn new(default: Template, by_type: HashMap<String, Template>) -> Self {
-        let by_type = by_type.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
+        let by_type = by_type.into_iter().map(|(k, v)| (story_type::key(&k), v)).collect();
         Templates { default, by_type }
     }
 
     /// The user prompt for a (validated) story type.
     pub fn render(&self, story_type: &str) -> String {
-        self.by_type.get(&story_type.to_lowercase()).unwrap_or(&self.default).render(story_type)
+        self.by_type.get(&story_type::key(story_type)).unwrap_or(&self.default).render(story_type)
     }
 }
 
@@ -69,6 +72,12 @@ mod tests {
         let t = templates("About {storyType}", &[("Cats", "A limerick on {storyType}, then {storyType} again")]);
         assert_eq!(t.render("CATS"), "A limerick on CATS, then CATS again");
         assert_eq!(t.render("dogs"), "About dogs");
+    }
+
+    #[test]
+    fn a_story_type_template_matches_whatever_the_composition() {
+        let t = templates("About {storyType}", &[("Café", "Coffee and {storyType}")]);
+        assert_eq!(t.render("CAFE\u{301}"), "Coffee and CAFE\u{301}");
     }
 
     #[test]

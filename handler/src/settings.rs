@@ -9,6 +9,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
 use crate::prompt::{Template, Templates};
+use crate::story_type;
 
 const DEFAULTS: &str = include_str!("../../config/default.toml");
 const PREFIX: &str = "STREAMER";
@@ -42,7 +43,7 @@ pub struct Settings {
     pub top_p: Option<f32>,
     pub system_prompt: Option<String>,
     pub templates: Templates,
-    /// Lower-cased accepted story types; `None` accepts any valid story type.
+    /// Accepted story types as [`story_type::key`]s; `None` accepts any valid story type.
     pub allowed_story_types: Option<Vec<String>>,
     pub deadline: Duration,
     pub log_level: String,
@@ -151,21 +152,40 @@ fn templates(default: &str, by_type: Option<&str>) -> Result<Templates, Settings
             )
         })?,
     };
-    let mut parsed = HashMap::with_capacity(by_type.len());
+    let mut parsed: HashMap<String, (String, Template)> = HashMap::with_capacity(by_type.len());
+    // Sorted, so that of two keys for one story type the message always names the same pair.
+    let mut by_type: Vec<(String, String)> = by_type.into_iter().collect();
+    by_type.sort();
     for (story_type, text) in by_type {
+        story_type::normalize(&story_type).map_err(|e| invalid("templates", format!("key {story_type:?}: {e}")))?;
         let template =
             Template::parse(&text).map_err(|e| invalid("templates", format!("template for {story_type:?}: {e}")))?;
-        parsed.insert(story_type, template);
+        let key = story_type::key(&story_type);
+        if let Some((first, _)) = parsed.get(&key) {
+            return Err(invalid(
+                "templates",
+                format!("keys {first:?} and {story_type:?} are one story type; storyType matching ignores case"),
+            ));
+        }
+        parsed.insert(key, (story_type, template));
     }
+    let parsed = parsed.into_iter().map(|(key, (_, template))| (key, template)).collect();
     Ok(Templates::new(default, parsed))
 }
 
 fn allowed_story_types(list: &str) -> Result<Vec<String>, SettingsError> {
-    let types: Vec<String> = list.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase).collect();
-    if types.is_empty() {
+    let entries: Vec<&str> = list.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
+    if entries.is_empty() {
         return Err(invalid("allowed_story_types", format!("no story type in {list:?}")));
     }
-    Ok(types)
+    entries
+        .into_iter()
+        .map(|entry| {
+            story_type::normalize(entry)
+                .map(|nfc| story_type::key(&nfc))
+                .map_err(|e| invalid("allowed_story_types", format!("entry {entry:?}: {e}")))
+        })
+        .collect()
 }
 
 fn whole_number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, SettingsError> {

@@ -1,8 +1,16 @@
 //! What the caller receives: each relay event encoded for the format the caller's `Accept` chose.
 //! One event becomes one chunk, written the moment it exists.
+//!
+//! JSON is written on one line whatever the text holds: serde_json escapes the control characters
+//! below U+0020, and [`LineSafe`] escapes the three line breaks JSON may leave raw (U+0085,
+//! U+2028, U+2029), so a client that splits lines the Unicode way (Python's `str.splitlines`, which
+//! requests' `iter_lines(decode_unicode=True)` uses) still gets one event per line.
+
+use std::io;
 
 use bytes::Bytes;
 use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter};
 
 use crate::error::{ApiError, ErrorBody};
 
@@ -61,7 +69,8 @@ impl Format {
     /// The media type this format is served as.
     pub fn content_type(self) -> &'static str {
         match self {
-            Format::Ndjson => "application/x-ndjson",
+            // The charset is what makes Python requests' `iter_lines(decode_unicode=True)` decode.
+            Format::Ndjson => "application/x-ndjson; charset=utf-8",
             Format::Sse => "text/event-stream",
             Format::Plain => "text/plain; charset=utf-8",
         }
@@ -102,13 +111,15 @@ impl Format {
     pub fn encode(self, event: &Event<'_>) -> Option<Bytes> {
         match self {
             Format::Ndjson => {
-                let mut line = serde_json::to_vec(event).expect("events always serialize");
+                let mut line = json(event);
                 line.push(b'\n');
                 Some(line.into())
             }
             Format::Sse => {
-                let json = serde_json::to_string(event).expect("events always serialize");
-                Some(format!("event: {}\ndata: {json}\n\n", event.name()).into())
+                let mut frame = format!("event: {}\ndata: ", event.name()).into_bytes();
+                frame.extend_from_slice(&json(event));
+                frame.extend_from_slice(b"\n\n");
+                Some(frame.into())
             }
             Format::Plain => match event {
                 Event::Text { message } => Some(Bytes::copy_from_slice(message.as_bytes())),
@@ -120,18 +131,44 @@ impl Format {
     }
 }
 
-/// A message as one line: its line breaks (and other control characters, which can come from
-/// Bedrock's or the model's own error text) become spaces.
+/// A message as one line: its line breaks (control characters, which can come from Bedrock's or
+/// the model's own error text, and U+2028, U+2029) become spaces.
 fn one_line(message: &str) -> String {
-    message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    message.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect()
+}
+
+/// Line breaks outside ASCII that JSON lets a string hold raw, and Python's `str.splitlines`
+/// splits on; NEL (U+0085) is a C1 control, which JSON does not require escaping either.
+const LINE_BREAKS: [char; 3] = ['\u{85}', '\u{2028}', '\u{2029}'];
+
+/// serde_json's compact JSON with [`LINE_BREAKS`] written as `\u0085`, `\u2028`, `\u2029`.
+struct LineSafe;
+
+impl Formatter for LineSafe {
+    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(LINE_BREAKS) {
+            let c = rest[at..].chars().next().expect("found a char there");
+            writer.write_all(&rest.as_bytes()[..at])?;
+            write!(writer, "\\u{:04x}", u32::from(c))?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        CompactFormatter.write_string_fragment(writer, rest)
+    }
+}
+
+/// `value` as one line of JSON (see [`LineSafe`]).
+fn json(value: &impl Serialize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(96);
+    value.serialize(&mut serde_json::Serializer::with_formatter(&mut out, LineSafe)).expect("events always serialize");
+    out
 }
 
 /// The whole body of an error response sent before streaming (always JSON, whatever `Accept` says:
 /// a status code plus a machine-readable body is what every client handles).
 pub fn error_body(error: &ApiError) -> Bytes {
     let message = error.to_string();
-    let body = ErrorBody { kind: "error", code: error.code(), message: &message };
-    serde_json::to_vec(&body).expect("errors always serialize").into()
+    json(&ErrorBody { kind: "error", code: error.code(), message: &message }).into()
 }
 
 #[cfg(test)]
@@ -165,6 +202,23 @@ mod tests {
         assert_eq!(
             text(Format::Ndjson.encode(&Event::Error { code: "timeout", message: "late" })),
             "{\"type\":\"error\",\"code\":\"timeout\",\"message\":\"late\"}\n"
+        );
+    }
+
+    #[test]
+    fn unicode_line_breaks_are_escaped_so_every_event_stays_one_line() {
+        let event = Event::Text { message: "a\u{85}b\u{2028}c\u{2029}d\u{1c}e\u{b}f" };
+        assert_eq!(
+            text(Format::Ndjson.encode(&event)),
+            "{\"type\":\"text\",\"message\":\"a\\u0085b\\u2028c\\u2029d\\u001ce\\u000bf\"}\n"
+        );
+        assert_eq!(
+            text(Format::Sse.encode(&event)),
+            "event: text\ndata: {\"type\":\"text\",\"message\":\"a\\u0085b\\u2028c\\u2029d\\u001ce\\u000bf\"}\n\n"
+        );
+        assert_eq!(
+            text(Format::Plain.encode(&Event::Error { code: "timeout", message: "a\u{2028}b\u{85}c" })),
+            "\n[error timeout: a b c]\n"
         );
     }
 

@@ -37,7 +37,7 @@ async fn each_format_has_its_status_and_content_type() {
     let emulator = fast_emulator().await;
     let stack = Stack::start(&emulator, &[]).await;
     for (accept, content_type, first) in [
-        (Some("application/json"), "application/x-ndjson", "{\"type\":\"start\""),
+        (Some("application/json"), "application/x-ndjson; charset=utf-8", "{\"type\":\"start\""),
         (Some("text/event-stream"), "text/event-stream", "event: start\n"),
         (Some("text/plain"), "text/plain; charset=utf-8", "Once"),
     ] {
@@ -45,6 +45,40 @@ async fn each_format_has_its_status_and_content_type() {
         assert_eq!((got.status, got.header("content-type")), (200, Some(content_type)), "{accept:?}");
         assert!(got.text().starts_with(first), "{accept:?}: {:?}", got.text());
     }
+}
+
+/// What a Python client (requests' `iter_lines(decode_unicode=True)`, which uses `str.splitlines`)
+/// reads from a real streamed body: one event per NDJSON line, the SSE fields line by line, and
+/// the plain story ending with a newline.
+#[tokio::test]
+async fn python_reads_the_stream_line_by_line() {
+    let emulator = fast_emulator().await;
+    let stack = Stack::start(&emulator, &[]).await;
+    let body = serde_json::json!({ "storyType": "बिल्ली" }).to_string();
+
+    let ndjson = stack.post(&body, None).await;
+    let lines = python_splitlines(ndjson.text().as_bytes());
+    let events: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events, ndjson.events(), "Python's lines are the events");
+    assert_eq!(types(&events).last(), Some(&"usage"));
+    assert!(story(&events).contains("बिल्ली"), "{}", story(&events));
+
+    let sse = stack.post(&body, Some("text/event-stream")).await;
+    let lines = python_splitlines(sse.text().as_bytes());
+    assert_eq!(lines.len(), 3 * events.len(), "event, data and a blank line per event: {lines:?}");
+    let sse_events: Vec<serde_json::Value> = lines
+        .chunks(3)
+        .map(|frame| {
+            let data: serde_json::Value = serde_json::from_str(frame[1].strip_prefix("data: ").unwrap()).unwrap();
+            assert_eq!(frame[0], format!("event: {}", data["type"].as_str().unwrap()));
+            assert_eq!(frame[2], "");
+            data
+        })
+        .collect();
+    assert_eq!((types(&sse_events), story(&sse_events)), (types(&events), story(&events)));
+
+    let plain = stack.post(&body, Some("text/plain")).await.text();
+    assert_eq!(plain, format!("{}\n", story(&events)), "the story, then a newline");
 }
 
 /// Function URLs deliver bodies of binary content types base64-encoded (`isBase64Encoded`).

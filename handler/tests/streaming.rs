@@ -18,7 +18,7 @@ async fn a_story_streams_as_ndjson_events_from_start_to_usage() {
 
     let got = call(&app, post(CATS, None)).await;
 
-    assert_eq!((got.status, got.content_type.as_str()), (200, "application/x-ndjson"));
+    assert_eq!((got.status, got.content_type.as_str()), (200, "application/x-ndjson; charset=utf-8"));
     let events = got.events();
     let kinds = types(&events);
     assert_eq!(kinds.first(), Some(&"start"));
@@ -58,6 +58,34 @@ async fn bedrock_receives_the_rendered_prompt_and_the_configured_call() {
     assert!(owls.signed, "requests are SigV4-signed");
     assert_eq!(cats.prompt, "Tell me a very short story about: CATS");
     assert_eq!(cats.max_tokens, Some(512), "the configured default");
+}
+
+#[tokio::test]
+async fn a_story_type_of_any_script_reaches_bedrock_in_nfc() {
+    let emulator = fast_emulator().await;
+    let app = app(
+        &emulator,
+        &[
+            ("STREAMER_TEMPLATES", r#"{"café": "A story set in a {storyType}"}"#),
+            ("STREAMER_ALLOWED_STORY_TYPES", "बिल्ली,ไก่,CAFÉ,می\u{200c}خواهم"),
+        ],
+    );
+    let sent = ["बिल्ली", "ไก่", "cafe\u{301}", "می\u{200c}خواهم"];
+    for story_type in sent {
+        let body = serde_json::json!({ "storyType": story_type }).to_string();
+        assert_eq!(call(&app, post(body, None)).await.status, 200, "{story_type}");
+    }
+
+    let prompts: Vec<String> = emulator.requests().into_iter().map(|r| r.prompt).collect();
+    assert_eq!(
+        prompts,
+        [
+            "Tell me a very short story about: बिल्ली",
+            "Tell me a very short story about: ไก่",
+            "A story set in a caf\u{e9}",
+            "Tell me a very short story about: می\u{200c}خواهم",
+        ]
+    );
 }
 
 #[tokio::test]

@@ -1,22 +1,34 @@
 //! Properties of what goes over the wire and of what a request may contain, checked on generated
 //! inputs (the cargo-fuzz targets in `fuzz/` check the same invariants on far more inputs):
 //!
-//! - NDJSON: every event is exactly one line holding its JSON, whatever the model wrote;
-//! - SSE: every event is `event: <type>` plus one `data:` line of the same JSON, then a blank line;
+//! - NDJSON: every event is exactly one line holding its JSON, whatever the model wrote, also for
+//!   a client that splits lines as Python's `str.splitlines` does (U+0085, U+2028, U+2029 and the
+//!   ASCII separators are line breaks there);
+//! - SSE: every event is `event: <type>` plus one `data:` line of the same JSON, then a blank line,
+//!   for the same clients;
 //! - Plain: the story text byte for byte, and an error on a line of its own;
 //! - `Accept`: every header gets a format or a 406, and a format we serve is found wherever it is
 //!   listed;
-//! - requests: any storyType of letters, digits, space, `-` and `_` (1 to 64, with a letter or
-//!   digit) gets in unchanged, anything else is refused with `invalid_story_type`; `maxTokens` gets
-//!   in exactly when it is a whole number from 1 to the cap; the allow-list is case-insensitive.
+//! - requests: any storyType of words of any script (letters, digits, their combining marks,
+//!   joiners between letters) separated by space, `-` or `_` gets in as its NFC, decomposed or not;
+//!   a forbidden character, a mark on nothing, a joiner not between letters, over 64 characters
+//!   after NFC or no letter or digit is refused with `invalid_story_type`, naming the character;
+//!   `maxTokens` gets in exactly when it is a whole number from 1 to the cap; the allow-list ignores
+//!   case and composition.
+
+mod support;
 
 use bedrock_streamer::error::ApiError;
-use bedrock_streamer::request::{self, Limits, MAX_STORY_TYPE_CHARS, StoryRequest};
+use bedrock_streamer::request::{self, Limits, StoryRequest};
+use bedrock_streamer::story_type::{self, MAX_CHARS};
 use bedrock_streamer::wire::{self, Event, Format};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Value, json};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::canonical_combining_class;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 // ---------------------------------------------------------------------------------------------
 // What the model writes, and the events made from it
@@ -24,8 +36,8 @@ use serde_json::{Value, json};
 
 /// Characters JSON, SSE or a terminal treat specially, to make them common in generated text.
 const AWKWARD: &[char] = &[
-    '\n', '\r', '\t', '"', '\\', '\0', '\u{7}', '\u{7f}', '\u{85}', '\u{2028}', '\u{2029}', '\u{feff}', ':', ' ', 'é',
-    '🦦',
+    '\n', '\r', '\t', '"', '\\', '\0', '\u{7}', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{7f}', '\u{85}',
+    '\u{2028}', '\u{2029}', '\u{feff}', ':', ' ', 'é', '🦦',
 ];
 
 /// Any text a model might stream: arbitrary Unicode, or text dense in awkward characters.
@@ -136,6 +148,30 @@ fn sse_frame(event: &Event<'_>) -> Result<(String, Value), TestCaseError> {
     Ok((name.to_owned(), data))
 }
 
+/// Lines as Python's `str.splitlines` cuts them: at \n, \r, \r\n, \v, \f, \x1c, \x1d, \x1e, \x85,
+/// U+2028 and U+2029, with no empty last line for a text that ends with a break.
+fn splitlines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if matches!(
+            c,
+            '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        ) {
+            lines.push(&text[start..at]);
+            start = at + c.len_utf8();
+            if c == '\r' && chars.next_if(|&(_, n)| n == '\n').is_some() {
+                start += 1;
+            }
+        }
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
+}
+
 /// Cuts `text` into deltas at the given char counts (as a model streams it), the rest last.
 fn deltas(text: &str, sizes: &[usize]) -> Vec<String> {
     let mut chars = text.chars();
@@ -158,6 +194,33 @@ proptest! {
         let want = event.json();
         prop_assert_eq!(name.as_str(), want["type"].as_str().unwrap());
         prop_assert_eq!(data, want);
+    }
+
+    /// What requests' `iter_lines(decode_unicode=True)` does to a body: every event is still one
+    /// NDJSON line, and one `event:` line, one `data:` line and a blank line in SSE.
+    #[test]
+    fn every_event_survives_python_s_splitlines(events in vec(any_event(), 1..8)) {
+        let body = |format: Format| -> String {
+            let bytes: Vec<u8> = events.iter().flat_map(|e| format.encode(&e.event()).unwrap().to_vec()).collect();
+            String::from_utf8(bytes).unwrap()
+        };
+        let ndjson = body(Format::Ndjson);
+        let lines = splitlines(&ndjson);
+        prop_assert_eq!(lines.len(), events.len(), "{:?}", ndjson);
+        for (line, event) in lines.iter().zip(&events) {
+            prop_assert_eq!(serde_json::from_str::<Value>(line).ok(), Some(event.json()));
+        }
+
+        let sse = body(Format::Sse);
+        let lines = splitlines(&sse);
+        prop_assert_eq!(lines.len(), 3 * events.len(), "{:?}", sse);
+        for (frame, event) in lines.chunks(3).zip(&events) {
+            let want = event.json();
+            prop_assert_eq!(frame[0].strip_prefix("event: "), want["type"].as_str());
+            let data = frame[1].strip_prefix("data: ").and_then(|d| serde_json::from_str::<Value>(d).ok());
+            prop_assert_eq!(data, Some(want));
+            prop_assert_eq!(frame[2], "");
+        }
     }
 
     #[test]
@@ -316,33 +379,135 @@ proptest! {
 
 const ANY_STORY: Limits<'static> = Limits { max_tokens_cap: 2048, allowed_story_types: None };
 
-/// Letters of several scripts (Latin, accented Latin, Greek, Cyrillic, CJK) and digits (ASCII,
-/// Arabic-Indic). Greek sigma is left out: its lower case depends on its position (σ, ς), so
-/// upper-casing and lower-casing again need not give back the same letters.
-const LETTER_OR_DIGIT: &str = "[a-zA-Zà-öø-ÿα-ρτ-ωА-я一-龥0-9٠-٩]";
-
-/// A valid storyType: 1 to 64 letters, digits, spaces, `-` and `_`, at least one a letter or digit.
-fn valid_story_type() -> impl Strategy<Value = String> {
-    let allowed = proptest::string::string_regex(&format!("({LETTER_OR_DIGIT}|[ _-])")).unwrap();
-    (vec(allowed, 1..=MAX_STORY_TYPE_CHARS), any::<prop::sample::Index>(), LETTER_OR_DIGIT).prop_map(
-        |(mut chars, at, letter)| {
-            *at.get_mut(&mut chars) = letter;
-            chars.concat()
-        },
-    )
+/// A script's letters, the marks that sit on them, and whether words of it may use the
+/// zero-width non-joiner and joiner. Every range here is safe to case-map both ways (no Greek
+/// final sigma, no ß, no U+0345, whose upper case is a letter), so the allow-list property holds
+/// for it; every letter is its own NFC (Hangul as precomposed syllables).
+struct Script {
+    letters: &'static [(char, char)],
+    marks: &'static [(char, char)],
+    joiners: bool,
 }
 
-/// A character a storyType may not contain.
+const SCRIPTS: &[Script] = &[
+    // Latin with combining diacritics (composed by NFC where a precomposed letter exists).
+    Script {
+        letters: &[('a', 'z'), ('A', 'Z'), ('à', 'ö'), ('ø', 'ÿ')],
+        marks: &[('\u{300}', '\u{333}')],
+        joiners: false,
+    },
+    Script { letters: &[('α', 'ρ'), ('τ', 'ω'), ('А', 'я')], marks: &[], joiners: false },
+    // Devanagari: consonants, vowel signs and the virama (a joiner after it shapes a half form).
+    Script { letters: &[('\u{915}', '\u{939}')], marks: &[('\u{93e}', '\u{94d}')], joiners: true },
+    // Thai: consonants, vowel and tone marks.
+    Script {
+        letters: &[('\u{e01}', '\u{e2e}')],
+        marks: &[('\u{e31}', '\u{e31}'), ('\u{e34}', '\u{e3a}'), ('\u{e48}', '\u{e4b}')],
+        joiners: false,
+    },
+    // Arabic script (Persian writes the non-joiner inside words) with harakat.
+    Script {
+        letters: &[('\u{628}', '\u{63a}'), ('\u{641}', '\u{64a}'), ('\u{6cc}', '\u{6cc}')],
+        marks: &[('\u{64b}', '\u{652}')],
+        joiners: true,
+    },
+    Script { letters: &[('\u{5d0}', '\u{5ea}')], marks: &[('\u{5b0}', '\u{5b9}')], joiners: false },
+    Script { letters: &[('一', '龥'), ('가', '힣')], marks: &[], joiners: false },
+];
+
+/// Digits of several scripts (ASCII, Arabic-Indic, Devanagari, Thai).
+const DIGITS: &[(char, char)] = &[('0', '9'), ('\u{660}', '\u{669}'), ('\u{966}', '\u{96f}'), ('\u{e50}', '\u{e59}')];
+
+fn from_ranges(ranges: &'static [(char, char)]) -> BoxedStrategy<char> {
+    select(ranges).prop_flat_map(|(lo, hi)| proptest::char::range(lo, hi)).boxed()
+}
+
+/// A letter of `script` with up to two of its marks, or a digit (marks may sit on digits too).
+fn cluster(script: &'static Script) -> impl Strategy<Value = String> {
+    let base = prop_oneof![4 => from_ranges(script.letters), 1 => from_ranges(DIGITS)];
+    let marks =
+        if script.marks.is_empty() { Just(Vec::new()).boxed() } else { vec(from_ranges(script.marks), 0..=2).boxed() };
+    (base, marks).prop_map(|(base, marks)| std::iter::once(base).chain(marks).collect())
+}
+
+/// A word: 1 to `clusters` clusters of one script; where the script uses them, a joiner may stand
+/// between two clusters that both begin with a letter.
+fn word(clusters: usize) -> impl Strategy<Value = String> {
+    (0..SCRIPTS.len()).prop_flat_map(move |i| {
+        let script = &SCRIPTS[i];
+        (vec(cluster(script), 1..=clusters), vec(select(vec![None, Some('\u{200c}'), Some('\u{200d}')]), clusters))
+            .prop_map(move |(clusters, joiners)| {
+                let mut word = String::new();
+                for (i, cluster) in clusters.iter().enumerate() {
+                    let starts_with_letter = |c: &String| c.chars().next().is_some_and(char::is_alphabetic);
+                    if let Some(joiner) = joiners[i]
+                        && script.joiners
+                        && i > 0
+                        && starts_with_letter(cluster)
+                        && starts_with_letter(&clusters[i - 1])
+                    {
+                        word.push(joiner);
+                    }
+                    word.push_str(cluster);
+                }
+                word
+            })
+    })
+}
+
+/// A valid storyType of up to `words` words of up to `clusters` clusters, joined (and perhaps
+/// led or ended) by space, `-` or `_`. Four words of four clusters stay within 64 characters.
+fn story_type_of(words: usize, clusters: usize) -> impl Strategy<Value = String> {
+    let separator = || proptest::string::string_regex("[ _-]{0,1}").unwrap();
+    (separator(), vec((word(clusters), separator()), 1..=words), separator()).prop_map(|(lead, words, _)| {
+        let mut s = lead;
+        for (i, (word, sep)) in words.iter().enumerate() {
+            s.push_str(word);
+            if i + 1 < words.len() {
+                s.push_str(if sep.is_empty() { " " } else { sep });
+            } else {
+                s.push_str(sep);
+            }
+        }
+        s
+    })
+}
+
+fn valid_story_type() -> impl Strategy<Value = String> {
+    story_type_of(4, 3)
+}
+
+fn nfc(s: &str) -> String {
+    s.nfc().collect()
+}
+
+fn code_point(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
+/// Marks of several scripts, each its own NFC and a starter of nothing (so no neighbour absorbs it).
+fn mark() -> impl Strategy<Value = char> {
+    from_ranges(&[('\u{300}', '\u{333}'), ('\u{93e}', '\u{94d}'), ('\u{e48}', '\u{e4b}'), ('\u{64b}', '\u{652}')])
+        .prop_filter("NFC-stable", |&c| nfc(&c.to_string()) == c.to_string())
+}
+
+/// A character a storyType may not contain: not a letter, number or mark, nor space, `-`, `_` or a
+/// joiner; one that NFC leaves alone and that composes with nothing, so the message can name it.
 fn forbidden_char() -> impl Strategy<Value = char> {
     prop_oneof![
         select(vec![
             '\n', '\r', '\t', '\0', '.', ',', ':', '{', '}', '"', '\'', '\\', '/', '<', '$', '\u{200b}', '\u{2028}',
-            '😀'
+            '\u{85}', '\u{feff}', '\u{2060}', '😀'
         ]),
-        any::<char>().prop_filter("a letter, digit, space, - or _", |c| {
-            !(c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
-        }),
+        any::<char>(),
     ]
+    .prop_filter("not a storyType character, NFC-stable, a starter", |&c| {
+        let allowed = matches!(
+            c.general_category_group(),
+            GeneralCategoryGroup::Letter | GeneralCategoryGroup::Number | GeneralCategoryGroup::Mark
+        ) || matches!(c, ' ' | '-' | '_' | '\u{200c}' | '\u{200d}');
+        !allowed && nfc(&c.to_string()) == c.to_string() && canonical_combining_class(c) == 0
+    })
 }
 
 fn body(fields: Value) -> Vec<u8> {
@@ -353,61 +518,99 @@ fn parsed(fields: Value, limits: Limits<'_>) -> Result<StoryRequest, (u16, &'sta
     request::parse(&body(fields), limits).map_err(|e: ApiError| (e.status().as_u16(), e.code(), e.to_string()))
 }
 
+fn refused(story_type: &str) -> Result<String, TestCaseError> {
+    match parsed(json!({"storyType": story_type}), ANY_STORY) {
+        Err((400, "invalid_story_type", message)) => Ok(message),
+        other => Err(TestCaseError::fail(format!("{story_type:?} was not refused as invalid_story_type: {other:?}"))),
+    }
+}
+
 proptest! {
+    /// Words of Latin, Greek, Cyrillic, Devanagari, Thai, Arabic, Hebrew, CJK and Hangul, with
+    /// their marks and joiners, get in as their NFC.
     #[test]
-    fn any_valid_story_type_is_accepted_unchanged(story_type in valid_story_type()) {
+    fn any_valid_story_type_is_accepted_in_nfc(story_type in valid_story_type()) {
         let req = parsed(json!({"storyType": story_type}), ANY_STORY);
-        prop_assert_eq!(req, Ok(StoryRequest { story_type, max_tokens: None }));
+        prop_assert_eq!(req, Ok(StoryRequest { story_type: nfc(&story_type), max_tokens: None }));
+    }
+
+    /// Decomposed (NFD) and composed forms are one story type, and the length is counted after
+    /// composing: Hangul syllables and accented letters sent decomposed may exceed 64 code points.
+    #[test]
+    fn a_decomposed_story_type_is_the_composed_one(story_type in valid_story_type()) {
+        let decomposed: String = story_type.nfd().collect();
+        let req = parsed(json!({"storyType": decomposed}), ANY_STORY);
+        prop_assert_eq!(req.map(|r| r.story_type), Ok(nfc(&story_type)));
     }
 
     #[test]
     fn a_forbidden_character_anywhere_is_refused_and_named(
-        before in valid_story_type().prop_map(|s| s.chars().take(31).collect::<String>()),
+        before in story_type_of(2, 3),
         bad in forbidden_char(),
-        after in valid_story_type().prop_map(|s| s.chars().take(32).collect::<String>()),
+        after in story_type_of(2, 3),
     ) {
-        let story_type = format!("{before}{bad}{after}");
-        let (status, code, message) =
-            parsed(json!({"storyType": story_type}), ANY_STORY).unwrap_err();
-        prop_assert_eq!((status, code), (400, "invalid_story_type"));
-        let named = format!("found {bad:?}");
-        prop_assert!(message.contains(&named), "{:?} does not name {:?}", message, bad);
+        let message = refused(&format!("{before}{bad}{after}"))?;
+        prop_assert!(message.contains("may contain only letters, digits, combining marks"), "{}", message);
+        prop_assert!(message.contains(&code_point(bad)), "{:?} does not name {:?}", message, bad);
     }
 
     #[test]
-    fn a_story_type_over_64_characters_is_refused(
-        parts in vec(valid_story_type(), 2..6).prop_filter("over 64", |p| {
-            p.iter().map(|s| s.chars().count()).sum::<usize>() > MAX_STORY_TYPE_CHARS
+    fn a_mark_with_no_letter_or_digit_before_it_is_refused(
+        before in prop_oneof![Just(String::new()), story_type_of(2, 3).prop_map(|s| format!("{s} ")), Just("-".to_string())],
+        mark in mark(),
+        after in story_type_of(2, 3),
+    ) {
+        let message = refused(&format!("{before}{mark}{after}"))?;
+        prop_assert!(message.contains(&format!("a combining mark ({})", code_point(mark))), "{}", message);
+    }
+
+    #[test]
+    fn a_joiner_not_between_two_letters_is_refused(
+        joiner in select(vec!['\u{200c}', '\u{200d}']),
+        (before, after) in prop_oneof![
+            (Just(String::new()), story_type_of(2, 3)),
+            (story_type_of(2, 3), Just(String::new())),
+            (story_type_of(2, 3).prop_map(|s| format!("{s} ")), story_type_of(2, 3)),
+            (Just("7".to_string()), Just("8".to_string())),
+        ],
+    ) {
+        let message = refused(&format!("{before}{joiner}{after}"))?;
+        prop_assert!(message.contains(&format!("joiner or non-joiner ({})", code_point(joiner))), "{}", message);
+    }
+
+    #[test]
+    fn a_story_type_over_64_characters_after_nfc_is_refused(
+        parts in vec(valid_story_type(), 2..8).prop_filter("over 64", |p| {
+            nfc(&p.concat()).chars().count() > MAX_CHARS
         })
     ) {
-        let story_type = parts.concat();
-        let (status, code, _) = parsed(json!({"storyType": story_type}), ANY_STORY).unwrap_err();
-        prop_assert_eq!((status, code), (400, "invalid_story_type"));
+        let message = refused(&parts.concat())?;
+        prop_assert!(message.contains("must be 1 to 64 characters long"), "{}", message);
     }
 
     #[test]
     fn only_spaces_dashes_and_underscores_is_refused(story_type in "[ _-]{1,64}") {
-        let (status, code, message) =
-            parsed(json!({"storyType": story_type}), ANY_STORY).unwrap_err();
-        prop_assert_eq!((status, code), (400, "invalid_story_type"));
+        let message = refused(&story_type)?;
         prop_assert!(message.contains("a letter or digit"), "{}", message);
     }
 
+    /// The allow-list ignores case and composition: an entry matches the story type upper-cased
+    /// and decomposed.
     #[test]
-    fn the_allow_list_is_case_insensitive(
+    fn the_allow_list_ignores_case_and_composition(
         story_type in valid_story_type(),
-        others in vec(valid_story_type().prop_map(|s| s.to_lowercase()), 0..4),
+        others in vec(valid_story_type().prop_map(|s| story_type::key(&s)), 0..4),
         listed in any::<bool>(),
     ) {
         let mut allowed = others;
         if listed {
-            allowed.push(story_type.to_lowercase());
+            allowed.push(story_type::key(&story_type));
         }
         let limits = Limits { max_tokens_cap: 2048, allowed_story_types: Some(&allowed) };
-        let sent = story_type.to_uppercase();
+        let sent: String = story_type.to_uppercase().nfd().collect();
         let got = parsed(json!({"storyType": sent}), limits);
-        if allowed.contains(&story_type.to_lowercase()) {
-            prop_assert_eq!(got.map(|r| r.story_type), Ok(sent));
+        if allowed.contains(&story_type::key(&story_type)) {
+            prop_assert_eq!(got.map(|r| r.story_type), Ok(nfc(&sent)));
         } else {
             let (status, code, _) = got.unwrap_err();
             prop_assert_eq!((status, code), (400, "story_type_not_allowed"));
@@ -459,7 +662,7 @@ proptest! {
         match request::parse(&bytes, ANY_STORY) {
             Ok(req) => {
                 let sent: Value = serde_json::from_slice(&bytes).unwrap();
-                prop_assert_eq!(&sent["storyType"], req.story_type.as_str());
+                prop_assert_eq!(nfc(sent["storyType"].as_str().unwrap()), req.story_type);
             }
             Err(e) => {
                 prop_assert!(e.is_client_error(), "{e:?}");
@@ -473,7 +676,33 @@ proptest! {
     }
 }
 
-/// An error message as Plain shows it: control characters (line breaks among them) as spaces.
+/// An error message as Plain shows it: control characters (line breaks among them) and the
+/// line and paragraph separators as spaces.
 fn as_one_line(message: &str) -> String {
-    message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    message.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect()
+}
+
+/// The same as [`every_event_survives_python_s_splitlines`], checked by Python itself on events
+/// holding every line break it knows.
+#[test]
+fn python_reads_one_event_per_line() {
+    let breaks = "a\nb\rc\r\nd\u{b}e\u{c}f\u{1c}g\u{1d}h\u{1e}i\u{85}j\u{2028}k\u{2029}l";
+    let events = [
+        Event::Start { model: breaks, request_id: "r", bedrock_request_id: None },
+        Event::Text { message: breaks },
+        Event::Error { code: "timeout", message: breaks },
+    ];
+    for format in [Format::Ndjson, Format::Sse] {
+        let body: Vec<u8> = events.iter().flat_map(|e| format.encode(e).unwrap().to_vec()).collect();
+        let lines = support::python_splitlines(&body);
+        let data: Vec<&str> = match format {
+            Format::Ndjson => lines.iter().map(String::as_str).collect(),
+            _ => lines.iter().filter_map(|l| l.strip_prefix("data: ")).collect(),
+        };
+        assert_eq!(lines.len(), if format == Format::Ndjson { 3 } else { 9 }, "{lines:?}");
+        let messages: Vec<Value> = data.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect();
+        assert_eq!(messages[0]["model"], breaks);
+        assert_eq!(messages[1]["message"], breaks);
+        assert_eq!(messages[2]["message"], breaks);
+    }
 }

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
-import { environmentBytes, handlerEnvironment, type HandlerSettings, settingsProblems } from "../settings";
+import { environmentBytes, handlerEnvironment, type HandlerSettings, settingsProblems, storyTypeKey, storyTypeProblem } from "../settings";
 import { DEFAULTS } from "../streamerArgs";
 import { PROGRAM_DIR } from "./support/pulumiCli";
 
@@ -108,17 +108,44 @@ describe("what the handler would refuse at cold start", () => {
 
     test("story types no request could ever match", () => {
         assert.deepEqual(settingsProblems({ ...minimal, allowedStoryTypes: ["CATS", "cats.dogs", ""] }), [
-            'allowedStoryTypes entry "cats.dogs" is not a storyType (1-64 letters, digits, space, \'-\', \'_\')',
-            "allowedStoryTypes entry \"\" is not a storyType (1-64 letters, digits, space, '-', '_')",
+            "allowedStoryTypes entry \"cats.dogs\" is not a storyType: may contain only letters, digits, combining marks, space, '-' and '_'; found '.' (U+002E)",
+            'allowedStoryTypes entry "" is not a storyType: must be 1 to 64 characters long; got 0',
         ]);
         assert.match(settingsProblems({ ...minimal, templates: { "a/b": "{storyType}" } })[0], /templates key "a\/b" can never match a storyType/);
     });
 
-    test("template keys that differ only in case (the handler matches storyType case-insensitively)", () => {
+    test("story types of every script are fine", () => {
+        assert.deepEqual(settingsProblems({ ...minimal, allowedStoryTypes: ["बिल्ली", "ไก่", "cafe\u0301", "می\u200Cخواهم"] }), []);
+    });
+
+    test("template keys that are one story type (the handler ignores case and composition)", () => {
         assert.match(settingsProblems({ ...minimal, templates: { Cats: "{storyType}", CATS: "{storyType}!" } })[0], /differ only in case/);
+        assert.match(settingsProblems({ ...minimal, templates: { "café": "{storyType}", "CAFE\u0301": "{storyType}!" } })[0], /differ only in case/);
     });
 
     test("the defaults themselves are fine", () => {
         assert.deepEqual(settingsProblems(minimal), []);
+    });
+});
+
+// The same cases the handler's tests run (handler/tests/settings_cases.rs).
+describe("the storyType rule shared with the handler (config/settings-cases.json)", () => {
+    const cases = JSON.parse(fs.readFileSync(path.join(REPO, "config/settings-cases.json"), "utf8")) as {
+        storyTypes: { valid: { value: string; nfc?: string }[]; invalid: { value: string; problem: string }[] };
+    };
+
+    test("every valid storyType is one", () => {
+        assert.ok(cases.storyTypes.valid.length > 0);
+        for (const { value, nfc } of cases.storyTypes.valid) {
+            assert.equal(storyTypeProblem(value), undefined, JSON.stringify(value));
+            assert.equal(storyTypeKey(value), (nfc ?? value).toLowerCase(), JSON.stringify(value));
+        }
+    });
+
+    test("every invalid storyType has the handler's problem, word for word", () => {
+        assert.ok(cases.storyTypes.invalid.length > 0);
+        for (const { value, problem } of cases.storyTypes.invalid) {
+            assert.equal(storyTypeProblem(value), problem, JSON.stringify(value));
+        }
     });
 });

@@ -80,6 +80,23 @@ pub fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap()).collect()
 }
 
+/// `body` as Python 3 reads it: decoded as UTF-8 and cut with `str.splitlines()` (what requests'
+/// `iter_lines(decode_unicode=True)` does).
+pub fn python_splitlines(body: &[u8]) -> Vec<String> {
+    use std::io::Write;
+    const SCRIPT: &str = "import json, sys; print(json.dumps(sys.stdin.buffer.read().decode('utf-8').splitlines()))";
+    let mut python = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 is installed");
+    python.stdin.take().unwrap().write_all(body).unwrap();
+    let out = python.wait_with_output().unwrap();
+    assert!(out.status.success(), "python3 failed");
+    serde_json::from_slice(&out.stdout).expect("python printed a JSON list")
+}
+
 /// Whether the emulator saw the first request's caller (the handler) close the connection.
 pub async fn upstream_closed(emulator: &Emulator) -> bool {
     emulator.wait_for(Duration::from_secs(5), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await
