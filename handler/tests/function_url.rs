@@ -20,7 +20,7 @@ async fn the_story_arrives_token_by_token_not_all_at_the_end() {
     let got = stack.post(r#"{"storyType":"CATS"}"#, None).await;
 
     assert_eq!(got.status, 200);
-    assert_eq!(got.header("content-type"), Some("application/x-ndjson"));
+    assert_eq!(got.header("content-type"), Some("application/x-ndjson; charset=utf-8"));
     let events = got.events();
     assert_eq!(types(&events).iter().filter(|t| **t == "text").count(), 12);
     assert!(story(&events).contains("CATS"));
