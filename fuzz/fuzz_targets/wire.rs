@@ -20,29 +20,10 @@
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
+use bedrock_streamer::error::ApiError;
 use bedrock_streamer::wire::{Event, Format};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
-
-/// Every `code` an error event can carry (`ApiError::code`).
-const CODES: &[&str] = &[
-    "method_not_allowed",
-    "payload_too_large",
-    "invalid_json",
-    "invalid_story_type",
-    "story_type_not_allowed",
-    "invalid_max_tokens",
-    "not_acceptable",
-    "throttled",
-    "model_access_denied",
-    "model_not_found",
-    "bedrock_rejected",
-    "upstream_timeout",
-    "upstream_error",
-    "model_stream_error",
-    "timeout",
-    "upstream_incomplete",
-];
 
 #[derive(Arbitrary, Debug)]
 struct Fields<'a> {
@@ -65,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = String::from_utf8_lossy(u.take_rest());
     let text = text.as_ref();
-    let code = CODES[usize::from(f.code) % CODES.len()];
+    let code = ApiError::CODES[usize::from(f.code) % ApiError::CODES.len()];
 
     let events = [
         (

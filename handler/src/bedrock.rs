@@ -20,7 +20,7 @@ use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_types::event_stream::RawMessage;
 use futures_util::stream::{self, BoxStream, StreamExt};
 
-use crate::error::ApiError;
+use crate::error::{Advice, ApiError, NoAnswer, StreamBreak, UpstreamFailure};
 
 /// A Bedrock Runtime client, built once at cold start and shared by every request.
 #[derive(Debug, Clone)]
@@ -109,7 +109,7 @@ impl Client {
             .role(ConversationRole::User)
             .content(ContentBlock::Text(call.prompt))
             .build()
-            .map_err(|e| ApiError::UpstreamFailed(format!("could not build the request: {e}")))?;
+            .map_err(|e| ApiError::UpstreamError(UpstreamFailure::Request(e.to_string())))?;
         let inference = InferenceConfiguration::builder()
             .max_tokens(i32::try_from(call.max_tokens).unwrap_or(i32::MAX))
             .set_temperature(call.temperature)
@@ -197,24 +197,24 @@ fn refused(model: &str, error: SdkError<ConverseStreamError>) -> ApiError {
                 ConverseStreamError::ResourceNotFoundException(_) => ApiError::ModelNotFound { model, detail },
                 ConverseStreamError::ValidationException(_) => rejected(model, detail),
                 ConverseStreamError::ModelTimeoutException(_) => {
-                    ApiError::UpstreamTimeout(format!("the model {model} timed out: {detail}"))
+                    ApiError::UpstreamTimeout(NoAnswer::ModelTimeout { model, message: detail })
                 }
-                other => ApiError::UpstreamFailed(format!("{}: {detail}", other.code().unwrap_or("error"))),
+                other => exception(other.code(), detail),
             }
         }
-        SdkError::TimeoutError(_) => ApiError::UpstreamTimeout("Bedrock did not answer in time".into()),
-        SdkError::DispatchFailure(_) => ApiError::UpstreamFailed("could not reach Bedrock".into()),
-        _ => ApiError::UpstreamFailed("Bedrock's answer could not be read".into()),
+        SdkError::TimeoutError(_) => ApiError::UpstreamTimeout(NoAnswer::Sdk),
+        SdkError::DispatchFailure(_) => ApiError::UpstreamError(UpstreamFailure::Unreachable),
+        _ => ApiError::UpstreamError(UpstreamFailure::Unreadable),
     }
 }
 
 fn rejected(model: String, detail: String) -> ApiError {
-    let hint = if detail.contains("on-demand throughput") {
-        "; use an inference profile id (such as us.<model id>) as the model id"
-    } else {
-        ""
-    };
-    ApiError::UpstreamRejected { model, detail, hint }
+    let advice = detail.contains("on-demand throughput").then_some(Advice::UseInferenceProfile);
+    ApiError::BedrockRejected { model, detail, advice }
+}
+
+fn exception(code: Option<&str>, message: String) -> ApiError {
+    ApiError::UpstreamError(UpstreamFailure::Exception { code: code.unwrap_or("error").to_owned(), message })
 }
 
 /// What a failure after the stream started means for the caller.
@@ -225,20 +225,16 @@ fn interrupted(model: &str, error: &StreamError) -> ApiError {
             let err = service.err();
             let detail = err.message().unwrap_or("no message").to_owned();
             match err {
-                ConverseStreamOutputError::ModelStreamErrorException(e) => {
-                    let original = match (e.original_status_code, e.original_message.as_deref()) {
-                        (Some(code), Some(msg)) => format!(" (model said {code}: {msg})"),
-                        (Some(code), None) => format!(" (model said {code})"),
-                        (None, Some(msg)) => format!(" (model said: {msg})"),
-                        (None, None) => String::new(),
-                    };
-                    ApiError::ModelStreamError(format!("{detail}{original}"))
-                }
+                ConverseStreamOutputError::ModelStreamErrorException(e) => ApiError::ModelStreamError {
+                    message: detail,
+                    original_status_code: e.original_status_code,
+                    original_message: e.original_message.clone(),
+                },
                 ConverseStreamOutputError::ThrottlingException(_) => ApiError::Throttled { model: model.to_owned() },
                 ConverseStreamOutputError::ValidationException(_) => rejected(model.to_owned(), detail),
-                other => ApiError::UpstreamFailed(format!("{}: {detail}", other.code().unwrap_or("error"))),
+                other => exception(other.code(), detail),
             }
         }
-        _ => ApiError::StreamIncomplete(": the connection to Bedrock was lost".into()),
+        _ => ApiError::UpstreamIncomplete(StreamBreak::ConnectionLost),
     }
 }

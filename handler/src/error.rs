@@ -1,8 +1,9 @@
 //! Every way a request can fail, with its HTTP status and stable `code` in one place. Before the
 //! stream starts an error is the whole response (status + JSON body); after, it is the last event.
+//! Variants are named like their codes; what Bedrock said is carried in typed fields, and the
+//! caller's message is rendered from them here.
 
 use http::StatusCode;
-use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
@@ -25,6 +26,7 @@ pub enum ApiError {
         "Bedrock is throttling requests for {model} and still was after retries; slow down or request a quota increase"
     )]
     Throttled { model: String },
+    /// `detail`: Bedrock's own message.
     #[error(
         "Bedrock denied access to {model}: enable model access for {model} in the Bedrock console \
          (Model access) for this account and region, and check the function's role allows \
@@ -35,80 +37,143 @@ pub enum ApiError {
         "Bedrock has no model {model} in this region: check the model id, or use an inference profile id such as us.{model} ({detail})"
     )]
     ModelNotFound { model: String, detail: String },
-    #[error("Bedrock rejected the request for {model}: {detail}{hint}")]
-    UpstreamRejected { model: String, detail: String, hint: &'static str },
+    #[error("Bedrock rejected the request for {model}: {detail}{}", then(.advice))]
+    BedrockRejected { model: String, detail: String, advice: Option<Advice> },
     #[error("{0}")]
-    UpstreamTimeout(String),
+    UpstreamTimeout(NoAnswer),
     #[error("Bedrock failed: {0}")]
-    UpstreamFailed(String),
+    UpstreamError(UpstreamFailure),
 
-    #[error("the model stream failed: {0}")]
-    ModelStreamError(String),
+    /// Bedrock's `modelStreamErrorException`: its message, and what the model itself reported.
+    #[error("the model stream failed: {message}{}", model_said(*.original_status_code, .original_message.as_deref()))]
+    ModelStreamError { message: String, original_status_code: Option<i32>, original_message: Option<String> },
     #[error("the story did not finish within {secs} s")]
-    StreamTimeout { secs: u64 },
-    #[error("the Bedrock stream ended before the story was complete{0}")]
-    StreamIncomplete(String),
+    Timeout { secs: u64 },
+    #[error("{0}")]
+    UpstreamIncomplete(StreamBreak),
 }
 
-/// The JSON shape of every error the caller sees, before or during the stream.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub code: &'static str,
-    pub message: &'a str,
+/// What the caller can do about a request Bedrock rejected, when the rejection says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Advice {
+    /// Bedrock's "on-demand throughput isn't supported": the model is served only through inference profiles.
+    #[error("use an inference profile id (such as us.<model id>) as the model id")]
+    UseInferenceProfile,
+}
+
+/// Why Bedrock gave no answer in time (`upstream_timeout`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NoAnswer {
+    /// Bedrock's `ModelTimeoutException`, with its message.
+    #[error("the model {model} timed out: {message}")]
+    ModelTimeout { model: String, message: String },
+    /// The SDK's own timeout.
+    #[error("Bedrock did not answer in time")]
+    Sdk,
+    /// The request's deadline came first.
+    #[error("Bedrock did not answer within {secs} s")]
+    Deadline { secs: u64 },
+}
+
+/// How Bedrock failed before or during the stream, when it is none of the named errors (`upstream_error`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UpstreamFailure {
+    /// The SDK could not build the request.
+    #[error("could not build the request: {0}")]
+    Request(String),
+    /// A Bedrock exception with no code of its own here: its code (such as
+    /// `ServiceUnavailableException`) and message.
+    #[error("{code}: {message}")]
+    Exception { code: String, message: String },
+    /// No connection to Bedrock.
+    #[error("could not reach Bedrock")]
+    Unreachable,
+    /// Bedrock's answer was not the shape its API promises.
+    #[error("Bedrock's answer could not be read")]
+    Unreadable,
+}
+
+/// Why the Bedrock stream ended before the story was complete (`upstream_incomplete`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StreamBreak {
+    /// Bedrock closed the body before `messageStop`.
+    #[error("the Bedrock stream ended before the story was complete")]
+    EndedEarly,
+    /// The connection broke mid-stream.
+    #[error("the Bedrock stream ended before the story was complete: the connection to Bedrock was lost")]
+    ConnectionLost,
+}
+
+/// `; <advice>`, or nothing.
+fn then(advice: &Option<Advice>) -> String {
+    advice.map(|a| format!("; {a}")).unwrap_or_default()
+}
+
+/// ` (model said <status>: <message>)`, or as much of it as the model reported.
+fn model_said(status: Option<i32>, message: Option<&str>) -> String {
+    match (status, message) {
+        (Some(code), Some(msg)) => format!(" (model said {code}: {msg})"),
+        (Some(code), None) => format!(" (model said {code})"),
+        (None, Some(msg)) => format!(" (model said: {msg})"),
+        (None, None) => String::new(),
+    }
+}
+
+/// The one table of variant → HTTP status → code: `status`, `code` and `CODES` are built from it,
+/// so a variant cannot be added without both.
+macro_rules! codes {
+    ($($variant:ident => $status:ident, $code:literal;)*) => {
+        impl ApiError {
+            /// Every `code` an error can carry, in the order README's Errors table lists them.
+            pub const CODES: &[&str] = &[$($code),*];
+
+            /// The HTTP status of the whole response when the error comes before the stream.
+            pub fn status(&self) -> StatusCode {
+                match self {
+                    $(ApiError::$variant { .. } => StatusCode::$status,)*
+                }
+            }
+
+            /// The stable, machine-readable code (README's Errors table).
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $(ApiError::$variant { .. } => $code,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    InvalidJson => BAD_REQUEST, "invalid_json";
+    InvalidStoryType => BAD_REQUEST, "invalid_story_type";
+    StoryTypeNotAllowed => BAD_REQUEST, "story_type_not_allowed";
+    InvalidMaxTokens => BAD_REQUEST, "invalid_max_tokens";
+    MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed";
+    NotAcceptable => NOT_ACCEPTABLE, "not_acceptable";
+    PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large";
+    Throttled => TOO_MANY_REQUESTS, "throttled";
+    ModelAccessDenied => BAD_GATEWAY, "model_access_denied";
+    ModelNotFound => BAD_GATEWAY, "model_not_found";
+    BedrockRejected => BAD_GATEWAY, "bedrock_rejected";
+    UpstreamError => BAD_GATEWAY, "upstream_error";
+    UpstreamTimeout => GATEWAY_TIMEOUT, "upstream_timeout";
+    ModelStreamError => BAD_GATEWAY, "model_stream_error";
+    Timeout => GATEWAY_TIMEOUT, "timeout";
+    UpstreamIncomplete => BAD_GATEWAY, "upstream_incomplete";
 }
 
 impl ApiError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::InvalidJson(_)
-            | ApiError::InvalidStoryType(_)
-            | ApiError::StoryTypeNotAllowed { .. }
-            | ApiError::InvalidMaxTokens(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
-            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::ModelAccessDenied { .. }
-            | ApiError::ModelNotFound { .. }
-            | ApiError::UpstreamRejected { .. }
-            | ApiError::UpstreamFailed(_)
-            | ApiError::ModelStreamError(_)
-            | ApiError::StreamIncomplete(_) => StatusCode::BAD_GATEWAY,
-            ApiError::UpstreamTimeout(_) | ApiError::StreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-        }
-    }
-
-    pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::MethodNotAllowed(_) => "method_not_allowed",
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::InvalidJson(_) => "invalid_json",
-            ApiError::InvalidStoryType(_) => "invalid_story_type",
-            ApiError::StoryTypeNotAllowed { .. } => "story_type_not_allowed",
-            ApiError::InvalidMaxTokens(_) => "invalid_max_tokens",
-            ApiError::NotAcceptable(_) => "not_acceptable",
-            ApiError::Throttled { .. } => "throttled",
-            ApiError::ModelAccessDenied { .. } => "model_access_denied",
-            ApiError::ModelNotFound { .. } => "model_not_found",
-            ApiError::UpstreamRejected { .. } => "bedrock_rejected",
-            ApiError::UpstreamTimeout(_) => "upstream_timeout",
-            ApiError::UpstreamFailed(_) => "upstream_error",
-            ApiError::ModelStreamError(_) => "model_stream_error",
-            ApiError::StreamTimeout { .. } => "timeout",
-            ApiError::StreamIncomplete(_) => "upstream_incomplete",
-        }
-    }
-
-    /// The caller's mistake (4xx) rather than ours or Bedrock's.
+    /// The caller's mistake (4xx) rather than ours or Bedrock's (a 429 is Bedrock's: its quota).
     pub fn is_client_error(&self) -> bool {
-        self.status().is_client_error() && !matches!(self, ApiError::Throttled { .. })
+        self.status().is_client_error() && self.status() != StatusCode::TOO_MANY_REQUESTS
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     #[test]
@@ -121,15 +186,48 @@ mod tests {
                 .to_string()
                 .contains("enable model access for anthropic.claude-3-haiku-20240307-v1:0 in the Bedrock console")
         );
-        let timeout = ApiError::UpstreamTimeout("Bedrock did not answer within 30 s".into());
+        let timeout = ApiError::UpstreamTimeout(NoAnswer::Deadline { secs: 30 });
         assert_eq!((timeout.status().as_u16(), timeout.code()), (504, "upstream_timeout"));
+        assert_eq!(timeout.to_string(), "Bedrock did not answer within 30 s");
         assert_eq!(ApiError::Throttled { model: "m".into() }.status().as_u16(), 429);
+    }
+
+    #[test]
+    fn messages_are_rendered_from_what_bedrock_said() {
+        let rejected = ApiError::BedrockRejected {
+            model: "m".into(),
+            detail: "on-demand throughput isn't supported".into(),
+            advice: Some(Advice::UseInferenceProfile),
+        };
+        assert_eq!(
+            rejected.to_string(),
+            "Bedrock rejected the request for m: on-demand throughput isn't supported; use an inference profile id \
+             (such as us.<model id>) as the model id"
+        );
+        let stream_error = ApiError::ModelStreamError {
+            message: "boom".into(),
+            original_status_code: Some(500),
+            original_message: Some("overloaded".into()),
+        };
+        assert_eq!(stream_error.to_string(), "the model stream failed: boom (model said 500: overloaded)");
+        let failed = ApiError::UpstreamError(UpstreamFailure::Exception {
+            code: "ServiceUnavailableException".into(),
+            message: "try later".into(),
+        });
+        assert_eq!(failed.to_string(), "Bedrock failed: ServiceUnavailableException: try later");
     }
 
     #[test]
     fn only_caller_mistakes_count_as_client_errors() {
         assert!(ApiError::InvalidJson("x".into()).is_client_error());
         assert!(!ApiError::Throttled { model: "m".into() }.is_client_error());
-        assert!(!ApiError::UpstreamFailed("x".into()).is_client_error());
+        assert!(!ApiError::UpstreamError(UpstreamFailure::Unreachable).is_client_error());
+    }
+
+    #[test]
+    fn each_code_is_listed_once() {
+        let unique: HashSet<&str> = ApiError::CODES.iter().copied().collect();
+        assert_eq!(unique.len(), ApiError::CODES.len());
+        assert!(ApiError::CODES.contains(&ApiError::Timeout { secs: 1 }.code()));
     }
 }

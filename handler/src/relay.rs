@@ -11,7 +11,7 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{Items, StreamItem};
 use crate::deadline::Deadline;
-use crate::error::ApiError;
+use crate::error::{ApiError, StreamBreak};
 use crate::summary::{RequestOutcome, Summary};
 use crate::wire::{Event, Format};
 
@@ -72,16 +72,16 @@ impl StoryRelay {
                 // Checked before waiting too: the timer below never fires while events keep
                 // arriving ready (an SDK buffer holding several decoded frames).
                 State::Streaming { .. } if Instant::now() >= self.deadline.at => {
-                    self.fail(ApiError::StreamTimeout { secs: self.deadline.secs })
+                    self.fail(ApiError::Timeout { secs: self.deadline.secs })
                 }
                 State::Streaming { stopped } => match timeout_at(self.deadline.at, self.items.next()).await {
-                    Err(_) => self.fail(ApiError::StreamTimeout { secs: self.deadline.secs }),
+                    Err(_) => self.fail(ApiError::Timeout { secs: self.deadline.secs }),
                     Ok(Some(Err(error))) => self.fail(error),
                     Ok(None) if stopped => {
                         self.finish(RequestOutcome::Completed);
                         return None;
                     }
-                    Ok(None) => self.fail(ApiError::StreamIncomplete(String::new())),
+                    Ok(None) => self.fail(ApiError::UpstreamIncomplete(StreamBreak::EndedEarly)),
                     Ok(Some(Ok(item))) => self.relay(item),
                 },
             };
@@ -219,9 +219,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_bedrock_error_is_the_last_event() {
-        let got =
-            relayed(vec![text("Once"), Err(ApiError::ModelStreamError("boom".into())), text("never")], Format::Ndjson)
-                .await;
+        let got = relayed(
+            vec![
+                text("Once"),
+                Err(ApiError::ModelStreamError {
+                    message: "boom".into(),
+                    original_status_code: None,
+                    original_message: None,
+                }),
+                text("never"),
+            ],
+            Format::Ndjson,
+        )
+        .await;
         assert!(
             got.ends_with("{\"type\":\"text\",\"message\":\"Once\"}\n{\"type\":\"error\",\"code\":\"model_stream_error\",\"message\":\"the model stream failed: boom\"}\n"),
             "{got}"

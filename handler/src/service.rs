@@ -14,7 +14,7 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{self, Call};
 use crate::deadline::Deadline;
-use crate::error::ApiError;
+use crate::error::{ApiError, NoAnswer};
 use crate::relay::StoryRelay;
 use crate::request::{self, Limits, StoryRequest};
 use crate::settings::Settings;
@@ -86,7 +86,7 @@ impl App {
         };
         let accepted = timeout_at(deadline.at, self.client.converse_stream(call))
             .await
-            .map_err(|_| ApiError::UpstreamTimeout(format!("Bedrock did not answer within {} s", deadline.secs)))??;
+            .map_err(|_| ApiError::UpstreamTimeout(NoAnswer::Deadline { secs: deadline.secs }))??;
         Ok((format, accepted))
     }
 }

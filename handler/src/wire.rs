@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter};
 
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -168,7 +168,7 @@ fn json(value: &impl Serialize) -> Vec<u8> {
 /// a status code plus a machine-readable body is what every client handles).
 pub fn error_body(error: &ApiError) -> Bytes {
     let message = error.to_string();
-    json(&ErrorBody { kind: "error", code: error.code(), message: &message }).into()
+    json(&Event::Error { code: error.code(), message: &message }).into()
 }
 
 #[cfg(test)]

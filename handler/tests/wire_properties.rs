@@ -45,19 +45,6 @@ fn story_text() -> impl Strategy<Value = String> {
     prop_oneof![any::<String>(), vec(prop_oneof![select(AWKWARD), any::<char>()], 0..48).prop_map(String::from_iter)]
 }
 
-/// Every `code` an error event can carry.
-const CODES: &[&str] = &[
-    "throttled",
-    "model_access_denied",
-    "model_not_found",
-    "bedrock_rejected",
-    "upstream_timeout",
-    "upstream_error",
-    "model_stream_error",
-    "timeout",
-    "upstream_incomplete",
-];
-
 /// An event with owned data (`wire::Event` borrows), and the JSON the README documents for it.
 #[derive(Debug, Clone)]
 enum Owned {
@@ -113,7 +100,7 @@ fn any_event() -> impl Strategy<Value = Owned> {
         story_text().prop_map(Owned::Text),
         story_text().prop_map(Owned::Stop),
         any::<(i32, i32, i64)>().prop_map(|(i, o, l)| Owned::Usage(i, o, l)),
-        (select(CODES), story_text()).prop_map(|(code, message)| Owned::Error(code, message)),
+        (select(ApiError::CODES), story_text()).prop_map(|(code, message)| Owned::Error(code, message)),
     ]
 }
 
@@ -247,7 +234,7 @@ proptest! {
     #[test]
     fn a_plain_error_is_a_line_of_its_own(
         before in story_text(),
-        code in select(CODES),
+        code in select(ApiError::CODES),
         message in ".{0,60}",
     ) {
         let mut body = before.into_bytes();
