@@ -2,6 +2,16 @@
 //!
 //! Fields are read one by one from a JSON value instead of a strict schema so that a request
 //! Bedrock would reject is still recorded with everything that could be read from it.
+//!
+//! The checks follow the Converse API reference (`InferenceConfiguration`: `maxTokens` ≥ 1,
+//! `temperature` and `topP` from 0 to 1; `Message.role`: `user` or `assistant`; read
+//! 2026-11-29); the texts are Bedrock's as quoted in public reports: "A conversation must
+//! alternate between user and assistant roles. …" (github.com/langchain-ai/langchain-aws issue
+//! 130), "The content field in the Message object at messages.N is empty. …"
+//! (github.com/earendil-works/pi pull 3443), "The text field in the ContentBlock object at
+//! messages.N.content.M is blank. …" (github.com/aws-samples/bedrock-engineer issue 8), "Value '1.5'
+//! at 'inferenceConfig.temperature' failed to satisfy constraint: Member must have value less
+//! than or equal to 1" (github.com/stdapi-ai/stdapi.ai issue 224).
 
 use serde_json::Value;
 
@@ -17,50 +27,44 @@ pub(crate) struct ConverseRequest {
     pub prompt: String,
     /// Words in every message and system block: a stand-in for the model's tokenizer.
     pub input_tokens: usize,
+    /// `additionalModelRequestFields.thinking.type` (`enabled`, `adaptive`, `disabled`), the
+    /// Anthropic switch for extended thinking.
+    pub thinking: Option<String>,
 }
 
-/// Reads a request body; `Err` carries the partial request and Bedrock's validation message.
-pub(crate) fn parse(body: &[u8]) -> Result<ConverseRequest, (ConverseRequest, String)> {
-    let mut request = ConverseRequest::default();
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
-        return Err((request, malformed("the body is not a JSON object")));
-    };
-
-    request.system = body.get("system").and_then(Value::as_array).map(|blocks| texts(blocks)).filter(|s| !s.is_empty());
-    let mut error = None;
-    match body.get("inferenceConfig") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(config)) => {
-            request.temperature = config.get("temperature").and_then(Value::as_f64).map(|t| t as f32);
-            request.top_p = config.get("topP").and_then(Value::as_f64).map(|p| p as f32);
-            match config.get("maxTokens") {
-                None | Some(Value::Null) => {}
-                Some(value) => match value.as_i64().and_then(|n| i32::try_from(n).ok()) {
-                    Some(n) => {
-                        request.max_tokens = Some(n);
-                        if n < 1 {
-                            error = Some(format!(
-                                "1 validation error detected: Value '{n}' at 'inferenceConfig.maxTokens' failed to \
-                                 satisfy constraint: Member must have value greater than or equal to 1"
-                            ));
-                        }
-                    }
-                    None => error = Some(malformed("inferenceConfig.maxTokens is not an integer")),
-                },
-            }
+impl ConverseRequest {
+    /// Whether the model thinks before answering: as the request's thinking setting says, else
+    /// as the model does by default.
+    pub fn thinks(&self, by_default: bool) -> bool {
+        match self.thinking.as_deref() {
+            Some("disabled") => false,
+            Some("enabled" | "adaptive") => true,
+            _ => by_default,
         }
-        Some(_) => error = Some(malformed("inferenceConfig is not an object")),
     }
+}
 
-    let messages = match body.get("messages") {
-        None | Some(Value::Null) => {
-            let message = "1 validation error detected: Value null at 'messages' failed to satisfy constraint: \
-                           Member must not be null";
-            return Err((request, message.to_owned()));
-        }
-        Some(Value::Array(messages)) => messages,
-        Some(_) => return Err((request, malformed("messages is not an array"))),
+/// Reads a request body into what could be read of it and, when Bedrock would refuse it, its
+/// validation message (the first problem found: field constraints, then the conversation).
+pub(crate) fn parse(body: &[u8]) -> (ConverseRequest, Option<String>) {
+    let mut request = ConverseRequest::default();
+    let error = read(body, &mut request).err();
+    (request, error)
+}
+
+fn read(body: &[u8], request: &mut ConverseRequest) -> Result<(), String> {
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
+        return Err(malformed("the body is not a JSON object"));
     };
+
+    request.thinking = body
+        .get("additionalModelRequestFields")
+        .and_then(|fields| fields.get("thinking"))
+        .and_then(|thinking| thinking.get("type"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    request.system = body.get("system").and_then(Value::as_array).map(|blocks| texts(blocks)).filter(|s| !s.is_empty());
+    let messages = body.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let role = |message: &Value| message.get("role").and_then(Value::as_str).map(str::to_owned);
     let content = |message: &Value| message.get("content").and_then(Value::as_array).map(|c| texts(c));
     if let Some(last_user) = messages.iter().rev().find(|m| role(m).as_deref() == Some("user")) {
@@ -69,19 +73,125 @@ pub(crate) fn parse(body: &[u8]) -> Result<ConverseRequest, (ConverseRequest, St
     request.input_tokens =
         messages.iter().filter_map(content).chain(request.system.clone()).map(|t| word_count(&t)).sum();
 
-    if messages.first().and_then(role).as_deref() != Some("user") {
-        let message = "A conversation must start with a user message. Try again with a conversation that starts \
-                       with a user message.";
-        return Err((request, message.to_owned()));
+    read_inference_config(body.get("inferenceConfig"), request)?;
+    match body.get("messages") {
+        None | Some(Value::Null) => return Err(null_member("messages")),
+        Some(Value::Array(_)) => {}
+        Some(_) => return Err(malformed("messages is not an array")),
     }
-    match error {
-        Some(message) => Err((request, message)),
-        None => Ok(request),
+    check_conversation(messages)
+}
+
+fn read_inference_config(config: Option<&Value>, request: &mut ConverseRequest) -> Result<(), String> {
+    let config = match config {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Object(config)) => config,
+        Some(_) => return Err(malformed("inferenceConfig is not an object")),
+    };
+    let mut error = None;
+    match config.get("maxTokens") {
+        None | Some(Value::Null) => {}
+        Some(value) => match value.as_i64().and_then(|n| i32::try_from(n).ok()) {
+            Some(n) => {
+                request.max_tokens = Some(n);
+                if n < 1 {
+                    error = Some(constraint(&n.to_string(), "inferenceConfig.maxTokens", "greater than or equal to 1"));
+                }
+            }
+            None => error = Some(malformed("inferenceConfig.maxTokens is not an integer")),
+        },
     }
+    for (member, field) in [("temperature", &mut request.temperature), ("topP", &mut request.top_p)] {
+        match config.get(member) {
+            None | Some(Value::Null) => {}
+            Some(value) => match value.as_f64() {
+                Some(x) => {
+                    *field = Some(x as f32);
+                    let path = format!("inferenceConfig.{member}");
+                    if x > 1.0 {
+                        error = error.or(Some(constraint(&java_float(x), &path, "less than or equal to 1")));
+                    } else if x < 0.0 {
+                        error = error.or(Some(constraint(&java_float(x), &path, "greater than or equal to 0")));
+                    }
+                }
+                None => error = error.or(Some(malformed(&format!("inferenceConfig.{member} is not a number")))),
+            },
+        }
+    }
+    error.map_or(Ok(()), Err)
+}
+
+/// Roles, then the conversation's shape: starts with a user turn, alternates, no empty content
+/// and no blank text.
+fn check_conversation(messages: &[Value]) -> Result<(), String> {
+    for (i, message) in messages.iter().enumerate() {
+        match message.get("role") {
+            None | Some(Value::Null) => return Err(null_member(&format!("messages.{i}.member.role"))),
+            Some(Value::String(role)) if role == "user" || role == "assistant" => {}
+            Some(other) => {
+                let value = other.as_str().map_or_else(|| other.to_string(), str::to_owned);
+                return Err(format!(
+                    "1 validation error detected: Value '{value}' at 'messages.{i}.member.role' failed to satisfy \
+                     constraint: Member must satisfy enum value set: [user, assistant]"
+                ));
+            }
+        }
+    }
+    fn role(message: &Value) -> Option<&str> {
+        message.get("role").and_then(Value::as_str)
+    }
+    if messages.first().and_then(role) != Some("user") {
+        return Err("A conversation must start with a user message. Try again with a conversation that starts with a \
+                    user message."
+            .to_owned());
+    }
+    if messages.windows(2).any(|pair| role(&pair[0]) == role(&pair[1])) {
+        return Err("A conversation must alternate between user and assistant roles. Make sure the conversation \
+                    alternates between user and assistant roles and try again."
+            .to_owned());
+    }
+    for (i, message) in messages.iter().enumerate() {
+        let blocks = match message.get("content") {
+            None | Some(Value::Null) => return Err(null_member(&format!("messages.{i}.member.content"))),
+            Some(Value::Array(blocks)) => blocks,
+            Some(_) => return Err(malformed(&format!("messages.{i}.content is not an array"))),
+        };
+        if blocks.is_empty() {
+            return Err(format!(
+                "The content field in the Message object at messages.{i} is empty. Add a ContentBlock object to the \
+                 content field and try again."
+            ));
+        }
+        for (j, block) in blocks.iter().enumerate() {
+            if block.get("text").and_then(Value::as_str).is_some_and(|text| text.trim().is_empty()) {
+                return Err(format!(
+                    "The text field in the ContentBlock object at messages.{i}.content.{j} is blank. Add text to the \
+                     text field, and try again."
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn malformed(why: &str) -> String {
     format!("Malformed input request: {why}, please reformat your input and try again.")
+}
+
+fn null_member(path: &str) -> String {
+    format!("1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null")
+}
+
+fn constraint(value: &str, path: &str, bound: &str) -> String {
+    format!(
+        "1 validation error detected: Value '{value}' at '{path}' failed to satisfy constraint: Member must have \
+         value {bound}"
+    )
+}
+
+/// A number as Bedrock's (Java) service prints a float: `5.0`, `1.5`, `-0.2`.
+fn java_float(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{x:.1}") } else { x.to_string() }
 }
 
 /// Joins the `text` of content blocks; other block kinds (images, documents, tool results) do not
@@ -98,6 +208,12 @@ fn word_count(text: &str) -> usize {
 mod tests {
     use super::*;
 
+    fn error(body: &str) -> String {
+        parse(body.as_bytes()).1.expect("refused")
+    }
+
+    const HI: &str = r#"{"role": "user", "content": [{"text": "hi"}]}"#;
+
     #[test]
     fn reads_the_last_user_message_system_and_inference_config() {
         let body = br#"{
@@ -107,25 +223,73 @@ mod tests {
                 {"role": "assistant", "content": [{"text": "hi"}]},
                 {"role": "user", "content": [{"text": "a story"}, {"text": "about: otters"}]}
             ],
-            "inferenceConfig": {"maxTokens": 12, "temperature": 0.5, "topP": 0.9, "stopSequences": ["END"]}
+            "inferenceConfig": {"maxTokens": 12, "temperature": 0.5, "topP": 0.9, "stopSequences": ["END"]},
+            "additionalModelRequestFields": {"thinking": {"type": "disabled"}}
         }"#;
-        let request = parse(body).unwrap();
+        let (request, error) = parse(body);
+        assert_eq!(error, None);
         assert_eq!(request.prompt, "a story\nabout: otters");
         assert_eq!(request.system.as_deref(), Some("Be brief."));
         assert_eq!((request.max_tokens, request.temperature, request.top_p), (Some(12), Some(0.5), Some(0.9)));
         assert_eq!(request.input_tokens, 2 + 1 + 4 + 2);
+        assert!(!request.thinks(true));
     }
 
     #[test]
-    fn rejects_what_bedrock_rejects_but_keeps_what_it_read() {
-        assert!(parse(b"not json").unwrap_err().1.starts_with("Malformed input request"));
-        assert!(parse(b"{}").unwrap_err().1.contains("'messages'"));
-        assert!(parse(br#"{"messages": []}"#).unwrap_err().1.starts_with("A conversation must start"));
-        let (partial, message) = parse(
-            br#"{"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {"maxTokens": 0}}"#,
-        )
-        .unwrap_err();
-        assert!(message.contains("inferenceConfig.maxTokens"));
+    fn rejects_malformed_bodies_but_keeps_what_it_read() {
+        assert!(error("not json").starts_with("Malformed input request"));
+        assert!(error("{}").contains("Value null at 'messages'"));
+        assert!(error(r#"{"messages": []}"#).starts_with("A conversation must start"));
+        let body = format!(r#"{{"messages": [{HI}], "inferenceConfig": {{"maxTokens": 0}}}}"#);
+        let (partial, message) = parse(body.as_bytes());
+        assert!(message.unwrap().contains("'inferenceConfig.maxTokens'"));
         assert_eq!((partial.prompt.as_str(), partial.max_tokens), ("hi", Some(0)));
+    }
+
+    #[test]
+    fn sampling_settings_must_be_between_0_and_1() {
+        let with = |config: &str| error(&format!(r#"{{"messages": [{HI}], "inferenceConfig": {config}}}"#));
+        assert_eq!(
+            with(r#"{"temperature": 5}"#),
+            "1 validation error detected: Value '5.0' at 'inferenceConfig.temperature' failed to satisfy constraint: \
+             Member must have value less than or equal to 1"
+        );
+        assert!(with(r#"{"temperature": -0.5}"#).ends_with("greater than or equal to 0"));
+        assert!(with(r#"{"topP": 1.5}"#).contains("Value '1.5' at 'inferenceConfig.topP'"));
+        let edges = format!(r#"{{"messages": [{HI}], "inferenceConfig": {{"temperature": 0, "topP": 1}}}}"#);
+        assert_eq!(parse(edges.as_bytes()).1, None);
+    }
+
+    #[test]
+    fn roles_must_be_user_or_assistant_and_alternate_from_a_user_turn() {
+        let conversation = |messages: &str| error(&format!(r#"{{"messages": {messages}}}"#));
+        let alternate = "A conversation must alternate between user and assistant roles. Make sure the conversation \
+                         alternates between user and assistant roles and try again.";
+        assert_eq!(conversation(&format!("[{HI}, {HI}]")), alternate);
+        let assistant = r#"{"role": "assistant", "content": [{"text": "hello"}]}"#;
+        assert_eq!(conversation(&format!("[{HI}, {assistant}, {assistant}]")), alternate);
+        assert!(conversation(&format!("[{assistant}, {HI}]")).starts_with("A conversation must start with a user"));
+        assert!(
+            conversation(r#"[{"role": "system", "content": [{"text": "x"}]}]"#)
+                .contains("Value 'system' at 'messages.0.member.role'")
+        );
+        assert!(conversation(r#"[{"content": [{"text": "x"}]}]"#).contains("Value null at 'messages.0.member.role'"));
+        let (_, ok) = parse(format!(r#"{{"messages": [{HI}, {assistant}, {HI}]}}"#).as_bytes());
+        assert_eq!(ok, None);
+    }
+
+    #[test]
+    fn content_must_not_be_empty_or_blank() {
+        let conversation = |messages: &str| error(&format!(r#"{{"messages": {messages}}}"#));
+        assert_eq!(
+            conversation(r#"[{"role": "user", "content": []}]"#),
+            "The content field in the Message object at messages.0 is empty. Add a ContentBlock object to the content \
+             field and try again."
+        );
+        assert_eq!(
+            conversation(r#"[{"role": "user", "content": [{"text": "a"}, {"text": "  "}]}]"#),
+            "The text field in the ContentBlock object at messages.0.content.1 is blank. Add text to the text field, \
+             and try again."
+        );
     }
 }

@@ -2,11 +2,11 @@
 //! error the way Bedrock does or with a streamed body fed by the emulated model.
 
 use crate::body::EventStreamBody;
-use crate::converse;
 use crate::fault::ErrorResponse;
 use crate::model::{self, Plan};
 use crate::record::{Outcome, RecordedRequest, Recorder};
 use crate::{EmulatorConfig, Fault};
+use crate::{catalog, converse};
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode};
@@ -21,6 +21,9 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 pub(crate) type ResponseBody = BoxBody<Bytes, io::Error>;
+
+/// The region of a request without a SigV4 credential scope.
+const DEFAULT_REGION: &str = "us-east-1";
 
 /// Frames buffered between the model task and the connection: enough to keep hyper busy, small
 /// enough that an unpaced stream waits for a slow reader instead of piling up in memory.
@@ -50,21 +53,30 @@ pub(crate) async fn handle(
     };
     let received_at = Instant::now();
     let request_id = request_id();
-    let signed =
-        request.headers().get(AUTHORIZATION).is_some_and(|value| value.as_bytes().starts_with(b"AWS4-HMAC-SHA256"));
+    let authorization = request.headers().get(AUTHORIZATION).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let signed = authorization.starts_with("AWS4-HMAC-SHA256");
+    let region = catalog::signing_region(authorization).unwrap_or(DEFAULT_REGION).to_owned();
     // A body that cannot be read is recorded and rejected like an empty one.
     let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
 
-    let (converse, invalid) = match converse::parse(&body) {
-        Ok(converse) => (converse, None),
-        Err((partial, message)) => (partial, Some(ErrorResponse::validation(message))),
+    let (converse, invalid) = converse::parse(&body);
+    let invalid = invalid.map(ErrorResponse::validation);
+    // Bedrock checks the body, then the model id in the region, then what the model accepts.
+    let (behaviour, invalid) = match catalog::resolve(&model_id, &region, state.config.models) {
+        Ok(behaviour) => (behaviour, invalid),
+        Err(refusal) => (Default::default(), invalid.or(Some(refusal))),
     };
+    let invalid = invalid.or_else(|| {
+        let both = converse.temperature.is_some() && converse.top_p.is_some();
+        (behaviour.one_sampling_setting && both).then(catalog::both_sampling_settings)
+    });
     // An invalid request is rejected as such and leaves the scripted faults for valid ones.
     let fault = if invalid.is_some() { None } else { state.pick_fault(&converse.prompt) };
     let rejection = invalid.or_else(|| fault.and_then(|f| f.pre_stream_error(&model_id)));
 
     let index = state.recorder.push(RecordedRequest {
         model_id,
+        region,
         request_id: request_id.clone(),
         status: match (&rejection, fault) {
             (Some(r), _) => r.status,
@@ -93,7 +105,8 @@ pub(crate) async fn handle(
     }
 
     let (chunks, receiver) = mpsc::channel(CHANNEL_FRAMES);
-    tokio::spawn(model::run(Plan::new(&converse, &state.config, fault, false, received_at), chunks));
+    let thinks = converse.thinks(behaviour.thinks_by_default);
+    tokio::spawn(model::run(Plan::new(&converse, &state.config, fault, thinks, received_at), chunks));
     let body = EventStreamBody::new(receiver, state.recorder.clone(), index);
     let response = Response::builder()
         .header(CONTENT_TYPE, "application/vnd.amazon.eventstream")

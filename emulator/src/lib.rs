@@ -27,6 +27,7 @@
 //! ```
 
 mod body;
+mod catalog;
 mod converse;
 mod exchange;
 mod fault;
@@ -36,6 +37,7 @@ mod server;
 mod story;
 mod wire;
 
+pub use catalog::Models;
 pub use fault::{
     CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, DEFAULT_AFTER_TOKENS, EMPTY_DELTA_LEAD, Fault, ParseFaultError,
 };

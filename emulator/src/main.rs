@@ -1,6 +1,6 @@
 //! `bedrock-emulator`: the emulator as a standalone server for local runs and scripts.
 
-use bedrock_emulator::{Emulator, EmulatorConfig, Fault};
+use bedrock_emulator::{Emulator, EmulatorConfig, Fault, Models};
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -24,6 +24,8 @@ Options:
   --first-token-ms N   delay before the first token (default 300)
   --token-ms N         delay between tokens (default 40)
   --words N            words in a full story (default 60)
+  --models any|strict  any: every model id streams (default); strict: ids answered like Bedrock
+                       in the request's region (end of life, profile-only, unknown ids)
   --fault NAME[:N]     fault for every request without a scripted fault or prompt marker
                        (N: text deltas sent first, default 3); one of:
 {faults}  -h, --help           print this help
@@ -94,7 +96,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<EmulatorC
             Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
             None => (arg, None),
         };
-        if !matches!(flag.as_str(), "--host" | "--port" | "--first-token-ms" | "--token-ms" | "--words" | "--fault") {
+        if !matches!(
+            flag.as_str(),
+            "--host" | "--port" | "--first-token-ms" | "--token-ms" | "--words" | "--models" | "--fault"
+        ) {
             return Err(format!("unknown argument {flag:?}"));
         }
         let value = inline.or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"))?;
@@ -104,6 +109,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<EmulatorC
             "--first-token-ms" => config.first_token_delay = Duration::from_millis(parse(&flag, &value)?),
             "--token-ms" => config.token_interval = Duration::from_millis(parse(&flag, &value)?),
             "--words" => config.story_words = parse(&flag, &value)?,
+            "--models" => config.models = value.parse::<Models>().map_err(|e| format!("--models: {e}"))?,
             _ => config.default_fault = Some(value.parse::<Fault>().map_err(|e| format!("--fault: {e}"))?),
         }
     }
@@ -131,6 +137,8 @@ mod tests {
         assert_eq!(config.story_words, 2000);
         assert_eq!(config.default_fault, Some(Fault::Stall { after_tokens: 7 }));
         assert_eq!(args("").unwrap().unwrap().addr.port(), 4010);
+        assert_eq!(args("").unwrap().unwrap().models, Models::Any);
+        assert_eq!(args("--models strict").unwrap().unwrap().models, Models::Strict);
     }
 
     #[test]
@@ -140,6 +148,7 @@ mod tests {
         assert!(args("--port").unwrap_err().contains("needs a value"));
         assert!(args("--port http").unwrap_err().contains("--port"));
         assert!(args("--fault nope").unwrap_err().contains("unknown fault"));
+        assert!(args("--models some").unwrap_err().contains("--models"));
     }
 
     #[test]

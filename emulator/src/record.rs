@@ -10,6 +10,8 @@ use tokio::sync::Notify;
 pub struct RecordedRequest {
     /// The model id from the path, percent-decoded (`anthropic.claude-3-haiku-20240307-v1:0`).
     pub model_id: String,
+    /// The region of the SigV4 credential scope (`us-east-1` when the request was not signed).
+    pub region: String,
     /// The `x-amzn-requestid` the emulator answered with.
     pub request_id: String,
     /// The HTTP status the emulator answered with (`200` for every stream, even a faulty one;

@@ -1,9 +1,9 @@
 //! The emulator's lifecycle: configuration, the listening socket and its connections, and the
 //! handle tests use to script faults and read what was recorded.
 
-use crate::Fault;
 use crate::exchange::{self, State};
 use crate::record::{RecordedRequest, Recorder};
+use crate::{Fault, Models};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -27,6 +27,9 @@ pub struct EmulatorConfig {
     pub story_words: usize,
     /// The fault for requests that neither the script nor a prompt marker gives one.
     pub default_fault: Option<Fault>,
+    /// Whether model ids are answered like Bedrock in the request's region ([`Models::Strict`])
+    /// or all served ([`Models::Any`], the default, so tests may use any id in any region).
+    pub models: Models,
 }
 
 impl Default for EmulatorConfig {
@@ -37,6 +40,7 @@ impl Default for EmulatorConfig {
             token_interval: Duration::ZERO,
             story_words: 60,
             default_fault: None,
+            models: Models::Any,
         }
     }
 }

@@ -373,3 +373,34 @@ async fn invalid_requests_are_rejected_like_bedrock_and_still_recorded() {
     let faults: Vec<_> = emulator.requests().iter().map(|r| r.fault).collect();
     assert_eq!(faults, [None, Some(Fault::Throttling), None], "the scripted fault waited for a valid request");
 }
+
+#[tokio::test]
+async fn requests_bedrock_refuses_are_validation_exceptions_with_its_words() {
+    let emulator = emulator().await;
+    let client = client_without_retries(&emulator).await;
+    let user = |text: &str| {
+        aws_sdk_bedrockruntime::types::Message::builder()
+            .role(aws_sdk_bedrockruntime::types::ConversationRole::User)
+            .content(aws_sdk_bedrockruntime::types::ContentBlock::Text(text.to_owned()))
+            .build()
+            .unwrap()
+    };
+
+    let two_user_turns = converse(&client, "first").messages(user("second")).send().await.unwrap_err();
+    let hot = aws_sdk_bedrockruntime::types::InferenceConfiguration::builder().temperature(5.0).build();
+    let too_hot = converse(&client, "about: suns").inference_config(hot).send().await.unwrap_err();
+
+    let two_user_turns = two_user_turns.into_service_error();
+    assert!(two_user_turns.is_validation_exception(), "{two_user_turns:?}");
+    assert!(two_user_turns.message().unwrap().starts_with("A conversation must alternate between user and assistant"));
+    let too_hot = too_hot.into_service_error();
+    assert!(too_hot.is_validation_exception(), "{too_hot:?}");
+    assert_eq!(
+        too_hot.message(),
+        Some(
+            "1 validation error detected: Value '5.0' at 'inferenceConfig.temperature' failed to satisfy \
+             constraint: Member must have value less than or equal to 1"
+        )
+    );
+    assert!(emulator.requests().iter().all(|r| r.status == 400));
+}

@@ -38,10 +38,20 @@ pub async fn client_without_retries(emulator: &Emulator) -> Client {
     client_with(emulator, RetryConfig::disabled()).await
 }
 
+/// The SDK configured for `region`, without retries: the region lands in the SigV4 credential
+/// scope, where the emulator reads it.
+pub async fn client_in(emulator: &Emulator, region: &'static str) -> Client {
+    client_for(emulator, RetryConfig::disabled(), region).await
+}
+
 async fn client_with(emulator: &Emulator, retries: RetryConfig) -> Client {
+    client_for(emulator, retries, "us-east-1").await
+}
+
+async fn client_for(emulator: &Emulator, retries: RetryConfig, region: &'static str) -> Client {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(emulator.endpoint())
-        .region("us-east-1")
+        .region(region)
         .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
         .retry_config(retries)
         // The emulator speaks plain HTTP; no TLS stack needed.
