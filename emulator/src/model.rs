@@ -24,6 +24,15 @@ enum Action {
         index: usize,
         text: String,
     },
+    /// The story: one text delta per token in content block `index`, paced one token interval
+    /// apart from slot `first_slot`, `lead` later. One step, however long the story, so that a
+    /// benchmark-sized story is planned without a step per token.
+    Story {
+        index: usize,
+        tokens: Vec<String>,
+        first_slot: usize,
+        lead: Duration,
+    },
     BlockStop(usize),
     MessageStop(StopReason),
     /// `metadata`, with `latencyMs` measured when it is sent unless `metrics` is off.
@@ -52,6 +61,9 @@ struct Step {
 pub(crate) struct Plan {
     steps: Vec<Step>,
     received_at: Instant,
+    /// When the first token is due.
+    first_token_at: Instant,
+    token_interval: Duration,
 }
 
 impl Plan {
@@ -75,11 +87,8 @@ impl Plan {
             tokens.truncate(max);
             stop_reason = StopReason::MaxTokens;
         }
-        let slot = |n: usize| {
-            received_at
-                + config.first_token_delay
-                + config.token_interval.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX))
-        };
+        let first_token_at = received_at + config.first_token_delay;
+        let slot = |n: usize| due(first_token_at, config.token_interval, n);
 
         let mut steps = vec![Step { due: None, action: Action::MessageStart }];
         let mut push = |due: Option<Instant>, action| steps.push(Step { due, action });
@@ -102,10 +111,9 @@ impl Plan {
             lead = EMPTY_DELTA_LEAD;
         }
         let deltas = fault.and_then(|f| f.after_tokens()).map_or(tokens.len(), |n| n.min(tokens.len()));
-        for token in tokens.into_iter().take(deltas) {
-            push(Some(slot(slots) + lead), Action::Text { index: text_block, text: token });
-            slots += 1;
-        }
+        tokens.truncate(deltas);
+        push(None, Action::Story { index: text_block, tokens, first_slot: slots, lead });
+        slots += deltas;
 
         let next = Some(slot(slots) + lead);
         match fault {
@@ -146,8 +154,14 @@ impl Plan {
                 }
             }
         }
-        Self { steps, received_at }
+        Self { steps, received_at, first_token_at, token_interval: config.token_interval }
     }
+}
+
+/// When token slot `n` (0-based) is due: deadlines are fixed from the request's arrival, so slow
+/// polling does not stretch the whole stream.
+fn due(first_token_at: Instant, token_interval: Duration, n: usize) -> Instant {
+    first_token_at + token_interval.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// Produces the stream; returns early, quietly, once the body is gone (the client left).
@@ -165,6 +179,13 @@ async fn stream(plan: &Plan, chunks: &mpsc::Sender<Chunk>) -> Result<(), SendErr
             Action::Reasoning(text) => Chunk::Frame(wire::reasoning_delta(text)),
             Action::ReasoningSignature => Chunk::Frame(wire::reasoning_signature(REASONING_SIGNATURE)),
             Action::Text { index, text } => Chunk::Delta(wire::content_block_delta(*index, text)),
+            Action::Story { index, tokens, first_slot, lead } => {
+                for (i, token) in tokens.iter().enumerate() {
+                    sleep_until(due(plan.first_token_at, plan.token_interval, first_slot + i) + *lead).await;
+                    chunks.send(Chunk::Delta(wire::content_block_delta(*index, token))).await?;
+                }
+                continue;
+            }
             Action::BlockStop(index) => Chunk::Frame(wire::content_block_stop(*index)),
             Action::MessageStop(reason) => Chunk::Frame(wire::message_stop(*reason)),
             Action::Metadata { usage, metrics } => {
@@ -198,10 +219,20 @@ async fn sleep_until(deadline: Instant) {
 mod tests {
     use super::*;
 
+    /// The plan's actions, the story spelled out as one text delta per token.
     fn plan(fault: Option<Fault>, thinks: bool) -> Vec<Action> {
         let request = ConverseRequest { prompt: "about: owls".into(), input_tokens: 2, ..Default::default() };
         let config = EmulatorConfig { story_words: 4, ..Default::default() };
-        Plan::new(&request, &config, fault, thinks, Instant::now()).steps.into_iter().map(|s| s.action).collect()
+        let steps = Plan::new(&request, &config, fault, thinks, Instant::now()).steps;
+        steps
+            .into_iter()
+            .flat_map(|step| match step.action {
+                Action::Story { index, tokens, .. } => {
+                    tokens.into_iter().map(|text| Action::Text { index, text }).collect::<Vec<_>>()
+                }
+                action => vec![action],
+            })
+            .collect()
     }
 
     fn text(index: usize, text: &str) -> Action {
@@ -272,7 +303,8 @@ mod tests {
         let now = Instant::now();
         let steps = Plan::new(&request, &config, Some(Fault::EmptyFirstDelta), false, now).steps;
         assert_eq!(steps[1].due, Some(now));
-        assert_eq!(steps[2].due, Some(now + EMPTY_DELTA_LEAD));
+        let Action::Story { first_slot, lead, .. } = steps[2].action else { panic!("{:?}", steps[2]) };
+        assert_eq!((first_slot, lead), (0, EMPTY_DELTA_LEAD), "the first word takes the empty delta's slot, later");
     }
 
     #[test]
