@@ -16,6 +16,15 @@ import { readStack } from "./preflight/stack";
 
 const SKIP_VARIABLE = "BEDROCK_STREAMER_SKIP_PREFLIGHT";
 
+/** Every call the checks make, as IAM actions: what the deploying identity needs to run them. */
+const PREFLIGHT_ACTIONS = [
+    "bedrock:GetFoundationModel",
+    "bedrock:GetInferenceProfile",
+    "bedrock:ListInferenceProfiles",
+    "lambda:GetAccountSettings",
+    "lambda:GetFunctionConcurrency",
+] as const;
+
 function main(stack: string | undefined): number {
     if (!stack) {
         console.error("usage: node --import tsx preflight.ts <stack>");
@@ -42,6 +51,10 @@ function main(stack: string | undefined): number {
     for (const finding of findings) console.error(`  ${finding.level.padEnd(7)} ${finding.message}`);
     const errors = findings.filter((f) => f.level === "error").length;
     if (errors === 0) return 0;
+    if (findings.some((f) => f.denied)) {
+        const actions = `${PREFLIGHT_ACTIONS.slice(0, -1).join(", ")} and ${PREFLIGHT_ACTIONS.at(-1)}`;
+        console.error(`The deploying identity was denied a call the preflight makes: grant it ${actions} (read-only), or skip the check.`);
+    }
     console.error(`error: the preflight stopped the ${stack} stack before Pulumi ran: ${errors} problem${errors === 1 ? "" : "s"} above. Fix ${errors === 1 ? "it" : "them"}, or ${skip}`);
     return 1;
 }

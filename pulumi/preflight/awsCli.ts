@@ -5,13 +5,30 @@
 
 import { spawnSync } from "node:child_process";
 
-/** A failed call: AWS's error code (e.g. `ResourceNotFoundException`) when it sent one, and its message. */
+/**
+ * A failed call: AWS's error code (e.g. `ResourceNotFoundException`) when it sent one, its message,
+ * and the IAM action the call needs (e.g. `bedrock:GetFoundationModel`: the CLI's service name and
+ * operation, which for Bedrock's and Lambda's control planes are the action's prefix and name).
+ */
 export class AwsError extends Error {
     constructor(
         readonly code: string | undefined,
         message: string,
+        readonly action?: string,
     ) {
         super(message);
+    }
+
+    /** The caller's identity may not make the call (an IAM or SCP denial), as opposed to a bad answer. */
+    get isAccessDenied(): boolean {
+        return this.code === "AccessDeniedException" || this.code === "AccessDenied";
+    }
+
+    /** One line for a finding: which permission is missing when denied, else AWS's own message. */
+    describe(region: string): string {
+        return this.isAccessDenied && this.action !== undefined
+            ? `the deploying identity may not call ${this.action} in ${region} (${this.code}: ${this.message})`
+            : this.message;
     }
 
     /** Bedrock's answer for an id it does not know in the region: not found, or an id it calls invalid. */
@@ -33,7 +50,9 @@ export const awsCli: Aws = (args) => {
     if (run.status !== 0) {
         const stderr = run.stderr.trim();
         const code = /An error occurred \(([A-Za-z]+)\)/.exec(stderr)?.[1];
-        throw new AwsError(code, stderr.replace(/^An error occurred \([A-Za-z]+\) when calling the \w+ operation: /, "") || `exit ${run.status}`);
+        const operation = /when calling the (\w+) operation/.exec(stderr)?.[1];
+        const message = stderr.replace(/^An error occurred \([A-Za-z]+\) when calling the \w+ operation: /, "") || `exit ${run.status}`;
+        throw new AwsError(code, message, operation === undefined ? undefined : `${args[0]}:${operation}`);
     }
     return run.stdout.trim() === "" ? {} : JSON.parse(run.stdout);
 };

@@ -9,7 +9,7 @@
 // reservations included), which the provider's Service Quotas data source cannot.
 
 import { type Aws, AwsError } from "./awsCli";
-import { error, type Finding, ok } from "./findings";
+import { denied, error, type Finding, ok } from "./findings";
 import type { StackFacts } from "./stack";
 
 /** Lambda's floor of unreserved concurrent executions per account and region. */
@@ -33,6 +33,7 @@ export function checkConcurrency(aws: Aws, stack: StackFacts): Finding {
         current = currentReservation(aws, stack);
     } catch (failure) {
         if (!(failure instanceof AwsError)) throw failure;
+        if (failure.isAccessDenied) return denied(`reservedConcurrency ${wanted}: ${failure.describe(stack.region)}`);
         return error(`reservedConcurrency ${wanted}: could not read the account's Lambda concurrency in ${stack.region}: ${failure.message}`);
     }
     const total = limit.ConcurrentExecutions ?? 0;

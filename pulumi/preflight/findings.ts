@@ -6,8 +6,11 @@ export type Level = "ok" | "warning" | "error";
 export interface Finding {
     level: Level;
     message: string;
+    /** The deploying identity may not make a call the check needs: an error the preflight's own permissions fix. */
+    denied?: boolean;
 }
 
 export const ok = (message: string): Finding => ({ level: "ok", message });
 export const warning = (message: string): Finding => ({ level: "warning", message });
 export const error = (message: string): Finding => ({ level: "error", message });
+export const denied = (message: string): Finding => ({ level: "error", message, denied: true });

@@ -14,7 +14,7 @@
 import { classifyModel, profileIdentifier } from "../policy";
 import type { ConfiguredModel } from "../models";
 import { type Aws, AwsError } from "./awsCli";
-import { error, type Finding, ok, warning } from "./findings";
+import { denied, error, type Finding, ok, warning } from "./findings";
 
 /** What the checks read from `bedrock get-foundation-model`. */
 interface FoundationModelDetails {
@@ -70,6 +70,7 @@ export class ModelCheck {
             if (profile !== undefined) return this.profile(model, subject, profile);
             return ok(`${subject}: a ${reference.resourceType} ARN, which has no Bedrock lifecycle to check`);
         } catch (failure) {
+            if (failure instanceof AwsError && failure.isAccessDenied) return denied(`${subject}: ${failure.describe(this.region)}`);
             if (failure instanceof AwsError) return error(`${subject}: could not ask Bedrock in ${this.region} about it: ${failure.message}`);
             return error(`${subject}: ${(failure as Error).message}`);
         }
@@ -131,10 +132,14 @@ export class ModelCheck {
         const states: string[] = [];
         for (const modelId of modelIds) {
             const regions = [this.region, ...arns.filter((m) => modelIdOf(m.modelArn) === modelId).map((m) => regionOf(m.modelArn))];
-            const details = this.lifecycleIn(modelId, [...new Set(regions.filter(Boolean))]);
+            const asked = [...new Set(regions.filter(Boolean))];
+            const details = this.lifecycleIn(modelId, asked);
             if (details === undefined) {
-                states.push(`${modelId} (lifecycle not listed)`);
-                continue;
+                // An end-of-life model is not found at all; a profile that still names it fails every call.
+                return error(
+                    `${subject}: Bedrock knows the profile, but none of its regions (${asked.join(", ")}) knows its model ${modelId}: ` +
+                        `it has most likely reached end of life. Set a live model: ${this.fix(model)} (${README})`,
+                );
             }
             const lifecycle = this.lifecycle(model, `${subject} (model ${modelId})`, details.details, details.region);
             if (lifecycle.level !== "ok") return lifecycle;

@@ -56,6 +56,11 @@ esac`,
 region=""; previous=""
 for arg in "$@"; do [ "$previous" = "--region" ] && region="$arg"; previous="$arg"; done
 answer() {
+    # FAKE_DENIED=<Operation>: the caller's identity may not call it (AWS's terse form, as under an SCP).
+    if [ "\${FAKE_DENIED:-}" = "$2" ]; then
+        echo "An error occurred (AccessDeniedException) when calling the $2 operation: Access denied" >&2
+        exit 254
+    fi
     if [ -f "$1.json" ]; then cat "$1.json"; exit 0; fi
     echo "An error occurred (ResourceNotFoundException) when calling the $2 operation: The requested resource was not found" >&2
     exit 254
@@ -65,6 +70,7 @@ case "$1 \${2:-}" in
     "bedrock get-inference-profile") id="$4"; answer "$HOME/aws/$region/inference-profile/\${id//\\//%2F}" GetInferenceProfile ;;
     "bedrock list-inference-profiles") cat "$HOME/aws/$region/inference-profiles.json" ;;
     "lambda get-account-settings")
+        [ "\${FAKE_DENIED:-}" = GetAccountSettings ] && { echo "An error occurred (AccessDeniedException) when calling the GetAccountSettings operation: Access denied" >&2; exit 254; }
         echo "{\\"AccountLimit\\": {\\"ConcurrentExecutions\\": \${FAKE_CONCURRENCY_LIMIT:-1000}, \\"UnreservedConcurrentExecutions\\": \${FAKE_UNRESERVED:-1000}}}" ;;
     "lambda get-function-concurrency") echo "{\\"ReservedConcurrentExecutions\\": \${FAKE_FUNCTION_RESERVED:-0}}" ;;
     "sts get-caller-identity") exit "\${FAKE_STS_EXIT:-0}" ;;
@@ -406,6 +412,28 @@ describe("the preflight: every configured model and the concurrency, checked aga
         assert.equal(result.status, 0, result.stderr);
         assert.match(result.stderr, /ok +reservedConcurrency 20: leaves 100 of the account's 120 concurrent executions unreserved/);
         assert.ok(commands(result, "aws").includes("lambda get-function-concurrency --function-name bedrock-streamer-4d5e6f7 --region us-west-2 --output json"));
+    });
+
+    test("an identity that may not call GetFoundationModel stops it, naming the permission it lacks and the skip switch", () => {
+        const result = just(stack({ "bedrock-streamer:modelId": `us.${HAIKU_55}` }), ["preview", "prod"], { FAKE_DENIED: "GetFoundationModel" });
+        assertStopped(result, /modelId us\.anthropic\.claude-haiku-5-5: the deploying identity may not call bedrock:GetFoundationModel in us-west-2 \(AccessDeniedException: Access denied\)/);
+        assert.match(result.stderr, /grant it bedrock:GetFoundationModel, bedrock:GetInferenceProfile, bedrock:ListInferenceProfiles, lambda:GetAccountSettings and lambda:GetFunctionConcurrency/);
+        assert.doesNotMatch(result.stderr, /^\s+at /m);
+    });
+
+    test("an identity that may not read Lambda's account settings is told which permission, too", () => {
+        const result = just(stack({ "bedrock-streamer:modelId": `us.${HAIKU_55}` }), ["preview", "prod"], { FAKE_DENIED: "GetAccountSettings" });
+        assertStopped(result, /reservedConcurrency 20: the deploying identity may not call lambda:GetAccountSettings in us-west-2 \(AccessDeniedException: Access denied\)/);
+    });
+
+    test("a profile whose model no region it routes to still knows (end of life) stops it instead of passing", () => {
+        const dead = "anthropic.claude-3-5-haiku-20241022-v1:0";
+        const region: Region = { profiles: { [`us.${dead}`]: US_REGIONS } };
+        const result = just(stack({ "bedrock-streamer:modelId": `us.${dead}` }, { "us-west-2": region }), ["preview", "prod"]);
+        assertStopped(
+            result,
+            /modelId us\.anthropic\.claude-3-5-haiku-20241022-v1:0: Bedrock knows the profile, but none of its regions \(us-west-2, us-east-1, us-east-2, us-west-1\) knows its model anthropic\.claude-3-5-haiku-20241022-v1:0/,
+        );
     });
 
     test(`${SKIP}=1 skips it, for accounts that cannot call the control plane`, () => {

@@ -2,7 +2,8 @@
 // the install left it out (a production install with npm --omit=dev, yarn or pnpm), the CLI falls
 // back to the TypeScript 3.8.3 it vendors, which rejects this tsconfig. So what compiles the program
 // is a dependency, not a devDependency, and the program is loaded here the way the CLI loads it,
-// not only through tsx as the other tests do.
+// not only through tsx as the other tests do. The preflight the deploy recipes run needs tsx and yaml
+// on the same install, so they are dependencies too.
 
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -15,6 +16,8 @@ import { PROGRAM_DIR } from "./support/pulumiCli";
 
 /** What the Pulumi CLI compiles the program with: the compiler, and the types tsconfig.json names. */
 const COMPILE_TIME = ["typescript", "@types/node"];
+/** What `just preview` and `just deploy` run before Pulumi: `node --import tsx preflight.ts`, which reads Pulumi.yaml with yaml. */
+const PREFLIGHT_RUNTIME = ["tsx", "yaml"];
 
 const readJson = (file: string) => JSON.parse(fs.readFileSync(path.join(PROGRAM_DIR, file), "utf8"));
 
@@ -22,7 +25,7 @@ describe("a production install", () => {
     const manifest = readJson("package.json");
     const lock = readJson("package-lock.json");
 
-    for (const name of COMPILE_TIME) {
+    for (const name of [...COMPILE_TIME, ...PREFLIGHT_RUNTIME]) {
         test(`keeps ${name}: a dependency, which npm ci --omit=dev installs`, () => {
             assert.ok(manifest.dependencies?.[name], `${name} is in package.json's dependencies`);
             const locked = lock.packages[`node_modules/${name}`];
