@@ -99,50 +99,67 @@ export function storyTypeKey(storyType: string): string {
     return storyType.normalize("NFC").toLowerCase().normalize("NFC");
 }
 
-function isUnitFraction(value: number | undefined): boolean {
-    return value === undefined || (Number.isFinite(value) && value >= 0 && value <= 1);
+/** Largest maxTokens and maxTokensCap the handler reads (a u32). */
+const MAX_WHOLE_NUMBER = 4294967295;
+
+/** A value as the handler quotes it in a message: JSON text of the value as text. */
+function quoted(value: unknown): string {
+    return JSON.stringify(String(value));
 }
 
-/** Everything the handler would reject at cold start, one line per problem, named by config key. */
+function wholeNumberProblem(value: number): string | undefined {
+    return Number.isInteger(value) && value >= 1 && value <= MAX_WHOLE_NUMBER
+        ? undefined
+        : `expected a whole number from 1 to ${MAX_WHOLE_NUMBER}, got ${quoted(value)}`;
+}
+
+function unitFractionProblem(value: number | undefined): string | undefined {
+    return value === undefined || (Number.isFinite(value) && value >= 0 && value <= 1) ? undefined : `expected a number from 0.0 to 1.0, got ${quoted(value)}`;
+}
+
+/**
+ * Everything the handler would refuse at cold start, one line per problem: the config key, then
+ * the handler's own words for the problem (config/settings-cases.json holds the cases both sides
+ * run, handler/tests/settings_cases.rs and test/settings.test.ts).
+ */
 export function settingsProblems(s: HandlerSettings): string[] {
     const problems: string[] = [];
-    if (!Number.isInteger(s.maxTokens) || s.maxTokens < 1) {
-        problems.push(`maxTokens must be a whole number of at least 1, got ${s.maxTokens}`);
+    const problem = (key: string, text: string | undefined) => {
+        if (text !== undefined) problems.push(`${key}: ${text}`);
+    };
+    if (s.modelId.trim() === "") problem("modelId", "must not be empty");
+    problem("maxTokens", wholeNumberProblem(s.maxTokens));
+    const capProblem = wholeNumberProblem(s.maxTokensCap);
+    problem("maxTokensCap", capProblem);
+    if (capProblem === undefined && wholeNumberProblem(s.maxTokens) === undefined && s.maxTokensCap < s.maxTokens) {
+        problem("maxTokensCap", `${s.maxTokensCap} is below maxTokens (${s.maxTokens}); the cap must be at least the default`);
     }
-    if (!Number.isInteger(s.maxTokensCap) || s.maxTokensCap < 1) {
-        problems.push(`maxTokensCap must be a whole number of at least 1, got ${s.maxTokensCap}`);
-    } else if (s.maxTokensCap < s.maxTokens) {
-        problems.push(`maxTokensCap (${s.maxTokensCap}) is below maxTokens (${s.maxTokens}); the cap must be at least the default`);
-    }
-    if (!isUnitFraction(s.temperature)) problems.push(`temperature must be a number from 0 to 1, got ${s.temperature}`);
-    if (!isUnitFraction(s.topP)) problems.push(`topP must be a number from 0 to 1, got ${s.topP}`);
+    problem("temperature", unitFractionProblem(s.temperature));
+    problem("topP", unitFractionProblem(s.topP));
     if (!s.defaultTemplate.includes(PLACEHOLDER)) {
-        problems.push(`defaultTemplate must contain ${PLACEHOLDER}, where the story type goes; got ${JSON.stringify(s.defaultTemplate)}`);
+        problem("defaultTemplate", `must contain ${PLACEHOLDER}, where the story type goes; got ${JSON.stringify(s.defaultTemplate)}`);
     }
+    // Sorted as the handler sorts them, so of two keys for one story type both name the same pair.
     const seen = new Map<string, string>();
-    for (const [storyType, template] of Object.entries(s.templates)) {
-        if (typeof template !== "string" || !template.includes(PLACEHOLDER)) {
-            problems.push(`templates.${storyType} must be text containing ${PLACEHOLDER}; got ${JSON.stringify(template)}`);
-        }
+    for (const [storyType, template] of Object.entries(s.templates).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         const keyProblem = storyTypeProblem(storyType);
-        if (keyProblem !== undefined) {
-            problems.push(`templates key ${JSON.stringify(storyType)} can never match a storyType: ${keyProblem}`);
+        if (keyProblem !== undefined) problem("templates", `key ${JSON.stringify(storyType)}: ${keyProblem}`);
+        if (typeof template !== "string" || !template.includes(PLACEHOLDER)) {
+            problem("templates", `template for ${JSON.stringify(storyType)}: must contain ${PLACEHOLDER}, where the story type goes; got ${JSON.stringify(template)}`);
         }
         const key = storyTypeKey(storyType);
         const previous = seen.get(key);
         if (previous !== undefined) {
-            problems.push(`templates keys ${JSON.stringify(previous)} and ${JSON.stringify(storyType)} differ only in case; storyType matching ignores case`);
+            problem("templates", `keys ${JSON.stringify(previous)} and ${JSON.stringify(storyType)} are one story type; storyType matching ignores case and composition`);
         }
         seen.set(key, storyType);
     }
     for (const storyType of s.allowedStoryTypes) {
-        const problem = storyTypeProblem(storyType);
-        if (problem !== undefined) {
-            problems.push(`allowedStoryTypes entry ${JSON.stringify(storyType)} is not a storyType: ${problem}`);
-        }
+        const entryProblem = storyTypeProblem(storyType);
+        if (entryProblem !== undefined) problem("allowedStoryTypes", `entry ${JSON.stringify(storyType)}: ${entryProblem}`);
     }
-    if (!(LOG_LEVELS as readonly string[]).includes(s.logLevel)) {
-        problems.push(`logLevel must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(s.logLevel)}`);
+    if (!(LOG_LEVELS as readonly string[]).includes(s.logLevel.trim().toLowerCase())) {
+        problem("logLevel", `expected one of ${LOG_LEVELS.join(", ")}; got ${JSON.stringify(s.logLevel)}`);
     }
     return problems;
 }
@@ -150,10 +167,12 @@ export function settingsProblems(s: HandlerSettings): string[] {
 /**
  * The function's environment: one STREAMER_* variable per setting, and none for an optional
  * setting left unset (the handler would treat an empty one as unset anyway, but an absent one
- * says so plainly and costs nothing of the 4 KB). STREAMER_DEADLINE_SECS is not a config key:
- * the component derives it from the Lambda timeout.
+ * says so plainly and costs nothing of the 4 KB). STREAMER_DEADLINE_SECS is not a config key: it
+ * is the Lambda timeout, unchanged. The handler alone owns the margin that gets the caller its
+ * `timeout` event before Lambda stops the function: it ends the stream 0.5 s before the
+ * invocation's own deadline (handler/src/deadline.rs), whatever STREAMER_DEADLINE_SECS says.
  */
-export function handlerEnvironment(s: HandlerSettings, deadlineSecs: number): Record<string, string> {
+export function handlerEnvironment(s: HandlerSettings, timeoutSecs: number): Record<string, string> {
     // With `models`, the map and its default alias replace STREAMER_MODEL_ID (and the one-model
     // sampling settings, which the preview refuses alongside `models`).
     const hasModels = Object.keys(s.models).length > 0;
@@ -165,7 +184,7 @@ export function handlerEnvironment(s: HandlerSettings, deadlineSecs: number): Re
         STREAMER_MAX_TOKENS: String(s.maxTokens),
         STREAMER_MAX_TOKENS_CAP: String(s.maxTokensCap),
         STREAMER_DEFAULT_TEMPLATE: s.defaultTemplate,
-        STREAMER_DEADLINE_SECS: String(deadlineSecs),
+        STREAMER_DEADLINE_SECS: String(timeoutSecs),
         STREAMER_LOG_LEVEL: s.logLevel,
     };
     if (!hasModels && s.temperature !== undefined) env.STREAMER_TEMPERATURE = String(s.temperature);

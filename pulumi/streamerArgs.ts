@@ -20,8 +20,6 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 /** Retention periods CloudWatch Logs accepts. 0 ("never expire") is left out on purpose: logs cost money forever. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
-/** Seconds kept between the handler's own deadline and the Lambda timeout, so its timeout event is written before Lambda stops it. */
-export const DEADLINE_MARGIN_SECS = 5;
 /** Shortest timeout that still leaves the handler a useful deadline. */
 export const MIN_TIMEOUT_SECS = 10;
 /** Lambda's (and a Function URL stream's) longest invocation. */
@@ -64,7 +62,7 @@ export interface BedrockStreamerArgs extends Partial<HandlerSettings> {
     reservedConcurrency?: number;
     /** MB; CPU scales with it. */
     memorySize?: number;
-    /** Seconds; the handler's deadline is this less DEADLINE_MARGIN_SECS. */
+    /** Seconds; also the handler's STREAMER_DEADLINE_SECS (it stops 0.5 s before Lambda's deadline itself). */
     timeout?: number;
     architecture?: Architecture;
     logRetentionDays?: number;
@@ -175,8 +173,7 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     }
     if (!Number.isInteger(r.timeout) || r.timeout < MIN_TIMEOUT_SECS || r.timeout > MAX_TIMEOUT_SECS) {
         problems.push(
-            `timeout must be a whole number of seconds from ${MIN_TIMEOUT_SECS} to ${MAX_TIMEOUT_SECS}, got ${r.timeout}; ` +
-                `the handler's deadline is the timeout less ${DEADLINE_MARGIN_SECS} s`,
+            `timeout must be a whole number of seconds from ${MIN_TIMEOUT_SECS} to ${MAX_TIMEOUT_SECS}, got ${r.timeout}`,
         );
     }
     if (!LOG_RETENTION_DAYS.includes(r.logRetentionDays)) {
@@ -217,7 +214,7 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
  */
 export function planStreamer(args: BedrockStreamerArgs): StreamerPlan {
     const r = withDefaults(args);
-    const environment = handlerEnvironment(r, r.timeout - DEADLINE_MARGIN_SECS);
+    const environment = handlerEnvironment(r, r.timeout);
     const models = reviewModels(r.models, r.defaultModel, { ...r, defaultModelId: DEFAULTS.modelId });
     const problems = deploymentProblems(r, environment, models.problems);
     if (problems.length > 0) {

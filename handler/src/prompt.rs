@@ -12,7 +12,8 @@ pub struct Template(String);
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TemplateError {
-    #[error("must contain {PLACEHOLDER}, where the story type goes; got {0:?}")]
+    /// The text is quoted as JSON, as the Pulumi program quotes it (config/settings-cases.json).
+    #[error("must contain {PLACEHOLDER}, where the story type goes; got {}", serde_json::Value::from(.0.as_str()))]
     NoPlaceholder(String),
 }
 

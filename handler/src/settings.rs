@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
-use serde::Deserialize;
 
 use crate::prompt::{Template, Templates};
 use crate::story_type;
@@ -14,7 +13,9 @@ use crate::story_type;
 const DEFAULTS: &str = include_str!("../../config/default.toml");
 const PREFIX: &str = "STREAMER";
 
-/// Every key the handler reads; anything else under `STREAMER_` is a typo and fails the start.
+/// Every key the handler reads, the one list of them: each is `STREAMER_<KEY>` in the environment
+/// and `<key>` in `config/default.toml`; anything else under `STREAMER_` is a typo and fails the
+/// start.
 const KEYS: [&str; 11] = [
     "model_id",
     "max_tokens",
@@ -32,6 +33,8 @@ const KEYS: [&str; 11] = [
 /// Longest overall deadline: Lambda's own 15-minute limit.
 const MAX_DEADLINE_SECS: u64 = 900;
 
+const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub model_id: String,
@@ -45,6 +48,8 @@ pub struct Settings {
     pub templates: Templates,
     /// Accepted story types as [`story_type::key`]s; `None` accepts any valid story type.
     pub allowed_story_types: Option<Vec<String>>,
+    /// The longest a request may take; the handler also stops 0.5 s before Lambda's own deadline
+    /// for the invocation ([`crate::deadline`]).
     pub deadline: Duration,
     pub log_level: String,
 }
@@ -57,21 +62,20 @@ pub enum SettingsError {
     Load(#[from] config::ConfigError),
 }
 
-/// The layered settings before validation: every value as text, so each problem can be reported
-/// against its own variable with our own words.
-#[derive(Deserialize)]
-struct Raw {
-    model_id: String,
-    max_tokens: String,
-    max_tokens_cap: String,
-    temperature: Option<String>,
-    top_p: Option<String>,
-    system_prompt: Option<String>,
-    default_template: String,
-    templates: Option<String>,
-    allowed_story_types: Option<String>,
-    deadline_secs: String,
-    log_level: String,
+/// The layered settings before validation, by key: every value as text, so each problem can be
+/// reported against its own variable with our own words.
+struct Raw(HashMap<String, String>);
+
+impl Raw {
+    fn get(&self, key: &str) -> Option<&str> {
+        debug_assert!(KEYS.contains(&key), "{key} is in KEYS");
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// A key `config/default.toml` always sets.
+    fn required(&self, key: &str) -> &str {
+        self.get(key).unwrap_or_default()
+    }
 }
 
 impl Settings {
@@ -93,46 +97,47 @@ impl Settings {
                 });
             }
         }
-        let raw: Raw = Config::builder()
+        let raw = Config::builder()
             .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
             .add_source(Environment::with_prefix(PREFIX).ignore_empty(true).source(Some(ours)))
             .build()?
             .try_deserialize()?;
-        Self::validate(raw)
+        Self::validate(&Raw(raw))
     }
 
-    fn validate(raw: Raw) -> Result<Self, SettingsError> {
-        let model_id = raw.model_id.trim().to_owned();
+    fn validate(raw: &Raw) -> Result<Self, SettingsError> {
+        let model_id = raw.required("model_id").trim().to_owned();
         if model_id.is_empty() {
             return Err(invalid("model_id", "must not be empty".into()));
         }
-        let max_tokens = whole_number("max_tokens", &raw.max_tokens, 1, u32::MAX as u64)? as u32;
-        let max_tokens_cap = whole_number("max_tokens_cap", &raw.max_tokens_cap, 1, u32::MAX as u64)? as u32;
+        let max_tokens = whole_number("max_tokens", raw.required("max_tokens"), 1, u32::MAX as u64)? as u32;
+        let max_tokens_cap = whole_number("max_tokens_cap", raw.required("max_tokens_cap"), 1, u32::MAX as u64)? as u32;
         if max_tokens_cap < max_tokens {
             return Err(invalid(
                 "max_tokens_cap",
                 format!(
-                    "{max_tokens_cap} is below STREAMER_MAX_TOKENS ({max_tokens}); the cap must be at least the default"
+                    "{max_tokens_cap} is below {} ({max_tokens}); the cap must be at least the default",
+                    var_name("max_tokens")
                 ),
             ));
         }
-        let deadline_secs = whole_number("deadline_secs", &raw.deadline_secs, 1, MAX_DEADLINE_SECS)?;
-        let log_level = raw.log_level.trim().to_ascii_lowercase();
-        if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
+        let deadline_secs = whole_number("deadline_secs", raw.required("deadline_secs"), 1, MAX_DEADLINE_SECS)?;
+        let log_level = raw.required("log_level").trim().to_ascii_lowercase();
+        if !LOG_LEVELS.contains(&log_level.as_str()) {
             return Err(invalid(
                 "log_level",
-                format!("expected one of error, warn, info, debug, trace; got {:?}", raw.log_level),
+                format!("expected one of {}; got {}", LOG_LEVELS.join(", "), quoted(raw.required("log_level"))),
             ));
         }
         Ok(Settings {
             model_id,
             max_tokens,
             max_tokens_cap,
-            temperature: raw.temperature.as_deref().map(|v| unit_fraction("temperature", v)).transpose()?,
-            top_p: raw.top_p.as_deref().map(|v| unit_fraction("top_p", v)).transpose()?,
-            system_prompt: raw.system_prompt.filter(|s| !s.trim().is_empty()),
-            templates: templates(&raw.default_template, raw.templates.as_deref())?,
-            allowed_story_types: raw.allowed_story_types.as_deref().map(allowed_story_types).transpose()?,
+            temperature: raw.get("temperature").map(|v| unit_fraction("temperature", v)).transpose()?,
+            top_p: raw.get("top_p").map(|v| unit_fraction("top_p", v)).transpose()?,
+            system_prompt: raw.get("system_prompt").filter(|s| !s.trim().is_empty()).map(str::to_owned),
+            templates: templates(raw.required("default_template"), raw.get("templates"))?,
+            allowed_story_types: raw.get("allowed_story_types").map(allowed_story_types).transpose()?,
             deadline: Duration::from_secs(deadline_secs),
             log_level,
         })
@@ -157,14 +162,19 @@ fn templates(default: &str, by_type: Option<&str>) -> Result<Templates, Settings
     let mut by_type: Vec<(String, String)> = by_type.into_iter().collect();
     by_type.sort();
     for (story_type, text) in by_type {
-        story_type::normalize(&story_type).map_err(|e| invalid("templates", format!("key {story_type:?}: {e}")))?;
-        let template =
-            Template::parse(&text).map_err(|e| invalid("templates", format!("template for {story_type:?}: {e}")))?;
+        story_type::normalize(&story_type)
+            .map_err(|e| invalid("templates", format!("key {}: {e}", quoted(&story_type))))?;
+        let template = Template::parse(&text)
+            .map_err(|e| invalid("templates", format!("template for {}: {e}", quoted(&story_type))))?;
         let key = story_type::key(&story_type);
         if let Some((first, _)) = parsed.get(&key) {
             return Err(invalid(
                 "templates",
-                format!("keys {first:?} and {story_type:?} are one story type; storyType matching ignores case"),
+                format!(
+                    "keys {} and {} are one story type; storyType matching ignores case and composition",
+                    quoted(first),
+                    quoted(&story_type)
+                ),
             ));
         }
         parsed.insert(key, (story_type, template));
@@ -176,14 +186,14 @@ fn templates(default: &str, by_type: Option<&str>) -> Result<Templates, Settings
 fn allowed_story_types(list: &str) -> Result<Vec<String>, SettingsError> {
     let entries: Vec<&str> = list.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
     if entries.is_empty() {
-        return Err(invalid("allowed_story_types", format!("no story type in {list:?}")));
+        return Err(invalid("allowed_story_types", format!("no story type in {}", quoted(list))));
     }
     entries
         .into_iter()
         .map(|entry| {
             story_type::normalize(entry)
                 .map(|nfc| story_type::key(&nfc))
-                .map_err(|e| invalid("allowed_story_types", format!("entry {entry:?}: {e}")))
+                .map_err(|e| invalid("allowed_story_types", format!("entry {}: {e}", quoted(entry))))
         })
         .collect()
 }
@@ -191,15 +201,21 @@ fn allowed_story_types(list: &str) -> Result<Vec<String>, SettingsError> {
 fn whole_number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, SettingsError> {
     match value.trim().parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(invalid(key, format!("expected a whole number from {min} to {max}, got {value:?}"))),
+        _ => Err(invalid(key, format!("expected a whole number from {min} to {max}, got {}", quoted(value)))),
     }
 }
 
 fn unit_fraction(key: &str, value: &str) -> Result<f32, SettingsError> {
     match value.trim().parse::<f32>() {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
-        _ => Err(invalid(key, format!("expected a number from 0.0 to 1.0, got {value:?}"))),
+        _ => Err(invalid(key, format!("expected a number from 0.0 to 1.0, got {}", quoted(value)))),
     }
+}
+
+/// A value as messages quote it: as JSON text, the way the Pulumi program (JSON.stringify) quotes
+/// it too, so both sides word a problem the same.
+fn quoted(value: &str) -> String {
+    serde_json::Value::from(value).to_string()
 }
 
 fn var_name(key: &str) -> String {
@@ -270,36 +286,16 @@ mod tests {
         assert_eq!((s.system_prompt, s.temperature), (None, None));
     }
 
+    // Each rule's valid and invalid values, with their messages, are in config/settings-cases.json
+    // (tests/settings_cases.rs), which the Pulumi program's tests run too.
+
     #[test]
-    fn each_invalid_value_is_one_line_naming_its_variable() {
-        let cases: [(&[(&str, &str)], &str); 12] = [
-            (&[("STREAMER_MAX_TOKENS", "many")], "STREAMER_MAX_TOKENS: expected a whole number from 1 to"),
-            (&[("STREAMER_MAX_TOKENS", "0")], "STREAMER_MAX_TOKENS: expected a whole number from 1 to"),
-            (&[("STREAMER_MAX_TOKENS", "3000")], "STREAMER_MAX_TOKENS_CAP: 2048 is below STREAMER_MAX_TOKENS (3000)"),
-            (&[("STREAMER_MAX_TOKENS_CAP", "100")], "STREAMER_MAX_TOKENS_CAP: 100 is below STREAMER_MAX_TOKENS (512)"),
-            (
-                &[("STREAMER_TEMPERATURE", "1.5")],
-                "STREAMER_TEMPERATURE: expected a number from 0.0 to 1.0, got \"1.5\"",
-            ),
-            (&[("STREAMER_TOP_P", "x")], "STREAMER_TOP_P: expected a number from 0.0 to 1.0"),
-            (
-                &[("STREAMER_DEFAULT_TEMPLATE", "Tell me a story")],
-                "STREAMER_DEFAULT_TEMPLATE: must contain {storyType}",
-            ),
-            (
-                &[("STREAMER_TEMPLATES", r#"{"CATS": "no placeholder"}"#)],
-                "STREAMER_TEMPLATES: template for \"CATS\": must contain {storyType}",
-            ),
-            (&[("STREAMER_TEMPLATES", "[1,2]")], "STREAMER_TEMPLATES: expected a JSON object"),
-            (&[("STREAMER_DEADLINE_SECS", "901")], "STREAMER_DEADLINE_SECS: expected a whole number from 1 to 900"),
-            (&[("STREAMER_LOG_LEVEL", "loud")], "STREAMER_LOG_LEVEL: expected one of error, warn, info, debug, trace"),
-            (&[("STREAMER_MODELID", "x")], "STREAMER_MODELID: unknown setting; known settings are STREAMER_MODEL_ID,"),
-        ];
-        for (vars, expected) in cases {
-            let message = error_of(vars);
-            assert!(message.starts_with(expected), "{vars:?}: got {message:?}, want it to start with {expected:?}");
-            assert!(!message.contains('\n'), "one line: {message:?}");
-        }
+    fn an_unknown_streamer_variable_is_a_typo_that_fails_the_start() {
+        let message = error_of(&[("STREAMER_MODELID", "x")]);
+        assert!(
+            message.starts_with("STREAMER_MODELID: unknown setting; known settings are STREAMER_MODEL_ID, "),
+            "{message}"
+        );
     }
 
     #[test]

@@ -2,12 +2,33 @@
 //! (`pulumi/test/settings.test.ts`): what one side accepts the other accepts, in the same words.
 
 use bedrock_streamer::request::{self, Limits};
+use bedrock_streamer::settings::Settings;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 #[derive(Deserialize)]
 struct Cases {
     #[serde(rename = "storyTypes")]
     story_types: StoryTypes,
+    settings: SettingsCases,
+}
+
+#[derive(Deserialize)]
+struct SettingsCases {
+    valid: Vec<ValidSettings>,
+    invalid: Vec<InvalidSettings>,
+}
+
+#[derive(Deserialize)]
+struct ValidSettings {
+    settings: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct InvalidSettings {
+    settings: Map<String, Value>,
+    key: String,
+    problem: String,
 }
 
 #[derive(Deserialize)]
@@ -57,5 +78,59 @@ fn every_invalid_story_type_is_a_400_naming_its_problem() {
         let err = request::parse(&request_with(&case.value), ANY).expect_err(&case.value);
         assert_eq!((err.status().as_u16(), err.code()), (400, "invalid_story_type"), "{:?}", case.value);
         assert_eq!(err.to_string(), format!("storyType {}", case.problem), "{:?}", case.value);
+    }
+}
+
+/// `STREAMER_<KEY>` for a config key.
+fn var(key: &str) -> String {
+    format!("STREAMER_{}", key.to_ascii_uppercase())
+}
+
+/// The environment a stack would set for `settings`: numbers as text, a list comma-separated, an
+/// object as JSON text.
+fn environment(settings: &Map<String, Value>) -> Vec<(String, String)> {
+    settings
+        .iter()
+        .map(|(key, value)| {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Array(items) => items.iter().map(|i| i.as_str().unwrap()).collect::<Vec<_>>().join(","),
+                other => other.to_string(),
+            };
+            (var(key), text)
+        })
+        .collect()
+}
+
+/// `problem` with each `${other_key}` written as the handler names it.
+fn in_handler_words(problem: &str) -> String {
+    let mut out = problem.to_owned();
+    while let Some(start) = out.find("${") {
+        let end = start + out[start..].find('}').expect("a closing brace");
+        let name = var(&out[start + 2..end]);
+        out.replace_range(start..=end, &name);
+    }
+    out
+}
+
+#[test]
+fn every_valid_setting_is_accepted() {
+    let cases = cases().settings.valid;
+    assert!(!cases.is_empty());
+    for case in cases {
+        if let Err(e) = Settings::from_vars(environment(&case.settings)) {
+            panic!("{:?} was refused: {e}", case.settings);
+        }
+    }
+}
+
+#[test]
+fn every_invalid_setting_fails_the_start_with_one_line_naming_its_variable() {
+    let cases = cases().settings.invalid;
+    assert!(!cases.is_empty());
+    for case in cases {
+        let message = Settings::from_vars(environment(&case.settings)).expect_err(&format!("{:?}", case.settings));
+        let want = format!("{}: {}", var(&case.key), in_handler_words(&case.problem));
+        assert_eq!(message.to_string(), want, "{:?}", case.settings);
     }
 }

@@ -223,6 +223,29 @@ async fn a_stalled_stream_ends_with_a_timeout_event_at_the_deadline() {
     assert!(upstream_closed(&emulator).await, "the stalled Bedrock stream is closed, not left open");
 }
 
+/// The guarantee the stack relies on (it sets STREAMER_DEADLINE_SECS to the Lambda timeout): the
+/// caller has the `timeout` event and the end of the body before Lambda's own deadline for the
+/// invocation, because the handler stops 0.5 s ahead of it.
+#[tokio::test]
+async fn the_timeout_event_is_written_before_lambda_s_own_deadline() {
+    let emulator = fast_emulator().await;
+    emulator.script([Fault::Stall { after_tokens: 2 }]);
+    let app = app(&emulator, &[("STREAMER_DEADLINE_SECS", "2")]);
+    let lambda_deadline = std::time::SystemTime::now() + Duration::from_secs(2);
+    let lambda_deadline_at = tokio::time::Instant::now() + Duration::from_secs(2);
+    let mut context = lambda_http::Context::default();
+    context.deadline = lambda_deadline.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let req = lambda_http::RequestExt::with_lambda_context(post(CATS, None), context);
+
+    let got = call(&app, req).await;
+
+    let events = got.events();
+    assert_eq!(types(&events), ["start", "text", "text", "error"]);
+    assert_eq!(events[3]["code"], "timeout");
+    let (ended, _) = got.chunks.last().unwrap();
+    assert!(*ended < lambda_deadline_at, "the body ended {:?} after Lambda's deadline", *ended - lambda_deadline_at);
+}
+
 #[tokio::test]
 async fn a_stream_still_running_at_the_deadline_ends_with_a_timeout_event() {
     // Long enough to outlast the deadline, short enough for the emulator to plan it at once.

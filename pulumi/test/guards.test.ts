@@ -65,13 +65,13 @@ describe("the guards the issue names", () => {
 
 describe("values the handler would refuse at cold start", () => {
     const cases: [string, Record<string, unknown>, RegExp][] = [
-        ["a default template without {storyType}", { defaultTemplate: "Tell me a story" }, /defaultTemplate must contain \{storyType\}/],
-        ["a story template without {storyType}", { templates: '{"CATS": "Cats!"}' }, /templates\.CATS must be text containing \{storyType\}/],
-        ["a cap below maxTokens", { maxTokens: 800, maxTokensCap: 400 }, /maxTokensCap \(400\) is below maxTokens \(800\)/],
-        ["a temperature out of range", { temperature: "1.2" }, /temperature must be a number from 0 to 1, got 1.2/],
-        ["a topP out of range", { topP: "-1" }, /topP must be a number from 0 to 1, got -1/],
-        ["an unknown log level", { logLevel: "loud" }, /logLevel must be one of error, warn, info, debug, trace/],
-        ["a story type no request can match", { allowedStoryTypes: ["CATS", "DOGS!"] }, /allowedStoryTypes entry "DOGS!" is not a storyType/],
+        ["a default template without {storyType}", { defaultTemplate: "Tell me a story" }, /defaultTemplate: must contain \{storyType\}/],
+        ["a story template without {storyType}", { templates: '{"CATS": "Cats!"}' }, /templates: template for "CATS": must contain \{storyType\}/],
+        ["a cap below maxTokens", { maxTokens: 800, maxTokensCap: 400 }, /maxTokensCap: 400 is below maxTokens \(800\)/],
+        ["a temperature out of range", { temperature: "1.2" }, /temperature: expected a number from 0.0 to 1.0, got "1.2"/],
+        ["a topP out of range", { topP: "-1" }, /topP: expected a number from 0.0 to 1.0, got "-1"/],
+        ["an unknown log level", { logLevel: "loud" }, /logLevel: expected one of error, warn, info, debug, trace/],
+        ["a story type no request can match", { allowedStoryTypes: ["CATS", "DOGS!"] }, /allowedStoryTypes: entry "DOGS!": may contain only letters/],
     ];
     for (const [what, changes, message] of cases) {
         test(what, async () => {

@@ -88,39 +88,12 @@ describe("the environment", () => {
 });
 
 describe("what the handler would refuse at cold start", () => {
-    const cases: [string, Partial<HandlerSettings>, RegExp][] = [
-        ["a default template without the placeholder", { defaultTemplate: "Tell me a story" }, /defaultTemplate must contain \{storyType\}/],
-        ["a story template without the placeholder", { templates: { CATS: "Cats!" } }, /templates\.CATS must be text containing \{storyType\}/],
-        ["a cap below the default", { maxTokens: 600, maxTokensCap: 500 }, /maxTokensCap \(500\) is below maxTokens \(600\)/],
-        ["maxTokens of zero", { maxTokens: 0 }, /maxTokens must be a whole number of at least 1, got 0/],
-        ["a fractional maxTokensCap", { maxTokensCap: 2.5 }, /maxTokensCap must be a whole number/],
-        ["a temperature above 1", { temperature: 1.5 }, /temperature must be a number from 0 to 1, got 1.5/],
-        ["a negative topP", { topP: -0.1 }, /topP must be a number from 0 to 1, got -0.1/],
-        ["an unknown log level", { logLevel: "loud" as HandlerSettings["logLevel"] }, /logLevel must be one of error, warn, info, debug, trace/],
-    ];
-    for (const [what, change, message] of cases) {
-        test(what, () => {
-            const problems = settingsProblems({ ...minimal, ...change });
-            assert.equal(problems.length, 1, problems.join("\n"));
-            assert.match(problems[0], message);
-        });
-    }
-
-    test("story types no request could ever match", () => {
-        assert.deepEqual(settingsProblems({ ...minimal, allowedStoryTypes: ["CATS", "cats.dogs", ""] }), [
-            "allowedStoryTypes entry \"cats.dogs\" is not a storyType: may contain only letters, digits, combining marks, space, '-' and '_'; found '.' (U+002E)",
-            'allowedStoryTypes entry "" is not a storyType: must be 1 to 64 characters long; got 0',
+    test("every problem is listed, one line each, named by config key", () => {
+        assert.deepEqual(settingsProblems({ ...minimal, maxTokens: 0, allowedStoryTypes: ["CATS", "cats.dogs", ""] }), [
+            'maxTokens: expected a whole number from 1 to 4294967295, got "0"',
+            "allowedStoryTypes: entry \"cats.dogs\": may contain only letters, digits, combining marks, space, '-' and '_'; found '.' (U+002E)",
+            'allowedStoryTypes: entry "": must be 1 to 64 characters long; got 0',
         ]);
-        assert.match(settingsProblems({ ...minimal, templates: { "a/b": "{storyType}" } })[0], /templates key "a\/b" can never match a storyType/);
-    });
-
-    test("story types of every script are fine", () => {
-        assert.deepEqual(settingsProblems({ ...minimal, allowedStoryTypes: ["बिल्ली", "ไก่", "cafe\u0301", "می\u200Cخواهم"] }), []);
-    });
-
-    test("template keys that are one story type (the handler ignores case and composition)", () => {
-        assert.match(settingsProblems({ ...minimal, templates: { Cats: "{storyType}", CATS: "{storyType}!" } })[0], /differ only in case/);
-        assert.match(settingsProblems({ ...minimal, templates: { "café": "{storyType}", "CAFE\u0301": "{storyType}!" } })[0], /differ only in case/);
     });
 
     test("the defaults themselves are fine", () => {
@@ -128,11 +101,20 @@ describe("what the handler would refuse at cold start", () => {
     });
 });
 
-// The same cases the handler's tests run (handler/tests/settings_cases.rs).
-describe("the storyType rule shared with the handler (config/settings-cases.json)", () => {
+// The same cases the handler's tests run (handler/tests/settings_cases.rs): a rule changed on one
+// side only turns the other side's suite red.
+describe("the rules shared with the handler (config/settings-cases.json)", () => {
+    type SettingsCase = { settings: Record<string, unknown>; key?: string; problem?: string; handlerOnly?: string };
     const cases = JSON.parse(fs.readFileSync(path.join(REPO, "config/settings-cases.json"), "utf8")) as {
         storyTypes: { valid: { value: string; nfc?: string }[]; invalid: { value: string; problem: string }[] };
+        settings: { valid: SettingsCase[]; invalid: SettingsCase[] };
     };
+    /** A config/default.toml key as the stack's config key: max_tokens_cap → maxTokensCap. */
+    const configKey = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    const settingsOf = (values: Record<string, unknown>): HandlerSettings =>
+        ({ ...minimal, ...Object.fromEntries(Object.entries(values).map(([key, value]) => [configKey(key), value])) }) as HandlerSettings;
+    /** `problem` with each `${other_key}` written as the stack names it. */
+    const inStackWords = (problem: string) => problem.replace(/\$\{([a-z_]+)\}/g, (_, key: string) => configKey(key));
 
     test("every valid storyType is one", () => {
         assert.ok(cases.storyTypes.valid.length > 0);
@@ -146,6 +128,22 @@ describe("the storyType rule shared with the handler (config/settings-cases.json
         assert.ok(cases.storyTypes.invalid.length > 0);
         for (const { value, problem } of cases.storyTypes.invalid) {
             assert.equal(storyTypeProblem(value), problem, JSON.stringify(value));
+        }
+    });
+
+    test("every valid setting passes", () => {
+        const stackCases = cases.settings.valid.filter((c) => c.handlerOnly === undefined);
+        assert.ok(stackCases.length > 0);
+        for (const { settings } of stackCases) {
+            assert.deepEqual(settingsProblems(settingsOf(settings)), [], JSON.stringify(settings));
+        }
+    });
+
+    test("every invalid setting is one problem, named by its config key, in the handler's words", () => {
+        const stackCases = cases.settings.invalid.filter((c) => c.handlerOnly === undefined);
+        assert.ok(stackCases.length > 0);
+        for (const { settings, key, problem } of stackCases) {
+            assert.deepEqual(settingsProblems(settingsOf(settings)), [`${configKey(key!)}: ${inStackWords(problem!)}`], JSON.stringify(settings));
         }
     });
 });

@@ -70,7 +70,7 @@ function expectedEnvironment(config: Record<string, string>): Record<string, str
             env[variable] = value;
         }
     }
-    env.STREAMER_DEADLINE_SECS = String(Number(setting(config, "timeout")) - 5);
+    env.STREAMER_DEADLINE_SECS = setting(config, "timeout");
     return env;
 }
 
