@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bedrock_emulator::{EmulatorConfig, Outcome};
 use serde_json::Value;
+use support::stack::*;
 use support::*;
 
 #[tokio::test]

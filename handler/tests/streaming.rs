@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bedrock_emulator::{EmulatorConfig, Fault};
 use http_body_util::BodyExt;
+use support::in_process::*;
 use support::*;
 
 const CATS: &str = r#"{"storyType":"CATS"}"#;

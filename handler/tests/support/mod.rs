@@ -1,22 +1,17 @@
-//! Shared test fixtures: the emulator on a random port, the handler wired to it through the real
-//! SDK, and (for end-to-end tests) the real binary under `cargo lambda watch`, called with curl.
+//! Shared test fixtures, in two rooms: [`in_process`] calls the handler's `App` directly, wired to
+//! the emulator through the real SDK; [`stack`] runs the real binary under `cargo lambda watch`
+//! (its Lambda Runtime API and Function URL emulator) and calls it with curl. What both need is
+//! here: the emulator on a random port, and reading events the way a caller does.
 #![allow(dead_code)] // each test file uses its own part of the fixtures
 
-use std::net::TcpListener;
+pub mod in_process;
+pub mod stack;
+
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bedrock_emulator::{Emulator, EmulatorConfig, Outcome};
-use bedrock_streamer::bedrock;
-use bedrock_streamer::service::App;
-use bedrock_streamer::settings::Settings;
-use bytes::Bytes;
-use http_body_util::BodyExt;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-use tokio::time::Instant;
 
 pub const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
@@ -27,45 +22,6 @@ pub async fn emulator(config: EmulatorConfig) -> Emulator {
 /// An emulator whose model answers at once.
 pub async fn fast_emulator() -> Emulator {
     emulator(EmulatorConfig::default()).await
-}
-
-/// The handler as `main` builds it, with settings from `vars` and the SDK pointed at the emulator.
-pub fn app(emulator: &Emulator, vars: &[(&str, &str)]) -> App {
-    let settings =
-        Settings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))).expect("valid test settings");
-    let client = bedrock::Client::for_endpoint(&emulator.endpoint(), "us-east-1", "AKIDEXAMPLE", "secret");
-    App { settings, client }
-}
-
-pub fn post(body: impl Into<Vec<u8>>, accept: Option<&str>) -> lambda_http::Request {
-    let mut builder = http::Request::builder().method("POST").uri("https://example.lambda-url.us-east-1.on.aws/");
-    if let Some(accept) = accept {
-        builder = builder.header("accept", accept);
-    }
-    builder.body(lambda_http::Body::Binary(body.into())).unwrap()
-}
-
-/// A response as the caller saw it: status, headers, and each chunk with when it arrived.
-pub struct Received {
-    pub status: u16,
-    pub content_type: String,
-    pub chunks: Vec<(Instant, Bytes)>,
-}
-
-impl Received {
-    pub fn text(&self) -> String {
-        self.chunks.iter().map(|(_, c)| String::from_utf8_lossy(c).into_owned()).collect()
-    }
-
-    /// The body as NDJSON events.
-    pub fn events(&self) -> Vec<Value> {
-        ndjson(&self.text())
-    }
-
-    /// The concatenated `message` of every text event.
-    pub fn story(&self) -> String {
-        story(&self.events())
-    }
 }
 
 pub fn ndjson(text: &str) -> Vec<Value> {
@@ -100,202 +56,4 @@ pub fn python_splitlines(body: &[u8]) -> Vec<String> {
 /// Whether the emulator saw the first request's caller (the handler) close the connection.
 pub async fn upstream_closed(emulator: &Emulator) -> bool {
     emulator.wait_for(Duration::from_secs(5), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await
-}
-
-/// curl arguments for a POST of `body`.
-pub fn posting(body: &str) -> Vec<&str> {
-    vec!["-X", "POST", "--data-binary", body]
-}
-
-/// Calls the handler and reads the whole streamed body.
-pub async fn call(app: &App, req: lambda_http::Request) -> Received {
-    let response = app.handle(req).await;
-    let status = response.status().as_u16();
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-    let mut body = response.into_body();
-    let mut chunks = Vec::new();
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame.unwrap().into_data() {
-            chunks.push((Instant::now(), data));
-        }
-    }
-    Received { status, content_type, chunks }
-}
-
-/// The real handler binary serving a Function URL through `cargo lambda watch` (its Lambda
-/// Runtime API and Function URL emulator), pointed at the emulator by the SDK's standard
-/// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`.
-pub struct Stack {
-    pub url: String,
-    watch: Child,
-    functions: Vec<Child>,
-    logs: Arc<Mutex<Vec<String>>>,
-}
-
-const FUNCTION: &str = "bedrock-streamer";
-
-impl Stack {
-    pub async fn start(emulator: &Emulator, settings: &[(&str, &str)]) -> Stack {
-        Self::start_instances(emulator, settings, 1).await
-    }
-
-    /// Like [`Stack::start`] with `instances` function processes polling the same Runtime API,
-    /// as Lambda runs one instance per concurrent request.
-    pub async fn start_instances(emulator: &Emulator, settings: &[(&str, &str)], instances: usize) -> Stack {
-        let port = free_port();
-        let mut watch = Command::new("cargo-lambda")
-            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("cargo-lambda is installed (pip install cargo-lambda)");
-        // Ready once it says it serves; the function must not poll before then.
-        let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if line.contains("starting Runtime server") {
-                    return;
-                }
-            }
-            panic!("cargo lambda watch exited before serving");
-        });
-        ready.await.expect("cargo lambda watch starts within 60 s");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let functions = (0..instances)
-            .map(|_| {
-                let mut function = Command::new(env!("CARGO_BIN_EXE_bedrock-streamer"))
-                    .env_clear()
-                    .env("PATH", std::env::var("PATH").unwrap_or_default())
-                    .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt/{FUNCTION}"))
-                    .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
-                    .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-                    .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-                    .env("AWS_REGION", "us-east-1")
-                    .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-                    .env("AWS_SECRET_ACCESS_KEY", "secret")
-                    .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.endpoint())
-                    .envs(settings.iter().copied())
-                    .stdout(Stdio::piped())
-                    .kill_on_drop(true)
-                    .spawn()
-                    .expect("the handler binary starts");
-                let mut lines = BufReader::new(function.stdout.take().unwrap()).lines();
-                let logs = logs.clone();
-                tokio::spawn(async move {
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        logs.lock().unwrap().push(line);
-                    }
-                });
-                function
-            })
-            .collect();
-        Stack { url: format!("http://127.0.0.1:{port}/lambda-url/{FUNCTION}/"), watch, functions, logs }
-    }
-
-    /// The function's stdout lines so far (its JSON logs and metrics records).
-    pub fn logs(&self) -> Vec<String> {
-        self.logs.lock().unwrap().clone()
-    }
-
-    /// Waits until the function has written a line that `matches` (logs are written after the
-    /// response ends, so they may trail the caller by a moment).
-    pub async fn wait_for_log(&self, matches: impl Fn(&str) -> bool) -> String {
-        for _ in 0..100 {
-            if let Some(line) = self.logs().into_iter().find(|l| matches(l)) {
-                return line;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("no such log line in {:?}", self.logs());
-    }
-
-    /// Sends a request with curl and reads its output as it streams (`-N`), timing each line.
-    pub async fn curl(&self, args: &[&str]) -> Curled {
-        let mut child = Command::new("curl")
-            .args(["-sS", "-N", "-D", "-", "--max-time", "60"])
-            .args(args)
-            .arg(&self.url)
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("curl is installed");
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        let mut status = 0;
-        let mut headers = Vec::new();
-        let mut line = String::new();
-        loop {
-            line.clear();
-            reader.read_line(&mut line).await.unwrap();
-            let trimmed = line.trim_end();
-            if trimmed.is_empty() {
-                break;
-            }
-            if trimmed.starts_with("HTTP/") {
-                status = trimmed.split(' ').nth(1).unwrap().parse().unwrap();
-            } else if let Some((name, value)) = trimmed.split_once(':') {
-                headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
-            }
-        }
-        let mut lines = Vec::new();
-        loop {
-            let mut bytes = Vec::new();
-            if reader.read_until(b'\n', &mut bytes).await.unwrap() == 0 {
-                break;
-            }
-            lines.push((Instant::now(), bytes));
-        }
-        let exit = child.wait().await.unwrap().code();
-        Curled { status, headers, lines, exit }
-    }
-
-    /// The Function URL's body for a JSON POST with the given Accept header (if any).
-    pub async fn post(&self, body: &str, accept: Option<&str>) -> Curled {
-        let accept_header = accept.map(|a| format!("accept: {a}"));
-        let mut args = vec!["-X", "POST", "--data-binary", body];
-        if let Some(h) = &accept_header {
-            args.extend(["-H", h]);
-        }
-        let got = self.curl(&args).await;
-        assert_eq!(got.exit, Some(0), "curl failed");
-        got
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        for function in &mut self.functions {
-            let _ = function.start_kill();
-        }
-        let _ = self.watch.start_kill();
-    }
-}
-
-/// What curl received: status, headers, and the body's lines with when each arrived.
-pub struct Curled {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub lines: Vec<(Instant, Vec<u8>)>,
-    /// curl's exit code (28: it gave up at `--max-time`).
-    pub exit: Option<i32>,
-}
-
-impl Curled {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-
-    pub fn text(&self) -> String {
-        self.lines.iter().map(|(_, l)| String::from_utf8_lossy(l).into_owned()).collect()
-    }
-
-    pub fn events(&self) -> Vec<Value> {
-        ndjson(&self.text())
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
