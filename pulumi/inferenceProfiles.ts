@@ -10,6 +10,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConfiguredModel } from "./models";
 import { classifyModel, type InferenceProfileFacts, profileIdentifier } from "./policy";
 
+/**
+ * A refusal of the deploying identity rather than an answer about the profile: the provider passes
+ * on the AWS SDK for Go's error text ("… StatusCode: 403, … AccessDeniedException: …").
+ */
+function isAccessDenied(failure: Error): boolean {
+    return /AccessDenied|StatusCode: 403\b/.test(failure.message ?? "");
+}
+
 /** Every profile among `models`, keyed by its setting (id or ARN); empty when there is none. */
 export function lookUpInferenceProfiles(models: ConfiguredModel[], parent: pulumi.Resource): pulumi.Output<Record<string, InferenceProfileFacts>> {
     const region = aws.getRegion({}, { parent }).then((r) => r.region);
@@ -27,11 +35,13 @@ export function lookUpInferenceProfiles(models: ConfiguredModel[], parent: pulum
                         { inferenceProfileArn: profile.inferenceProfileArn, modelArns: profile.models.map((m) => m.modelArn) },
                     ],
                     (failure: Error) => {
+                        const problem = isAccessDenied(failure)
+                            ? `could not be looked up in ${stackRegion}: the deploying identity may not call bedrock:GetInferenceProfile, ` +
+                              `which the role's grants are read from; grant it that action`
+                            : `cannot be called from ${stackRegion}: Bedrock has no such inference profile there (a geography profile such as ` +
+                              `eu. is offered only in its own geography's regions; \`just preview\` names the profiles ${stackRegion} has)`;
                         throw new pulumi.RunError(
-                            `bedrock-streamer configuration is invalid:\n  - ${model.key} ${model.modelId} cannot be called from ${stackRegion}: ` +
-                                `Bedrock has no such inference profile there (a geography profile such as eu. is offered only in its own ` +
-                                `geography's regions; \`just preview\` names the profiles ${stackRegion} has)` +
-                                (failure.message ? `: ${failure.message}` : ""),
+                            `bedrock-streamer configuration is invalid:\n  - ${model.key} ${model.modelId} ${problem}` + (failure.message ? `: ${failure.message}` : ""),
                         );
                     },
                 ),

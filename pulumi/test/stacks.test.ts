@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { before, describe, test } from "node:test";
 
 import { DEFAULTS } from "../streamerArgs";
-import { ACCOUNT_ID, APPLICATION_PROFILE, PROFILE_DESTINATIONS, type ProgramRun, runProgram } from "./support/program";
+import { ACCOUNT_ID, APPLICATION_PROFILE, FOREIGN_PROFILE, PROFILE_DESTINATIONS, type ProgramRun, runProgram } from "./support/program";
 import { loadProject, loadStackFile, PROJECT, programConfig, satisfiesType, stackConfigProblems } from "./support/pulumiCli";
 
 const FUNCTION = "aws:lambda/function:Function";
@@ -284,6 +284,12 @@ describe("changing the model (pulumi config set modelId …)", () => {
             runProgram("prod", programConfig("prod", { codeZip: zip, modelId: `eu.${SHIPPED_MODEL}` })),
             /modelId eu\.anthropic\.claude-haiku-5-5 cannot be called from us-west-2: Bedrock has no such inference profile there/,
         );
+    });
+
+    test("a profile the deploying identity may not look up stops the preview naming that permission, not a missing profile", async () => {
+        const refusal = runProgram("prod", programConfig("prod", { codeZip: zip, modelId: FOREIGN_PROFILE }));
+        await assert.rejects(refusal, /modelId arn:aws:bedrock:us-west-2:210987654321:application-inference-profile\/shared9q could not be looked up in us-west-2: the deploying identity may not call bedrock:GetInferenceProfile/);
+        await assert.rejects(refusal, (error: Error) => !error.message.includes("no such inference profile"));
     });
 });
 

@@ -22,6 +22,9 @@ export const PROFILE_DESTINATIONS: Record<string, string[]> = {
 /** An application inference profile the mocked account has, copied from the us. profile of Claude Haiku 5.5. */
 export const APPLICATION_PROFILE = `arn:aws:bedrock:us-west-2:${ACCOUNT_ID}:application-inference-profile/k3x9stories`;
 
+/** Another account's application inference profile, which GetInferenceProfile refuses to the deploying identity. */
+export const FOREIGN_PROFILE = "arn:aws:bedrock:us-west-2:210987654321:application-inference-profile/shared9q";
+
 /**
  * What GetInferenceProfile answers in `region` for `identifier` (an id or ARN), or undefined for
  * Bedrock's not-found: a geography profile exists only in its own geography's regions.
@@ -88,6 +91,14 @@ export async function runProgram(stack: string, config: Record<string, string>):
             call({ token, inputs }) {
                 switch (token) {
                     case "aws:bedrock/getInferenceProfile:getInferenceProfile": {
+                        if (inputs.inferenceProfileId === FOREIGN_PROFILE) {
+                            // The AWS SDK for Go's text, which the provider passes on; the SDK rejects the
+                            // invoke with the engine's gRPC error `details`, as it does under the CLI.
+                            const details =
+                                `error reading inference profile: ${FOREIGN_PROFILE}: operation error Bedrock: GetInferenceProfile, https response error StatusCode: 403, ` +
+                                `RequestID: 5e1f, AccessDeniedException: User: arn:aws:iam::${ACCOUNT_ID}:user/deployer is not authorized to perform: bedrock:GetInferenceProfile`;
+                            throw Object.assign(new Error(details), { details });
+                        }
                         const profile = inferenceProfile(region, inputs.inferenceProfileId);
                         if (profile === undefined) throw new Error(`ResourceNotFoundException: no inference profile ${inputs.inferenceProfileId} in ${region}`);
                         return { ...profile, inferenceProfileId: inputs.inferenceProfileId, status: "ACTIVE", region };
