@@ -12,7 +12,7 @@ import { type ConfiguredModel, configuredModels, parseModels } from "../models";
 
 const PROJECT = "bedrock-streamer";
 
-/** One entry of `pulumi config --json`: text in `value`, absent for a secret shown blinded. */
+/** One entry of `pulumi config --json --show-secrets`: text in `value` (without --show-secrets, a secret has none). */
 interface CliConfigValue {
     value?: string;
     secret?: boolean;
@@ -56,8 +56,10 @@ function stackRegion(config: Record<string, string>): string | undefined {
 
 /** Reads the stack's config; throws a one-line reason when it cannot. */
 export function readStack(stack: string, dir: string): StackFacts {
-    const listed = pulumi(["config", "--json", "--stack", stack], dir);
-    if (!listed.ok) throw new Error(`could not read the stack's config (pulumi config --json --stack ${stack}): ${listed.stderr.trim()}`);
+    // --show-secrets: a model or region set with --secret is still the one to check; without it the
+    // CLI leaves the value out and Pulumi.yaml's default would be checked instead. Nothing is printed.
+    const listed = pulumi(["config", "--json", "--show-secrets", "--stack", stack], dir);
+    if (!listed.ok) throw new Error(`could not read the stack's config (pulumi config --json --show-secrets --stack ${stack}): ${listed.stderr.trim()}`);
     const config = declaredDefaults(dir);
     for (const [key, entry] of Object.entries(JSON.parse(listed.stdout) as Record<string, CliConfigValue>)) {
         if (entry.value !== undefined) config[key.includes(":") ? key : `${PROJECT}:${key}`] = entry.value;

@@ -38,7 +38,12 @@ const STANDINS: Record<string, string> = {
 case "$1 \${2:-}" in
     "whoami "*) echo tester ;;
     "config get") echo "\${FAKE_ARCHITECTURE:-arm64}" ;;
-    "config --json") cat "$HOME/stack-config.json" ;;
+    "config --json")
+        # Like the CLI, a secret's value is left out unless --show-secrets asks for it.
+        show=""; for arg in "$@"; do [ "$arg" = --show-secrets ] && show=1; done
+        if [ -n "$show" ]; then cat "$HOME/stack-config.json"
+        else node -e 'const c = require(process.argv[1]); for (const e of Object.values(c)) if (e.secret) delete e.value; console.log(JSON.stringify(c))' "$HOME/stack-config.json"
+        fi ;;
     "stack output")
         case "\${3:-}" in
             functionName)
@@ -156,9 +161,9 @@ function account(root: string, regions: Record<string, Region>): void {
     }
 }
 
-/** Writes the stack's config as `pulumi config --json` lists it: every value as text. */
-function stackConfig(root: string, values: Record<string, string>): void {
-    const listed = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, { value, secret: false }]));
+/** Writes the stack's config as `pulumi config --json --show-secrets` lists it: every value as text. */
+function stackConfig(root: string, values: Record<string, string>, secrets: string[] = []): void {
+    const listed = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, { value, secret: secrets.includes(key) }]));
     fs.writeFileSync(path.join(root, "stack-config.json"), JSON.stringify(listed));
 }
 
@@ -284,7 +289,7 @@ describe("just deploy env", () => {
                 "aws sts get-caller-identity",
                 `npm ci --prefix ${path.join(root, "pulumi")}`,
                 "pulumi stack select --create dev",
-                "pulumi config --json --stack dev",
+                "pulumi config --json --show-secrets --stack dev",
                 "pulumi stack output functionName --stack dev",
                 `aws bedrock get-inference-profile --inference-profile-identifier us.${HAIKU_55} --region us-west-2 --output json`,
                 `aws bedrock get-foundation-model --model-identifier ${HAIKU_55} --region us-west-2 --output json`,
@@ -318,9 +323,9 @@ describe("just deploy env", () => {
 describe("the preflight: every configured model and the concurrency, checked against the account before Pulumi runs", () => {
     const SKIP = "BEDROCK_STREAMER_SKIP_PREFLIGHT";
     /** A prod-like stack (us-west-2) with these config values, in an account offering `regions`. */
-    const stack = (values: Record<string, string>, regions: Record<string, Region> = { "us-west-2": usRegion() }) => {
+    const stack = (values: Record<string, string>, regions: Record<string, Region> = { "us-west-2": usRegion() }, secrets: string[] = []) => {
         const root = workspace();
-        stackConfig(root, { "aws:region": "us-west-2", "bedrock-streamer:reservedConcurrency": "20", ...values });
+        stackConfig(root, { "aws:region": "us-west-2", "bedrock-streamer:reservedConcurrency": "20", ...values }, secrets);
         account(root, regions);
         return root;
     };
@@ -434,6 +439,13 @@ describe("the preflight: every configured model and the concurrency, checked aga
             result,
             /modelId us\.anthropic\.claude-3-5-haiku-20241022-v1:0: Bedrock knows the profile, but none of its regions \(us-west-2, us-east-1, us-east-2, us-west-1\) knows its model anthropic\.claude-3-5-haiku-20241022-v1:0/,
         );
+    });
+
+    test("a model set as a secret is the model it checks, not Pulumi.yaml's default", () => {
+        const root = stack({ "bedrock-streamer:modelId": `us.${HAIKU_55}` }, { "us-west-2": usRegion() }, ["bedrock-streamer:modelId"]);
+        const result = just(root, ["preview", "prod"]);
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stderr, /ok +modelId us\.anthropic\.claude-haiku-5-5: an active inference profile in us-west-2/);
     });
 
     test(`${SKIP}=1 skips it, for accounts that cannot call the control plane`, () => {
