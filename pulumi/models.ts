@@ -153,8 +153,17 @@ export function reviewModels(models: ModelMap, defaultModel: string | undefined,
         }
         const maxTokens = settings.maxTokens ?? stack.maxTokens;
         const cap = settings.maxTokensCap ?? stack.maxTokensCap;
-        if (isWholeNumber(maxTokens) && isWholeNumber(cap) && cap < maxTokens) {
-            problems.push(`${key}.maxTokensCap (${cap}) is below its maxTokens (${maxTokens}); the cap must be at least the default`);
+        // Both inherited: the stack's own check (settingsProblems) names the stack's keys.
+        const ownTokens = settings.maxTokens !== undefined || settings.maxTokensCap !== undefined;
+        if (ownTokens && isWholeNumber(maxTokens) && isWholeNumber(cap) && cap < maxTokens) {
+            // Name the keys the values came from: an alias without its own cap or default inherits the stack's.
+            if (settings.maxTokensCap === undefined) {
+                problems.push(`${key}.maxTokens (${maxTokens}) is above the stack's maxTokensCap (${cap}), which the alias inherits: set ${key}.maxTokensCap`);
+            } else if (settings.maxTokens === undefined) {
+                problems.push(`${key}.maxTokensCap (${cap}) is below the stack's maxTokens (${maxTokens}), which the alias inherits: set ${key}.maxTokens`);
+            } else {
+                problems.push(`${key}.maxTokensCap (${cap}) is below its maxTokens (${maxTokens}); the cap must be at least the default`);
+            }
         }
         for (const field of ["temperature", "topP"] as const) {
             if (settings[field] !== undefined && !isUnitFraction(settings[field])) {
