@@ -7,6 +7,12 @@ use http::StatusCode;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
+    /// The Lambda event is not a Function URL request this function can read (see `function_url`).
+    #[error("the Lambda event is not a Function URL request: {0}")]
+    InvalidEvent(String),
+    /// The event's body cannot be decoded (flagged base64 but is not).
+    #[error("{0}")]
+    InvalidBody(String),
     #[error("method {0} is not allowed; send POST with a JSON body such as {{\"storyType\":\"CATS\"}}")]
     MethodNotAllowed(String),
     #[error("the request body is {size} bytes; the limit is {limit}")]
@@ -146,6 +152,8 @@ macro_rules! codes {
 
 codes! {
     InvalidJson => BAD_REQUEST, "invalid_json";
+    InvalidBody => BAD_REQUEST, "invalid_body";
+    InvalidEvent => BAD_REQUEST, "invalid_event";
     InvalidStoryType => BAD_REQUEST, "invalid_story_type";
     StoryTypeNotAllowed => BAD_REQUEST, "story_type_not_allowed";
     InvalidMaxTokens => BAD_REQUEST, "invalid_max_tokens";

@@ -8,9 +8,11 @@
 pub mod bedrock;
 mod deadline;
 pub mod error;
+pub mod function_url;
 mod prompt;
 mod relay;
 pub mod request;
+pub mod runtime;
 pub mod service;
 pub mod settings;
 pub mod story_type;

@@ -1,12 +1,10 @@
 //! Cold start: load settings and build the Bedrock client once, then serve invocations.
 
-use std::convert::Infallible;
 use std::process::ExitCode;
 
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
-use bedrock_streamer::{bedrock, summary, telemetry};
-use lambda_http::{run_with_streaming_response, service_fn};
+use bedrock_streamer::{bedrock, runtime, summary, telemetry};
 
 // One thread: a Lambda instance serves one request at a time, and every relayed event would
 // otherwise hop between worker threads (the Bedrock connection, the runtime's forwarding task, the
@@ -27,11 +25,10 @@ async fn main() -> ExitCode {
     let client = bedrock::Client::from_env().await;
     let app: &'static App = Box::leak(Box::new(App { settings, client }));
 
-    let handler = service_fn(move |req| async move { Ok::<_, Infallible>(app.handle(req).await) });
-    match run_with_streaming_response(handler).await {
+    match runtime::serve(app).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(error = %error, "the Lambda runtime stopped");
+            tracing::error!(error = %error, "the Lambda Runtime API is unreachable; exiting so Lambda can start a new instance");
             ExitCode::FAILURE
         }
     }

@@ -9,12 +9,13 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body::Frame;
 use http_body_util::StreamBody;
-use lambda_http::{Request, RequestExt};
+use lambda_runtime::Context;
 use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{self, Call};
 use crate::deadline::Deadline;
 use crate::error::{ApiError, NoAnswer};
+use crate::function_url::Request;
 use crate::relay::StoryRelay;
 use crate::request::{self, Limits, StoryRequest};
 use crate::settings::Settings;
@@ -32,7 +33,7 @@ pub struct App {
 impl App {
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
-        let context = req.lambda_context_ref();
+        let context = req.extensions().get::<Context>();
         let request_id = context.map_or_else(|| "local".to_owned(), |c| c.request_id.clone());
         let deadline = Deadline::new(started, self.settings.deadline, context.map(|c| c.deadline));
         let mut summary = Summary::new(request_id, self.settings.model_id.clone(), started);
@@ -42,17 +43,15 @@ impl App {
                 let relay = StoryRelay::new(accepted.items, format, deadline, accepted.request_id, summary);
                 streaming(format, relay)
             }
-            Err(error) => {
-                summary.status = error.status().as_u16();
-                summary.error_code = Some(error.code());
-                summary.emit(if error.is_client_error() {
-                    RequestOutcome::Rejected
-                } else {
-                    RequestOutcome::UpstreamError
-                });
-                refusal(&error)
-            }
+            Err(error) => refused(&error, summary),
         }
+    }
+
+    /// An invocation whose event is not a readable Function URL request (see `function_url`):
+    /// refused like any bad request, with its summary line.
+    pub fn refuse(&self, error: ApiError, context: &Context) -> Response<Body> {
+        let summary = Summary::new(context.request_id.clone(), self.settings.model_id.clone(), Instant::now());
+        refused(&error, summary)
     }
 
     /// Everything up to Bedrock accepting the stream; any error here is the whole response.
@@ -98,6 +97,13 @@ fn streaming(format: Format, relay: StoryRelay) -> Response<Body> {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
+}
+
+fn refused(error: &ApiError, mut summary: Summary) -> Response<Body> {
+    summary.status = error.status().as_u16();
+    summary.error_code = Some(error.code());
+    summary.emit(if error.is_client_error() { RequestOutcome::Rejected } else { RequestOutcome::UpstreamError });
+    refusal(error)
 }
 
 fn refusal(error: &ApiError) -> Response<Body> {

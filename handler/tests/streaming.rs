@@ -234,9 +234,10 @@ async fn the_timeout_event_is_written_before_lambda_s_own_deadline() {
     let app = app(&emulator, &[("STREAMER_DEADLINE_SECS", "2")]);
     let lambda_deadline = std::time::SystemTime::now() + Duration::from_secs(2);
     let lambda_deadline_at = tokio::time::Instant::now() + Duration::from_secs(2);
-    let mut context = lambda_http::Context::default();
+    let mut context = lambda_runtime::Context::default();
     context.deadline = lambda_deadline.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-    let req = lambda_http::RequestExt::with_lambda_context(post(CATS, None), context);
+    let mut req = post(CATS, None);
+    req.extensions_mut().insert(context);
 
     let got = call(&app, req).await;
 
@@ -300,7 +301,7 @@ async fn the_caller_leaving_closes_the_bedrock_stream() {
 async fn bad_requests_are_answered_without_calling_bedrock() {
     let emulator = fast_emulator().await;
     let app = app(&emulator, &[("STREAMER_ALLOWED_STORY_TYPES", "CATS,DOGS"), ("STREAMER_MAX_TOKENS_CAP", "1000")]);
-    let get = http::Request::builder().method("GET").uri("/").body(lambda_http::Body::Empty).unwrap();
+    let get = http::Request::builder().method("GET").uri("/").body(bytes::Bytes::new()).unwrap();
     let cases = [
         (get, 405, "method_not_allowed"),
         (post(r#"{"storyType":"OWLS"}"#, None), 400, "story_type_not_allowed"),

@@ -3,6 +3,7 @@
 
 use bedrock_emulator::Emulator;
 use bedrock_streamer::bedrock;
+use bedrock_streamer::function_url::Request;
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
 use bytes::Bytes;
@@ -20,12 +21,12 @@ pub fn app(emulator: &Emulator, vars: &[(&str, &str)]) -> App {
     App { settings, client }
 }
 
-pub fn post(body: impl Into<Vec<u8>>, accept: Option<&str>) -> lambda_http::Request {
+pub fn post(body: impl Into<Vec<u8>>, accept: Option<&str>) -> Request {
     let mut builder = http::Request::builder().method("POST").uri("https://example.lambda-url.us-east-1.on.aws/");
     if let Some(accept) = accept {
         builder = builder.header("accept", accept);
     }
-    builder.body(lambda_http::Body::Binary(body.into())).unwrap()
+    builder.body(Bytes::from(body.into())).unwrap()
 }
 
 /// A response as the caller saw it: status, headers, and each chunk with when it arrived.
@@ -52,7 +53,7 @@ impl Received {
 }
 
 /// Calls the handler and reads the whole streamed body.
-pub async fn call(app: &App, req: lambda_http::Request) -> Received {
+pub async fn call(app: &App, req: Request) -> Received {
     let response = app.handle(req).await;
     let status = response.status().as_u16();
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();

@@ -1,10 +1,12 @@
-//! Shared test fixtures, in two rooms: [`in_process`] calls the handler's `App` directly, wired to
-//! the emulator through the real SDK; [`stack`] runs the real binary under `cargo lambda watch`
-//! (its Lambda Runtime API and Function URL emulator) and calls it with curl. What both need is
+//! Shared test fixtures, in three rooms: [`in_process`] calls the handler's `App` directly, wired
+//! to the emulator through the real SDK; [`stack`] runs the real binary under `cargo lambda watch`
+//! (its Lambda Runtime API and Function URL emulator) and calls it with curl; [`runtime_api`] runs
+//! the real binary under a Runtime API of the tests' own that sends raw (also malformed) events. What both need is
 //! here: the emulator on a random port, and reading events the way a caller does.
 #![allow(dead_code)] // each test file uses its own part of the fixtures
 
 pub mod in_process;
+pub mod runtime_api;
 pub mod stack;
 
 use std::process::Stdio;

@@ -1,0 +1,224 @@
+//! The real handler binary under the tests' own Lambda Runtime API, fed raw Function URL events
+//! (`cargo lambda watch` builds its own events and cannot send malformed ones), with the Bedrock
+//! emulator behind it. Every event, however malformed, gets a streamed answer (never a posted
+//! `/error`, which a Function URL caller sees as a bare 502) and one summary line; a broken
+//! Runtime API connection costs one invocation, not the process.
+
+mod support;
+
+use std::time::Duration;
+
+use bedrock_emulator::EmulatorConfig;
+use serde_json::{Value, json};
+use support::runtime_api::{Answer, Function, RuntimeApi, function_url_event};
+use support::*;
+
+const CATS: &str = r#"{"storyType":"CATS"}"#;
+
+fn bytes(event: Value) -> Vec<u8> {
+    event.to_string().into_bytes()
+}
+
+/// Invokes `event` and checks what every invocation owes its caller: a streamed answer with
+/// `status`, a JSON error body naming `code` when it is a refusal, and exactly one summary line
+/// with the same status. Returns the answer's body text.
+async fn answers(api: &RuntimeApi, function: &Function, event: Vec<u8>, status: u64, code: Option<&str>) -> String {
+    let shown = String::from_utf8_lossy(&event).chars().take(200).collect::<String>();
+    let (request_id, answer) = api.invoke(event).await;
+    let Answer::Streamed(got) = answer else { panic!("{shown}: not a streamed answer: {answer:?}") };
+    assert_eq!(got.status(), status, "{shown}: {}", got.text());
+    if let Some(code) = code {
+        assert_eq!(got.header("content-type"), Some("application/json"), "{shown}");
+        let body = got.json();
+        assert_eq!((body["type"].as_str(), body["code"].as_str()), (Some("error"), Some(code)), "{shown}: {body}");
+    }
+    let summary = function.wait_for("request summary", &request_id).await;
+    assert_eq!(summary["fields"]["status"].as_u64(), Some(status), "{shown}: {summary}");
+    assert_eq!(summary["fields"]["error_code"].as_str(), code, "{shown}: {summary}");
+    let lines = function.logged("request summary").iter().filter(|l| l["fields"]["request_id"] == request_id).count();
+    assert_eq!(lines, 1, "{shown}: one summary line per invocation");
+    got.text()
+}
+
+#[tokio::test]
+async fn query_strings_and_other_fields_outside_the_api_never_stop_the_story() {
+    let emulator = fast_emulator().await;
+    let api = RuntimeApi::start().await;
+    let function = api.function(&emulator, &[]);
+    for changes in [
+        // From the field reports: raw characters a URI cannot hold, as CloudFront passes them on.
+        json!({"rawQueryString": "q=a b"}),
+        json!({"rawQueryString": "q=\"quoted\""}),
+        json!({"rawQueryString": "q=<script>"}),
+        // Variants of the kind: other bytes a URI cannot hold, and fields of the wrong type.
+        json!({"rawQueryString": "q=%zz&&=\u{7f}{}|\\^`"}),
+        json!({"rawQueryString": "q=caf\u{e9} \u{1f408}#frag"}),
+        json!({"rawQueryString": 42, "queryStringParameters": "not an object"}),
+        json!({"rawPath": "/a b/<c>", "cookies": "not a list"}),
+        json!({"rawPath": null, "routeKey": null, "version": "1.0"}),
+        json!({"requestContext": {"http": {"method": "POST"}}}),
+    ] {
+        let story = answers(&api, &function, bytes(function_url_event(CATS, changes)), 200, None).await;
+        assert!(ndjson(&story).iter().any(|e| e["type"] == "usage"), "the whole story arrived: {story}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_flagged_base64_that_is_not_base64_is_a_400_invalid_body() {
+    let emulator = fast_emulator().await;
+    let api = RuntimeApi::start().await;
+    let function = api.function(&emulator, &[]);
+    for body in [
+        // From the field report: the JSON itself, flagged as base64.
+        CATS,
+        // Variants: wrong length, characters outside the alphabet, missing padding, line breaks,
+        // the URL-safe alphabet.
+        "abc",
+        "!!!!",
+        "eyJzdG9yeVR5cGUiOiJDQVRTIn0",
+        "eyJzdG9yeVR5cGUi\nOiJDQVRTIn0=",
+        "eyJzdG9yeVR5cGUiOiJDQVRTIn0-_==",
+    ] {
+        let event = function_url_event(body, json!({"isBase64Encoded": true}));
+        let text = answers(&api, &function, bytes(event), 400, Some("invalid_body")).await;
+        assert!(text.contains("base64"), "the message names the problem: {text}");
+    }
+    // Proper base64 is decoded: the story, or the JSON error its content deserves.
+    let encoded = "eyJzdG9yeVR5cGUiOiJDQVRTIn0="; // {"storyType":"CATS"}
+    answers(&api, &function, bytes(function_url_event(encoded, json!({"isBase64Encoded": true}))), 200, None).await;
+    let not_utf8 = "/w=="; // the single byte 0xff
+    let event = function_url_event(not_utf8, json!({"isBase64Encoded": true}));
+    answers(&api, &function, bytes(event), 400, Some("invalid_json")).await;
+}
+
+#[tokio::test]
+async fn every_malformed_event_gets_a_json_answer_and_a_summary_line() {
+    let emulator = fast_emulator().await;
+    let api = RuntimeApi::start().await;
+    let function = api.function(&emulator, &[]);
+    let post = |changes: Value| bytes(function_url_event(CATS, changes));
+    let mut non_utf8 = post(json!({}));
+    let at = non_utf8.windows(4).position(|w| w == b"CATS").unwrap();
+    non_utf8[at + 1] = 0xff;
+    let mut deep = "[".repeat(300);
+    deep.push_str(&"]".repeat(300));
+    let cases: Vec<(&str, Vec<u8>, u64, Option<&str>)> = vec![
+        // Not a Function URL event at all.
+        ("not JSON", b"{\"version\":".to_vec(), 400, Some("invalid_event")),
+        ("not an object", b"[1,2,3]".to_vec(), 400, Some("invalid_event")),
+        ("null", b"null".to_vec(), 400, Some("invalid_event")),
+        ("a string", b"\"POST /\"".to_vec(), 400, Some("invalid_event")),
+        ("nested past serde_json's limit", deep.into_bytes(), 400, Some("invalid_event")),
+        (
+            "a lone surrogate",
+            br#"{"body":"\ud800","requestContext":{"http":{"method":"POST"}}}"#.to_vec(),
+            400,
+            Some("invalid_event"),
+        ),
+        ("an empty object", b"{}".to_vec(), 400, Some("invalid_event")),
+        // Missing or mistyped fields the API reads.
+        ("no requestContext", post(json!({"requestContext": null})), 400, Some("invalid_event")),
+        ("no http", post(json!({"requestContext": {"accountId": "anonymous"}})), 400, Some("invalid_event")),
+        ("method a number", post(json!({"requestContext": {"http": {"method": 7}}})), 400, Some("invalid_event")),
+        (
+            "method not a token",
+            post(json!({"requestContext": {"http": {"method": "PO ST"}}})),
+            400,
+            Some("invalid_event"),
+        ),
+        ("method empty", post(json!({"requestContext": {"http": {"method": ""}}})), 400, Some("invalid_event")),
+        ("headers a list", post(json!({"headers": ["accept: text/plain"]})), 400, Some("invalid_event")),
+        ("body a number", post(json!({"body": 42})), 400, Some("invalid_event")),
+        ("body an object", post(json!({"body": {"storyType": "CATS"}})), 400, Some("invalid_event")),
+        ("isBase64Encoded a string", post(json!({"isBase64Encoded": "false"})), 400, Some("invalid_event")),
+        // Odd but readable: the API's own answers.
+        ("GET", post(json!({"requestContext": {"http": {"method": "GET"}}})), 405, Some("method_not_allowed")),
+        (
+            "lower-case post",
+            post(json!({"requestContext": {"http": {"method": "post"}}})),
+            405,
+            Some("method_not_allowed"),
+        ),
+        ("no body", post(json!({"body": null})), 400, Some("invalid_json")),
+        ("body not UTF-8", non_utf8, 400, Some("invalid_story_type")),
+        ("headers null", post(json!({"headers": null})), 200, None),
+        (
+            "odd headers dropped",
+            post(json!({"headers": {"bad name": "x", "x-n": 5, "x-ctl": "a\u{1}b", "": "e"}})),
+            200,
+            None,
+        ),
+        ("accept HTTP cannot carry", post(json!({"headers": {"accept": "text/plain\r\nx: y"}})), 200, None),
+        ("upper-case header names", post(json!({"headers": {"Accept": "application/json"}})), 200, None),
+        ("trailing bytes after the event", [post(json!({})), b" trailing".to_vec()].concat(), 200, None),
+    ];
+    for (name, event, status, code) in cases {
+        let text = answers(&api, &function, event, status, code).await;
+        if status == 400 && code == Some("invalid_event") {
+            assert!(text.contains("not a Function URL request"), "{name}: {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_response_connection_closed_mid_stream_costs_that_invocation_only() {
+    let emulator =
+        emulator(EmulatorConfig { token_interval: Duration::from_millis(20), story_words: 200, ..Default::default() })
+            .await;
+    let api = RuntimeApi::start().await;
+    let mut function = api.function(&emulator, &[]);
+
+    let (cut_id, cut) = api.invoke_and_cut(bytes(function_url_event(CATS, json!({}))), 3).await;
+    assert!(matches!(cut, Answer::Cut { chunks: 3.. }), "{cut:?}");
+    let failed = function
+        .wait_for("the response could not be posted to the Lambda Runtime API; serving the next invocation", &cut_id)
+        .await;
+    assert_eq!(failed["level"], "ERROR");
+    let summary = function.wait_for("request summary", &cut_id).await;
+    assert_eq!(summary["fields"]["outcome"], "client_disconnected");
+    assert!(upstream_closed(&emulator).await, "the Bedrock stream is dropped, not read to its end");
+
+    let pid = function.pid();
+    let (_, next) = api.invoke(bytes(function_url_event(CATS, json!({})))).await;
+    let got = next.streamed();
+    assert_eq!(got.status(), 200);
+    assert!(story(&ndjson(&got.text())).contains("CATS"));
+    assert!(function.running() && function.pid() == pid, "the same process served the next invocation");
+    assert!(
+        function.logged("GET /next from the Lambda Runtime API failed; polling again").is_empty(),
+        "the runtime's loop went on to /next by itself, not through a restart"
+    );
+    assert!(
+        function.logged("the Lambda Runtime API is unreachable; exiting so Lambda can start a new instance").is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_next_poll_that_fails_is_retried() {
+    let emulator = fast_emulator().await;
+    let api = RuntimeApi::start().await;
+    api.fail_next(2);
+    let mut function = api.function(&emulator, &[]);
+
+    let (_, answer) = api.invoke(bytes(function_url_event(CATS, json!({})))).await;
+
+    assert_eq!(answer.streamed().status(), 200);
+    assert!(function.running());
+    let retries = function.logged("GET /next from the Lambda Runtime API failed; polling again");
+    let attempts: Vec<_> = retries.iter().map(|l| l["fields"]["attempt"].as_u64().unwrap()).collect();
+    assert_eq!(attempts, [1, 2]);
+}
+
+#[tokio::test]
+async fn the_process_exits_with_a_clear_log_line_when_next_keeps_failing() {
+    let emulator = fast_emulator().await;
+    let api = RuntimeApi::start().await;
+    api.fail_next(u32::MAX);
+    let mut function = api.function(&emulator, &[]);
+
+    assert_eq!(function.exited(Duration::from_secs(20)).await, Some(1));
+    assert_eq!(api.polls(), 5, "five attempts, then it gives up");
+    let last = function.logged("the Lambda Runtime API is unreachable; exiting so Lambda can start a new instance");
+    assert_eq!(last.len(), 1, "{:#?}", function.logs());
+    assert!(last[0]["fields"]["error"].as_str().unwrap().contains("GET /next failed 5 times in a row"), "{}", last[0]);
+}
