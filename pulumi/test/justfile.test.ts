@@ -229,6 +229,13 @@ function commands(result: Result, tool: string): string[] {
 
 const codeZipDefault = loadProject().config.codeZip.default as string;
 
+test("README documents every recipe of deploy.just", () => {
+    const listed = spawnSync(JUST, ["--justfile", path.join(PROGRAM_DIR, "deploy.just"), "--summary"], { encoding: "utf8" });
+    assert.equal(listed.status, 0, listed.stderr);
+    const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
+    for (const recipe of listed.stdout.trim().split(/\s+/)) assert.ok(readme.includes(`just ${recipe}`), `README names just ${recipe}`);
+});
+
 describe("the package `just build` writes", () => {
     test("is the file the program reads by default (codeZip in Pulumi.yaml)", () => {
         const zip = spawnSync(JUST, ["--justfile", path.join(PROGRAM_DIR, "deploy.just"), "--evaluate", "lambda_zip"], { encoding: "utf8" });

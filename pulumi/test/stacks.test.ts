@@ -9,7 +9,7 @@ import { before, describe, test } from "node:test";
 
 import { DEFAULTS } from "../streamerArgs";
 import { ACCOUNT_ID, APPLICATION_PROFILE, FOREIGN_PROFILE, PROFILE_DESTINATIONS, type ProgramRun, runProgram } from "./support/program";
-import { loadProject, loadStackFile, PROJECT, programConfig, satisfiesType, stackConfigProblems } from "./support/pulumiCli";
+import { loadProject, loadStackFile, PROGRAM_DIR, PROJECT, programConfig, satisfiesType, stackConfigProblems } from "./support/pulumiCli";
 
 const FUNCTION = "aws:lambda/function:Function";
 const FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl";
@@ -90,6 +90,20 @@ describe("the typed config", () => {
             assert.ok(declaration.description, `${key} has a description`);
             assert.ok("default" in declaration, `${key} has a default (a key without one must be set on every stack)`);
             assert.ok(satisfiesType(declaration, declaration.default, false), `${key}'s default is a ${declaration.type}`);
+        }
+    });
+
+    test("README's Configure table has a row for every key, starting with its Pulumi.yaml default", () => {
+        const readme = fs.readFileSync(path.join(PROGRAM_DIR, "../README.md"), "utf8");
+        const table = readme.slice(readme.indexOf("| Key | Default | Sets | Meaning |"));
+        const rows = table.slice(0, table.indexOf("\n\n")).split("\n");
+        for (const [key, declaration] of Object.entries(project.config)) {
+            const row = rows.find((line) => line.startsWith(`| \`${key}\` |`));
+            assert.ok(row, `README has a row for ${key}`);
+            const value = declaration.default;
+            const shown = typeof value === "string" ? (value === "" ? '""' : value) : JSON.stringify(value);
+            const cell = row.split(" | ")[1];
+            assert.ok(cell.startsWith(`\`${shown}\``), `README gives ${key} the default ${cell}; Pulumi.yaml says ${shown}`);
         }
     });
 
