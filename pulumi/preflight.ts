@@ -1,16 +1,17 @@
 // `just preview` and `just deploy` run this before Pulumi changes anything:
 //     node --import tsx preflight.ts <stack>
-// It checks, against the live account in the stack's region, what Pulumi's preview cannot see:
-// that every configured model is callable there today (not end of life, not Legacy without a
-// warning, not a bare id of a profile-only model, not a profile from another geography), and that
-// the account can give the stack's reservedConcurrency. It prints one line per check and exits 1
+// It checks that Lambda offers Function URLs in the stack's region, and, against the live account
+// there, what Pulumi's preview cannot see: that every configured model is callable there today (not
+// end of life, not Legacy without a warning, not a bare id of a profile-only model, not a profile
+// from another geography), and that the account can give the stack's reservedConcurrency. It prints one line per check and exits 1
 // when any would make the deploy fail. BEDROCK_STREAMER_SKIP_PREFLIGHT=1 skips it, for accounts
 // whose deploying identity cannot call the Bedrock or Lambda control plane. (Not a STREAMER_
 // variable: the handler refuses unknown STREAMER_* variables, and `just dev` passes the shell's.)
 
+import { functionUrlRegionProblem } from "./functionUrlRegions";
 import { awsCli } from "./preflight/awsCli";
 import { checkConcurrency } from "./preflight/concurrency";
-import type { Finding } from "./preflight/findings";
+import { error, type Finding } from "./preflight/findings";
 import { ModelCheck } from "./preflight/modelLifecycle";
 import { readStack } from "./preflight/stack";
 
@@ -41,7 +42,9 @@ function main(stack: string | undefined): number {
         const facts = readStack(stack, __dirname);
         region = facts.region;
         const models = new ModelCheck(awsCli, stack, facts.region);
-        findings = [...facts.models.map((model) => models.check(model)), checkConcurrency(awsCli, facts)];
+        // The program refuses such a region too, but `just deploy` would build for minutes before it ran.
+        const urlRegion = functionUrlRegionProblem(facts.region);
+        findings = [...(urlRegion === undefined ? [] : [error(urlRegion)]), ...facts.models.map((model) => models.check(model)), checkConcurrency(awsCli, facts)];
     } catch (failure) {
         console.error(`preflight: ${(failure as Error).message}\nerror: the preflight stopped before Pulumi ran; fix that, or ${skip}`);
         return 1;

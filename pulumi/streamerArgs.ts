@@ -7,6 +7,7 @@ import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { functionUrlRegionProblem } from "./functionUrlRegions";
 import { configuredModels, reviewModels } from "./models";
 import { classifyModel } from "./policy";
 import { environmentBytes, ENVIRONMENT_LIMIT_BYTES, handlerEnvironment, type HandlerSettings, settingsProblems } from "./settings";
@@ -24,25 +25,6 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 export const MIN_TIMEOUT_SECS = 10;
 /** Lambda's (and a Function URL stream's) longest invocation. */
 export const MAX_TIMEOUT_SECS = 900;
-
-/**
- * Regions where Lambda offers no Function URLs, so the stack's URL cannot be created there
- * (Lambda developer guide, "Creating and managing Lambda function URLs", read 2026-11; the list
- * shrinks as AWS adds regions).
- */
-export const REGIONS_WITHOUT_FUNCTION_URLS: readonly string[] = [
-    "ap-east-2",
-    "ap-south-2",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ca-west-1",
-    "eu-central-2",
-    "eu-south-2",
-    "il-central-1",
-    "me-central-1",
-];
 
 /** Most CORS origins a Function URL takes, and their length in characters (Lambda API reference, Cors, read 2026-11). */
 export const MAX_CORS_ORIGINS = 100;
@@ -181,11 +163,9 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     }
     if (!r.region) {
         problems.push("the stack's region is not set: `pulumi config set aws:region <region>` (or AWS_REGION), so it can be checked before deploying");
-    } else if (REGIONS_WITHOUT_FUNCTION_URLS.includes(r.region)) {
-        problems.push(
-            `Lambda offers no Function URLs in ${r.region}, so the stack cannot serve its stream there; ` +
-                `deploy to a region not in ${REGIONS_WITHOUT_FUNCTION_URLS.join(", ")} (Lambda developer guide, read 2026-11)`,
-        );
+    } else {
+        const problem = functionUrlRegionProblem(r.region);
+        if (problem !== undefined) problems.push(problem);
     }
     if (r.corsAllowOrigins.length > MAX_CORS_ORIGINS) {
         problems.push(`corsAllowOrigins has ${r.corsAllowOrigins.length} origins; a Function URL takes at most ${MAX_CORS_ORIGINS}`);

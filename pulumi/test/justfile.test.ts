@@ -172,7 +172,7 @@ function workspace(omit: string[] = []): string {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-just-"));
     fs.mkdirSync(path.join(root, "pulumi"));
     fs.writeFileSync(path.join(root, "justfile"), "import 'pulumi/deploy.just'\n");
-    for (const file of ["deploy.just", "Pulumi.yaml", "preflight.ts", "models.ts", "policy.ts"]) {
+    for (const file of ["deploy.just", "Pulumi.yaml", "preflight.ts", "models.ts", "policy.ts", "functionUrlRegions.ts"]) {
         fs.copyFileSync(path.join(PROGRAM_DIR, file), path.join(root, "pulumi", file));
     }
     fs.cpSync(path.join(PROGRAM_DIR, "preflight"), path.join(root, "pulumi", "preflight"), { recursive: true });
@@ -446,6 +446,12 @@ describe("the preflight: every configured model and the concurrency, checked aga
             result,
             /modelId us\.anthropic\.claude-3-5-haiku-20241022-v1:0: Bedrock knows the profile, but none of its regions \(us-west-2, us-east-1, us-east-2, us-west-1\) knows its model anthropic\.claude-3-5-haiku-20241022-v1:0/,
         );
+    });
+
+    test("a region without Function URLs stops `just deploy` before it spends a release build", () => {
+        const zurich: Region = { models: { [HAIKU_3]: active() } };
+        const root = stack({ "aws:region": "eu-central-2", "bedrock-streamer:modelId": HAIKU_3 }, { "eu-central-2": zurich });
+        assertStopped(just(root, ["deploy", "prod"]), /error +Lambda offers no Function URLs in eu-central-2, so the stack cannot serve its stream there/);
     });
 
     test("a model set as a secret is the model it checks, not Pulumi.yaml's default", () => {
