@@ -25,14 +25,18 @@ dev port="9000":
     echo "▶ once it compiles: curl -N http://127.0.0.1:{{ port }}/lambda-url/bedrock-streamer/ -d '{\"storyType\":\"CATS\"}'" >&2
     cargo lambda watch -A 127.0.0.1 -P {{ port }} --bin bedrock-streamer --features local-profiles
 
-# Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo
-test: test-rust test-infra test-demo
+# Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo, other SDKs against the emulator
+test: test-rust test-infra test-demo test-clients
 
 # Rust: rustfmt, clippy (warnings are errors), then every test of the workspace
 test-rust:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo test --workspace --locked
+
+# The emulator driven by SDKs nobody here wrote: boto3 (HTTP/1.1) and the AWS SDK for JavaScript v3 (HTTP/2)
+test-clients:
+    emulator/clients/run
 
 # The offline demo streams a story end to end (what `just demo` shows a person)
 test-demo:

@@ -52,6 +52,7 @@ pub(crate) async fn handle(
         return Ok(unknown_operation());
     };
     let received_at = Instant::now();
+    let version = request.version();
     let request_id = request_id();
     let authorization = request.headers().get(AUTHORIZATION).and_then(|value| value.to_str().ok()).unwrap_or_default();
     let signed = authorization.starts_with("AWS4-HMAC-SHA256");
@@ -77,6 +78,7 @@ pub(crate) async fn handle(
     let index = state.recorder.push(RecordedRequest {
         model_id,
         region,
+        version,
         request_id: request_id.clone(),
         status: match (&rejection, fault) {
             (Some(r), _) => r.status,
@@ -98,8 +100,8 @@ pub(crate) async fn handle(
         return Ok(error_response(&rejection, &request_id));
     }
     if fault == Some(Fault::Hang) {
-        // hyper drops this future when the client closes its connection (HTTP/1 half-close is
-        // off), and the guard records that moment.
+        // hyper drops this future when the client closes its connection (HTTP/1, half-close
+        // off) or resets the stream (HTTP/2), and the guard records that moment.
         let _client_left = HangGuard { recorder: state.recorder.clone(), index };
         std::future::pending::<()>().await;
     }

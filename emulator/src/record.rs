@@ -12,6 +12,9 @@ pub struct RecordedRequest {
     pub model_id: String,
     /// The region of the SigV4 credential scope (`us-east-1` when the request was not signed).
     pub region: String,
+    /// The HTTP version the request came in (`HTTP/1.1`, or `HTTP/2.0` from clients that speak
+    /// it, like the AWS SDK for JavaScript v3).
+    pub version: http::Version,
     /// The `x-amzn-requestid` the emulator answered with.
     pub request_id: String,
     /// The HTTP status the emulator answered with (`200` for every stream, even a faulty one;
@@ -151,9 +154,10 @@ impl Recorder {
 fn log(request: &RecordedRequest) {
     let fault = request.fault.map_or_else(|| "none".to_owned(), |f| f.to_string());
     tracing::info!(
-        "{} {} fault={fault} status={} deltas={} outcome={} after={}ms",
+        "{} {} {:?} fault={fault} status={} deltas={} outcome={} after={}ms",
         request.request_id,
         request.model_id,
+        request.version,
         request.status,
         request.delta_times.len(),
         request.outcome.label(),

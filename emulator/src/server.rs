@@ -4,9 +4,9 @@
 use crate::exchange::{self, State};
 use crate::record::{RecordedRequest, Recorder};
 use crate::{Fault, Models};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -124,8 +124,11 @@ async fn serve(listener: TcpListener, state: Arc<State>) {
                     let state = state.clone();
                     connections.spawn(async move {
                         let service = service_fn(move |request| exchange::handle(request, state.clone()));
-                        // Errors here are the client leaving or an emulated drop: nothing to report.
-                        let _closed = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                        // HTTP/1.1, or HTTP/2 when the connection opens with its preface (prior
+                        // knowledge, h2c). Errors here are the client leaving or an emulated drop:
+                        // nothing to report.
+                        let builder = auto::Builder::new(TokioExecutor::new());
+                        let _closed = builder.serve_connection(TokioIo::new(stream), service).await;
                     });
                 }
                 Err(error) => {

@@ -168,3 +168,31 @@ async fn unknown_paths_are_404_and_not_recorded() {
     assert_eq!((converse.status().as_u16(), other.status().as_u16()), (404, 404));
     assert_eq!(emulator.request_count(), 0);
 }
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_gets_the_same_stream_on_the_same_port() {
+    let emulator = Emulator::start(EmulatorConfig { story_words: 3, ..Default::default() }).await.unwrap();
+    let stream = TcpStream::connect(emulator.addr()).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = Request::post(format!("http://{}{PATH}", emulator.addr()))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(text_request("about: moths"))))
+        .unwrap();
+
+    let response = sender.send_request(request).await.unwrap();
+
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/vnd.amazon.eventstream");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let types: Vec<_> = messages(body).iter().map(|m| header(m, ":event-type").unwrap().to_owned()).collect();
+    assert_eq!(types.len(), 7, "{types:?}");
+    assert_eq!(types.last().map(String::as_str), Some("metadata"));
+    let recorded = &emulator.requests()[0];
+    assert_eq!(recorded.version, http::Version::HTTP_2);
+    assert!(matches!(recorded.outcome, Outcome::Completed { .. }));
+}
