@@ -1,7 +1,7 @@
 //! The streamed response body: frames from the emulated model, handed to hyper one by one, with
 //! the recording of when each delta left and how the body ended.
 
-use crate::record::{Outcome, Recorder};
+use crate::record::{ExchangeOutcome, Recorder};
 use bytes::Bytes;
 use http_body::{Body, Frame};
 use std::io;
@@ -65,7 +65,7 @@ impl Body for EventStreamBody {
             State::Ended => return Poll::Ready(None),
             State::Aborting => {
                 this.state = State::Ended;
-                this.recorder.finish(this.index, Outcome::Failed);
+                this.recorder.finish(this.index, ExchangeOutcome::Failed);
                 // A body error makes hyper close the connection without the final empty chunk:
                 // to the client, a transport failure in the middle of the stream.
                 let error = io::Error::new(io::ErrorKind::ConnectionReset, "emulated connection drop");
@@ -82,8 +82,8 @@ impl Body for EventStreamBody {
             Some(Chunk::End(ending)) => {
                 this.state = State::Ended;
                 let outcome = match ending {
-                    Ending::Completed => Outcome::Completed { at: Instant::now() },
-                    Ending::Failed => Outcome::Failed,
+                    Ending::Completed => ExchangeOutcome::Completed { at: Instant::now() },
+                    Ending::Failed => ExchangeOutcome::Failed,
                 };
                 this.recorder.finish(this.index, outcome);
                 Poll::Ready(None)
@@ -96,7 +96,7 @@ impl Body for EventStreamBody {
             None => {
                 // The model task went away without an ending: only on shutdown or a panic.
                 this.state = State::Ended;
-                this.recorder.finish(this.index, Outcome::Failed);
+                this.recorder.finish(this.index, ExchangeOutcome::Failed);
                 Poll::Ready(None)
             }
         }
@@ -111,6 +111,6 @@ impl Drop for EventStreamBody {
     /// hyper drops the body as soon as it sees the client's connection close; recording here,
     /// rather than at the next failed write, dates the disconnect to the moment it was noticed.
     fn drop(&mut self) {
-        self.recorder.finish(self.index, Outcome::ClientDisconnected { at: Instant::now() });
+        self.recorder.finish(self.index, ExchangeOutcome::ClientDisconnected { at: Instant::now() });
     }
 }

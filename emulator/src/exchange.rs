@@ -2,10 +2,11 @@
 //! error the way Bedrock does or with a streamed body fed by the emulated model.
 
 use crate::body::EventStreamBody;
+use crate::config::EmulatorConfig;
 use crate::fault::ErrorResponse;
+use crate::fault::Fault;
 use crate::model::{self, Plan};
-use crate::record::{Outcome, RecordedRequest, Recorder};
-use crate::{EmulatorConfig, Fault};
+use crate::record::{ExchangeOutcome, RecordedRequest, Recorder};
 use crate::{catalog, converse};
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -94,7 +95,7 @@ pub(crate) async fn handle(
         fault,
         received_at,
         delta_times: Vec::new(),
-        outcome: if rejection.is_some() { Outcome::Failed } else { Outcome::Streaming },
+        outcome: if rejection.is_some() { ExchangeOutcome::Failed } else { ExchangeOutcome::Streaming },
     });
     if let Some(rejection) = rejection {
         return Ok(error_response(&rejection, &request_id));
@@ -189,7 +190,7 @@ struct HangGuard {
 
 impl Drop for HangGuard {
     fn drop(&mut self) {
-        self.recorder.finish(self.index, Outcome::ClientDisconnected { at: Instant::now() });
+        self.recorder.finish(self.index, ExchangeOutcome::ClientDisconnected { at: Instant::now() });
     }
 }
 

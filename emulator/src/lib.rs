@@ -28,18 +28,20 @@
 
 mod body;
 mod catalog;
+mod config;
 mod converse;
+mod eventstream;
 mod exchange;
 mod fault;
 mod model;
 mod record;
 mod server;
 mod story;
-mod wire;
 
 pub use catalog::Models;
+pub use config::EmulatorConfig;
 pub use fault::{
     CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, DEFAULT_AFTER_TOKENS, EMPTY_DELTA_LEAD, Fault, ParseFaultError,
 };
-pub use record::{Outcome, RecordedRequest};
-pub use server::{Emulator, EmulatorConfig};
+pub use record::{ExchangeOutcome, RecordedRequest};
+pub use server::Emulator;

@@ -2,10 +2,12 @@
 //! like a model generating tokens, that ends normally or with the request's fault.
 
 use crate::body::{Chunk, Ending};
+use crate::config::EmulatorConfig;
 use crate::converse::ConverseRequest;
+use crate::eventstream::{self, StopReason, Usage};
+use crate::fault::Fault;
 use crate::fault::{CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, EMPTY_DELTA_LEAD};
-use crate::wire::{self, StopReason, Usage};
-use crate::{EmulatorConfig, Fault, story};
+use crate::story;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::SendError;
@@ -175,26 +177,26 @@ async fn stream(plan: &Plan, chunks: &mpsc::Sender<Chunk>) -> Result<(), SendErr
             sleep_until(due).await;
         }
         let chunk = match &step.action {
-            Action::MessageStart => Chunk::Frame(wire::message_start()),
-            Action::Reasoning(text) => Chunk::Frame(wire::reasoning_delta(text)),
-            Action::ReasoningSignature => Chunk::Frame(wire::reasoning_signature(REASONING_SIGNATURE)),
-            Action::Text { index, text } => Chunk::Delta(wire::content_block_delta(*index, text)),
+            Action::MessageStart => Chunk::Frame(eventstream::message_start()),
+            Action::Reasoning(text) => Chunk::Frame(eventstream::reasoning_delta(text)),
+            Action::ReasoningSignature => Chunk::Frame(eventstream::reasoning_signature(REASONING_SIGNATURE)),
+            Action::Text { index, text } => Chunk::Delta(eventstream::content_block_delta(*index, text)),
             Action::Story { index, tokens, first_slot, lead } => {
                 for (i, token) in tokens.iter().enumerate() {
                     sleep_until(due(plan.first_token_at, plan.token_interval, first_slot + i) + *lead).await;
-                    chunks.send(Chunk::Delta(wire::content_block_delta(*index, token))).await?;
+                    chunks.send(Chunk::Delta(eventstream::content_block_delta(*index, token))).await?;
                 }
                 continue;
             }
-            Action::BlockStop(index) => Chunk::Frame(wire::content_block_stop(*index)),
-            Action::MessageStop(reason) => Chunk::Frame(wire::message_stop(*reason)),
+            Action::BlockStop(index) => Chunk::Frame(eventstream::content_block_stop(*index)),
+            Action::MessageStop(reason) => Chunk::Frame(eventstream::message_stop(*reason)),
             Action::Metadata { usage, metrics } => {
-                Chunk::Frame(wire::metadata(*usage, metrics.then(|| plan.received_at.elapsed())))
+                Chunk::Frame(eventstream::metadata(*usage, metrics.then(|| plan.received_at.elapsed())))
             }
-            Action::ModelStreamError => Chunk::Frame(wire::model_stream_error()),
-            Action::Throttling => Chunk::Frame(wire::throttling()),
-            Action::UnknownException => Chunk::Frame(wire::unknown_exception()),
-            Action::BadFrame => Chunk::Frame(wire::bad_frame()),
+            Action::ModelStreamError => Chunk::Frame(eventstream::model_stream_error()),
+            Action::Throttling => Chunk::Frame(eventstream::throttling()),
+            Action::UnknownException => Chunk::Frame(eventstream::unknown_exception()),
+            Action::BadFrame => Chunk::Frame(eventstream::bad_frame()),
             Action::End(ending) => Chunk::End(*ending),
             Action::Abort => Chunk::Abort,
             Action::HoldOpen => {

@@ -1,6 +1,6 @@
 //! What the emulator saw and did, per request, for tests to assert on.
 
-use crate::Fault;
+use crate::fault::Fault;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -40,12 +40,12 @@ pub struct RecordedRequest {
     /// When each `contentBlockDelta` frame was handed to the connection.
     pub delta_times: Vec<Instant>,
     /// How the exchange ended, or `Streaming` while it goes on.
-    pub outcome: Outcome,
+    pub outcome: ExchangeOutcome,
 }
 
 /// How a recorded exchange ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum ExchangeOutcome {
     /// The response body is still being sent (or, for a stall, held open).
     Streaming,
     /// The whole stream, through `metadata`, was handed to the connection.
@@ -64,7 +64,7 @@ pub enum Outcome {
     Failed,
 }
 
-impl Outcome {
+impl ExchangeOutcome {
     fn label(&self) -> &'static str {
         match self {
             Self::Streaming => "streaming",
@@ -85,7 +85,7 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// Appends a request and returns its index for later updates.
     pub fn push(&self, request: RecordedRequest) -> usize {
-        if request.outcome != Outcome::Streaming {
+        if request.outcome != ExchangeOutcome::Streaming {
             log(&request);
         }
         let index = {
@@ -104,11 +104,11 @@ impl Recorder {
 
     /// Sets the final outcome unless one is already set, so whichever end comes first (the
     /// stream's own end, or the body being dropped) is the one recorded.
-    pub fn finish(&self, index: usize, outcome: Outcome) {
+    pub fn finish(&self, index: usize, outcome: ExchangeOutcome) {
         {
             let mut requests = self.lock();
             let request = &mut requests[index];
-            if request.outcome != Outcome::Streaming {
+            if request.outcome != ExchangeOutcome::Streaming {
                 return;
             }
             request.outcome = outcome;

@@ -1,49 +1,18 @@
-//! The emulator's lifecycle: configuration, the listening socket and its connections, and the
-//! handle tests use to script faults and read what was recorded.
+//! The emulator's lifecycle: the listening socket and its connections, and the handle tests use
+//! to script faults and read what was recorded.
 
+use crate::config::EmulatorConfig;
 use crate::exchange::{self, State};
+use crate::fault::Fault;
 use crate::record::{RecordedRequest, Recorder};
-use crate::{Fault, Models};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
-
-/// How the emulated model behaves when nothing else is asked for.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EmulatorConfig {
-    /// Where to listen; port 0 picks a free one (see [`Emulator::endpoint`]).
-    pub addr: SocketAddr,
-    /// Time from receiving a request to sending its first `contentBlockDelta`; `messageStart`
-    /// goes out at once, as it does from Bedrock.
-    pub first_token_delay: Duration,
-    /// Time between consecutive deltas.
-    pub token_interval: Duration,
-    /// Words (= tokens = deltas) in a full story; thousands are fine for benchmarks.
-    pub story_words: usize,
-    /// The fault for requests that neither the script nor a prompt marker gives one.
-    pub default_fault: Option<Fault>,
-    /// Whether model ids are answered like Bedrock in the request's region ([`Models::Strict`])
-    /// or all served ([`Models::Any`], the default, so tests may use any id in any region).
-    pub models: Models,
-}
-
-impl Default for EmulatorConfig {
-    fn default() -> Self {
-        Self {
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            first_token_delay: Duration::ZERO,
-            token_interval: Duration::ZERO,
-            story_words: 60,
-            default_fault: None,
-            models: Models::Any,
-        }
-    }
-}
 
 /// A running emulator. Dropping it stops it, like [`Emulator::shutdown`] without the wait.
 pub struct Emulator {

@@ -7,7 +7,7 @@ use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput as Event;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
-use bedrock_emulator::{EmulatorConfig, Fault, Outcome};
+use bedrock_emulator::{EmulatorConfig, ExchangeOutcome, Fault};
 use common::{client, client_without_retries, converse, emulator, receive, start};
 use std::time::{Duration, Instant};
 
@@ -34,7 +34,7 @@ async fn each_pre_stream_fault_becomes_the_sdks_typed_error() {
         assert!(is_expected(context.err()), "{fault}: {:?}", context.err());
         assert!(context.err().meta().message().is_some_and(|m| !m.is_empty()), "{fault} carries a message");
     }
-    assert!(emulator.requests().iter().all(|r| r.outcome == Outcome::Failed));
+    assert!(emulator.requests().iter().all(|r| r.outcome == ExchangeOutcome::Failed));
 }
 
 #[tokio::test]
@@ -128,7 +128,7 @@ async fn throttling_once_is_recovered_by_the_sdk_retry() {
     assert_eq!(requests.len(), 2, "the throttled attempt and the retry");
     assert_eq!((requests[0].fault, requests[0].status), (Some(Fault::Throttling), 429));
     assert_eq!((requests[1].fault, requests[1].status), (None, 200));
-    assert!(matches!(requests[1].outcome, Outcome::Completed { .. }));
+    assert!(matches!(requests[1].outcome, ExchangeOutcome::Completed { .. }));
 }
 
 #[tokio::test]
@@ -185,7 +185,7 @@ async fn a_midstream_model_error_arrives_as_a_typed_stream_error_after_three_del
     assert_eq!(error.original_message(), Some("Overloaded"));
     let requests = emulator.requests();
     assert_eq!(requests.len(), 1, "the SDK never retries an error inside the stream");
-    assert_eq!(requests[0].outcome, Outcome::Failed);
+    assert_eq!(requests[0].outcome, ExchangeOutcome::Failed);
     assert_eq!(requests[0].status, 200, "the stream had started");
 }
 
@@ -214,7 +214,7 @@ async fn a_dropped_connection_is_a_transport_error_after_the_deltas() {
     let error = received.error.expect("the stream ends in an error");
     // Not a Bedrock error but a broken transport: hyper's "unexpected EOF during chunk size line".
     assert!(matches!(error, SdkError::DispatchFailure(ref failure) if failure.is_io()), "{error:?}");
-    assert_eq!(emulator.requests()[0].outcome, Outcome::Failed);
+    assert_eq!(emulator.requests()[0].outcome, ExchangeOutcome::Failed);
 }
 
 #[tokio::test]
@@ -232,14 +232,15 @@ async fn a_stall_keeps_the_stream_open_until_the_client_leaves() {
     }
     let next = tokio::time::timeout(Duration::from_millis(300), output.stream.recv()).await;
     assert!(next.is_err(), "nothing more arrives: {next:?}");
-    assert_eq!(emulator.requests()[0].outcome, Outcome::Streaming, "and the connection is still open");
+    assert_eq!(emulator.requests()[0].outcome, ExchangeOutcome::Streaming, "and the connection is still open");
 
     let left = Instant::now();
     drop(output);
-    let closed =
-        emulator.wait_for(Duration::from_secs(2), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await;
+    let closed = emulator
+        .wait_for(Duration::from_secs(2), |r| matches!(r[0].outcome, ExchangeOutcome::ClientDisconnected { .. }))
+        .await;
     assert!(closed, "the emulator noticed the client leaving");
-    let Outcome::ClientDisconnected { at } = emulator.requests()[0].outcome else { unreachable!() };
+    let ExchangeOutcome::ClientDisconnected { at } = emulator.requests()[0].outcome else { unreachable!() };
     assert!(at.saturating_duration_since(left) < Duration::from_millis(200), "noticed {:?} after", at - left);
 }
 
@@ -258,7 +259,7 @@ async fn a_truncated_stream_ends_cleanly_after_the_deltas_with_no_stop_or_metada
     assert!(matches!(events[0], Event::MessageStart(_)));
     assert!(events[1..].iter().all(|e| matches!(e, Event::ContentBlockDelta(_))), "{events:?}");
     assert_eq!(events.len(), 3);
-    assert_eq!(emulator.requests()[0].outcome, Outcome::Failed);
+    assert_eq!(emulator.requests()[0].outcome, ExchangeOutcome::Failed);
 }
 
 #[tokio::test]
@@ -269,8 +270,9 @@ async fn a_hung_request_gets_no_answer_until_the_client_leaves() {
 
     let call = tokio::time::timeout(Duration::from_millis(300), converse(&client, "about: silence").send()).await;
     assert!(call.is_err(), "no response arrives");
-    let closed =
-        emulator.wait_for(Duration::from_secs(2), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await;
+    let closed = emulator
+        .wait_for(Duration::from_secs(2), |r| matches!(r[0].outcome, ExchangeOutcome::ClientDisconnected { .. }))
+        .await;
     assert!(closed, "giving up on the call closes the connection, and the emulator sees it");
     assert_eq!(emulator.requests()[0].status, 0);
 }

@@ -6,7 +6,7 @@ use aws_sdk_bedrockruntime::operation::RequestId;
 use aws_sdk_bedrockruntime::types::{
     ConversationRole, ConverseStreamOutput as Event, InferenceConfiguration, StopReason, SystemContentBlock,
 };
-use bedrock_emulator::{EmulatorConfig, Outcome};
+use bedrock_emulator::{EmulatorConfig, ExchangeOutcome};
 use common::{MODEL_ID, client, converse, emulator, receive, start};
 use std::time::{Duration, Instant};
 
@@ -40,7 +40,7 @@ async fn a_story_streams_as_typed_sdk_events_in_bedrock_order() {
     assert_eq!(received.deltas()[1], " upon", "each token is a word with its leading space");
 
     let recorded = &emulator.requests()[0];
-    assert!(matches!(recorded.outcome, Outcome::Completed { .. }));
+    assert!(matches!(recorded.outcome, ExchangeOutcome::Completed { .. }));
     assert_eq!(recorded.delta_times.len(), 60);
 }
 
@@ -164,10 +164,11 @@ async fn dropping_the_sdk_stream_records_a_client_disconnect() {
     let left = Instant::now();
     drop(output);
 
-    let disconnected =
-        emulator.wait_for(Duration::from_secs(5), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await;
+    let disconnected = emulator
+        .wait_for(Duration::from_secs(5), |r| matches!(r[0].outcome, ExchangeOutcome::ClientDisconnected { .. }))
+        .await;
     assert!(disconnected, "{:?}", emulator.requests()[0].outcome);
-    let Outcome::ClientDisconnected { at } = emulator.requests()[0].outcome else { unreachable!() };
+    let ExchangeOutcome::ClientDisconnected { at } = emulator.requests()[0].outcome else { unreachable!() };
     assert!(at.saturating_duration_since(left) < Duration::from_millis(200), "noticed {:?} after", at - left);
     tokio::time::sleep(3 * token_interval).await;
     assert!(emulator.requests()[0].delta_times.len() < 60, "the emulator stopped generating");

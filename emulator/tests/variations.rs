@@ -7,7 +7,7 @@ mod common;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_sdk_bedrockruntime::types::{ContentBlockDelta, ConverseStreamOutput as Event, ReasoningContentBlockDelta};
-use bedrock_emulator::{CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, EMPTY_DELTA_LEAD, EmulatorConfig, Outcome};
+use bedrock_emulator::{CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, EMPTY_DELTA_LEAD, EmulatorConfig, ExchangeOutcome};
 use common::{client, converse, emulator, receive, start};
 use std::time::Duration;
 
@@ -114,7 +114,7 @@ async fn without_metadata_the_body_ends_after_message_stop() {
     assert!(matches!(received.events.last(), Some(Event::MessageStop(_))), "{:?}", received.events.last());
     assert!(metadata(&received.events).is_none());
     assert_eq!(received.deltas().len(), 60);
-    assert!(matches!(emulator.requests()[0].outcome, Outcome::Completed { .. }));
+    assert!(matches!(emulator.requests()[0].outcome, ExchangeOutcome::Completed { .. }));
 }
 
 #[tokio::test]
@@ -126,11 +126,12 @@ async fn a_lingering_body_stays_open_after_metadata_until_the_client_leaves() {
     while !matches!(output.stream.recv().await.unwrap(), Some(Event::Metadata(_))) {}
     let next = tokio::time::timeout(Duration::from_millis(300), output.stream.recv()).await;
     assert!(next.is_err(), "nothing follows metadata, and the body does not end: {next:?}");
-    assert_eq!(emulator.requests()[0].outcome, Outcome::Streaming);
+    assert_eq!(emulator.requests()[0].outcome, ExchangeOutcome::Streaming);
 
     drop(output);
-    let left =
-        emulator.wait_for(Duration::from_secs(2), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await;
+    let left = emulator
+        .wait_for(Duration::from_secs(2), |r| matches!(r[0].outcome, ExchangeOutcome::ClientDisconnected { .. }))
+        .await;
     assert!(left, "the client leaving is recorded like for other faults");
 }
 
@@ -145,7 +146,7 @@ async fn a_bad_frame_is_a_decoding_error_after_the_deltas() {
     let error = received.error.expect("the stream ends in an error");
     assert!(error.as_service_error().is_none(), "not a Bedrock error but an unreadable stream: {error:?}");
     assert!(matches!(error, SdkError::ResponseError(_)), "{error:?}");
-    assert_eq!(emulator.requests()[0].outcome, Outcome::Failed);
+    assert_eq!(emulator.requests()[0].outcome, ExchangeOutcome::Failed);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
 use aws_smithy_types::event_stream::Message;
-use bedrock_emulator::{Emulator, EmulatorConfig, Outcome};
+use bedrock_emulator::{Emulator, EmulatorConfig, ExchangeOutcome};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
@@ -153,7 +153,7 @@ async fn malformed_bodies_are_validation_exceptions_and_are_recorded() {
     }
     let requests = emulator.requests();
     assert_eq!(requests.len(), 3);
-    assert!(requests.iter().all(|r| r.outcome == Outcome::Failed && r.status == 400 && !r.signed));
+    assert!(requests.iter().all(|r| r.outcome == ExchangeOutcome::Failed && r.status == 400 && !r.signed));
     assert_eq!(requests[1].max_tokens, Some(10), "what could be read is recorded");
     assert_eq!(requests[0].model_id, "anthropic.claude-3-haiku-20240307-v1:0");
 }
@@ -194,5 +194,5 @@ async fn http2_with_prior_knowledge_gets_the_same_stream_on_the_same_port() {
     assert_eq!(types.last().map(String::as_str), Some("metadata"));
     let recorded = &emulator.requests()[0];
     assert_eq!(recorded.version, http::Version::HTTP_2);
-    assert!(matches!(recorded.outcome, Outcome::Completed { .. }));
+    assert!(matches!(recorded.outcome, ExchangeOutcome::Completed { .. }));
 }

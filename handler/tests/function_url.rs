@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use bedrock_emulator::{EmulatorConfig, Outcome};
+use bedrock_emulator::{EmulatorConfig, ExchangeOutcome};
 use serde_json::Value;
 use support::stack::*;
 use support::*;
@@ -170,7 +170,7 @@ async fn a_caller_hanging_up_closes_the_bedrock_stream() {
         "closed at once, not at the end: {} of 500 tokens sent",
         record.delta_times.len()
     );
-    let Outcome::ClientDisconnected { at } = record.outcome else { unreachable!() };
+    let ExchangeOutcome::ClientDisconnected { at } = record.outcome else { unreachable!() };
     let last_delta = *record.delta_times.last().unwrap();
     eprintln!("upstream closed {:?} after the last delta was sent", at.saturating_duration_since(last_delta));
     let summary = stack.wait_for_log(|l| l.contains("request summary")).await;

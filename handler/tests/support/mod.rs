@@ -12,7 +12,7 @@ pub mod stack;
 use std::process::Stdio;
 use std::time::Duration;
 
-use bedrock_emulator::{Emulator, EmulatorConfig, Outcome};
+use bedrock_emulator::{Emulator, EmulatorConfig, ExchangeOutcome};
 use serde_json::Value;
 
 pub const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
@@ -57,5 +57,7 @@ pub fn python_splitlines(body: &[u8]) -> Vec<String> {
 
 /// Whether the emulator saw the first request's caller (the handler) close the connection.
 pub async fn upstream_closed(emulator: &Emulator) -> bool {
-    emulator.wait_for(Duration::from_secs(5), |r| matches!(r[0].outcome, Outcome::ClientDisconnected { .. })).await
+    emulator
+        .wait_for(Duration::from_secs(5), |r| matches!(r[0].outcome, ExchangeOutcome::ClientDisconnected { .. }))
+        .await
 }

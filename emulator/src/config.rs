@@ -1,0 +1,39 @@
+//! How an emulator is set up: where it listens, how its model is paced, and what it does when
+//! nothing else is asked for.
+
+use crate::catalog::Models;
+use crate::fault::Fault;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// How the emulated model behaves when nothing else is asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmulatorConfig {
+    /// Where to listen; port 0 picks a free one (see [`Emulator::endpoint`](crate::Emulator::endpoint)).
+    pub addr: SocketAddr,
+    /// Time from receiving a request to sending its first `contentBlockDelta`; `messageStart`
+    /// goes out at once, as it does from Bedrock.
+    pub first_token_delay: Duration,
+    /// Time between consecutive deltas.
+    pub token_interval: Duration,
+    /// Words (= tokens = deltas) in a full story; thousands are fine for benchmarks.
+    pub story_words: usize,
+    /// The fault for requests that neither the script nor a prompt marker gives one.
+    pub default_fault: Option<Fault>,
+    /// Whether model ids are answered like Bedrock in the request's region ([`Models::Strict`])
+    /// or all served ([`Models::Any`], the default, so tests may use any id in any region).
+    pub models: Models,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            first_token_delay: Duration::ZERO,
+            token_interval: Duration::ZERO,
+            story_words: 60,
+            default_fault: None,
+            models: Models::Any,
+        }
+    }
+}
