@@ -21,7 +21,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use bedrock_streamer::error::ApiError;
-use bedrock_streamer::wire::{Event, Format};
+use bedrock_streamer::wire::{Event, Format, Usage};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
@@ -61,7 +61,12 @@ fuzz_target!(|data: &[u8]| {
         (Event::Text { message: text }, json!({"type": "text", "message": text})),
         (Event::Stop { reason: f.reason }, json!({"type": "stop", "reason": f.reason})),
         (
-            Event::Usage { input_tokens: f.input_tokens, output_tokens: f.output_tokens, latency_ms: f.latency_ms },
+            Event::Usage(Usage {
+                input_tokens: Some(f.input_tokens),
+                output_tokens: Some(f.output_tokens),
+                latency_ms: Some(f.latency_ms),
+                ..Usage::default()
+            }),
             json!({
                 "type": "usage",
                 "inputTokens": f.input_tokens,
@@ -110,7 +115,7 @@ fn sse(event: &Event<'_>) -> (String, Value) {
 fn plain(event: &Event<'_>) {
     let bytes = Format::Plain.encode(event);
     match event {
-        Event::Start { .. } | Event::Usage { .. } => assert_eq!(bytes, None),
+        Event::Start { .. } | Event::Reasoning { .. } | Event::Usage(_) => assert_eq!(bytes, None),
         Event::Text { message } => assert_eq!(bytes.as_deref(), Some(message.as_bytes())),
         Event::Stop { .. } => assert_eq!(bytes.as_deref(), Some(&b"\n"[..])),
         Event::Error { code, message } => {
@@ -130,7 +135,7 @@ fn whole_stream(text: &str, chunks: &[u8], reason: &str, code: &'static str) {
     let deltas = split(text, chunks);
     let mut events: Vec<Event<'_>> = deltas.iter().map(|d| Event::Text { message: d }).collect();
     events.push(Event::Stop { reason });
-    events.push(Event::Usage { input_tokens: 1, output_tokens: 2, latency_ms: 3 });
+    events.push(Event::Usage(Usage { input_tokens: Some(1), output_tokens: Some(2), ..Usage::default() }));
     events.push(Event::Error { code, message: text });
     let body = |format: Format| -> Vec<u8> {
         let mut body = Vec::new();

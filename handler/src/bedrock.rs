@@ -124,9 +124,16 @@ impl Client {
             .inference_config(inference)
             .send()
             .await
-            .map_err(|e| refused(call.model_id, e))?;
+            .map_err(|e| refused(call.model_id, self.region(), e))?;
         let request_id = output.request_id().map(str::to_owned);
         Ok(Accepted { items: items(output.stream, call.model_id.to_owned()), request_id })
+    }
+}
+
+impl Client {
+    /// The region calls go to (named in the end-of-life message).
+    fn region(&self) -> &str {
+        self.0.config().region().map_or("this region", |r| r.as_ref())
     }
 }
 
@@ -170,34 +177,49 @@ fn item(output: ConverseStreamOutput) -> Option<StreamItem> {
         ConverseStreamOutput::MessageStop(stop) => {
             Some(StreamItem::Stop { reason: stop.stop_reason.as_str().to_owned() })
         }
+        // The SDK fills a required member Bedrock left out with zeros (smithy-rs "client error
+        // correction"), so all-zero usage and a zero latency are what "not sent" looks like here;
+        // neither happens for a call that generated anything.
         ConverseStreamOutput::Metadata(metadata) => Some(StreamItem::Metadata(Metadata {
-            usage: metadata.usage.map(|u| TokenUsage {
-                input_tokens: u.input_tokens,
-                output_tokens: u.output_tokens,
-                total_tokens: u.total_tokens,
-                cache_read_input_tokens: u.cache_read_input_tokens,
-                cache_write_input_tokens: u.cache_write_input_tokens,
-            }),
-            latency_ms: metadata.metrics.map(|m| m.latency_ms),
+            usage: metadata.usage.filter(|u| u.input_tokens != 0 || u.output_tokens != 0 || u.total_tokens != 0).map(
+                |u| TokenUsage {
+                    input_tokens: u.input_tokens,
+                    output_tokens: u.output_tokens,
+                    total_tokens: u.total_tokens,
+                    cache_read_input_tokens: u.cache_read_input_tokens,
+                    cache_write_input_tokens: u.cache_write_input_tokens,
+                },
+            ),
+            latency_ms: metadata.metrics.map(|m| m.latency_ms).filter(|&ms| ms != 0),
         })),
         _ => None,
     }
 }
 
 /// What a failure before the stream started means for the caller.
-fn refused(model: &str, error: SdkError<ConverseStreamError>) -> ApiError {
+fn refused(model: &str, region: &str, error: SdkError<ConverseStreamError>) -> ApiError {
     tracing::warn!(error = %DisplayErrorContext(&error), "Bedrock refused the call");
     let model = model.to_owned();
     match &error {
         SdkError::ServiceError(service) => {
             let detail = service.err().message().unwrap_or("no message").to_owned();
+            if detail.contains("reached the end of its life") {
+                return ApiError::ModelEndOfLife { model, region: region.to_owned(), detail };
+            }
             match service.err() {
-                ConverseStreamError::ThrottlingException(_) => ApiError::Throttled { model },
+                ConverseStreamError::ThrottlingException(_) => {
+                    ApiError::Throttled { model, message: detail, retried: true }
+                }
+                ConverseStreamError::ModelNotReadyException(_) => ApiError::ModelNotReady { model, message: detail },
                 ConverseStreamError::AccessDeniedException(_) => ApiError::ModelAccessDenied { model, detail },
                 ConverseStreamError::ResourceNotFoundException(_) => ApiError::ModelNotFound { model, detail },
                 ConverseStreamError::ValidationException(_) => rejected(model, detail),
                 ConverseStreamError::ModelTimeoutException(_) => {
                     ApiError::UpstreamTimeout(NoAnswer::ModelTimeout { model, message: detail })
+                }
+                // Not modelled for ConverseStream: an unhandled error whose code names it.
+                other if other.code() == Some("ServiceQuotaExceededException") => {
+                    ApiError::QuotaExceeded { model, message: detail }
                 }
                 other => exception(other.code(), detail),
             }
@@ -209,7 +231,13 @@ fn refused(model: &str, error: SdkError<ConverseStreamError>) -> ApiError {
 }
 
 fn rejected(model: String, detail: String) -> ApiError {
-    let advice = detail.contains("on-demand throughput").then_some(Advice::UseInferenceProfile);
+    let advice = if detail.contains("on-demand throughput") {
+        Some(Advice::UseInferenceProfile)
+    } else if detail.contains("temperature") && detail.contains("top_p") {
+        Some(Advice::TemperatureOrTopP)
+    } else {
+        None
+    };
     ApiError::BedrockRejected { model, detail, advice }
 }
 
@@ -217,7 +245,9 @@ fn exception(code: Option<&str>, message: String) -> ApiError {
     ApiError::UpstreamError(UpstreamFailure::Exception { code: code.unwrap_or("error").to_owned(), message })
 }
 
-/// What a failure after the stream started means for the caller.
+/// What a failure after the stream started means for the caller. The SDK reports a frame it
+/// cannot decode, a message it cannot read and a broken connection alike as "not a service
+/// error"; which one it was is in the error's kind and its raw message.
 fn interrupted(model: &str, error: &StreamError) -> ApiError {
     tracing::warn!(error = %DisplayErrorContext(error), "the Bedrock stream failed");
     match error {
@@ -230,11 +260,52 @@ fn interrupted(model: &str, error: &StreamError) -> ApiError {
                     original_status_code: e.original_status_code,
                     original_message: e.original_message.clone(),
                 },
-                ConverseStreamOutputError::ThrottlingException(_) => ApiError::Throttled { model: model.to_owned() },
+                ConverseStreamOutputError::ThrottlingException(_) => {
+                    ApiError::Throttled { model: model.to_owned(), message: detail, retried: false }
+                }
                 ConverseStreamOutputError::ValidationException(_) => rejected(model.to_owned(), detail),
-                other => exception(other.code(), detail),
+                other => match (other.code(), exception_type(service.raw())) {
+                    (None, Some(exception_type)) => {
+                        ApiError::UpstreamError(UpstreamFailure::UnknownException { exception_type, message: detail })
+                    }
+                    (code, _) => exception(code, detail),
+                },
             }
         }
+        SdkError::ResponseError(response) => {
+            let reason = std::error::Error::source(error).map_or_else(|| "no detail".to_owned(), |e| e.to_string());
+            ApiError::UpstreamIncomplete(match response.raw() {
+                RawMessage::Decoded(_) => StreamBreak::Unreadable { reason },
+                // Bytes left over: the body ended inside a message.
+                RawMessage::Invalid(Some(_)) => StreamBreak::Truncated,
+                _ => StreamBreak::Undecodable { reason },
+            })
+        }
         _ => ApiError::UpstreamIncomplete(StreamBreak::ConnectionLost),
+    }
+}
+
+/// The `:exception-type` header of an exception message, which names what the SDK did not model.
+fn exception_type(raw: &RawMessage) -> Option<String> {
+    let RawMessage::Decoded(message) = raw else { return None };
+    let header = message.headers().iter().find(|h| h.name().as_str() == ":exception-type")?;
+    header.value().as_string().ok().map(|v| v.as_str().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejection_for_temperature_and_top_p_together_says_which_settings_to_drop() {
+        // Bedrock's text for current Claude models (reported in aws-samples/bedrock-access-gateway
+        // issue 191, 2025-10-16).
+        let detail = "The model returned the following errors: `temperature` and `top_p` cannot both be specified \
+                      for this model. Please use only one.";
+        let error = rejected("m".into(), detail.into());
+        assert_eq!(error.code(), "bedrock_rejected");
+        let message = error.to_string();
+        assert!(message.contains(detail), "{message}");
+        assert!(message.contains("unset one of them (STREAMER_TEMPERATURE or STREAMER_TOP_P"), "{message}");
     }
 }

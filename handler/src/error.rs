@@ -28,17 +28,36 @@ pub enum ApiError {
     #[error("cannot answer with {0}; accepted: application/x-ndjson, application/json, text/event-stream, text/plain")]
     NotAcceptable(String),
 
+    /// Bedrock's ThrottlingException; `message` is Bedrock's own (it says which quota, such as
+    /// "Too many tokens per day"), `retried` whether the SDK had retried (it never retries mid-stream).
+    #[error("Bedrock is throttling requests for {model}{}: {message} Slow down or request a quota increase", retried_text(*.retried))]
+    Throttled { model: String, message: String, retried: bool },
+    /// Bedrock's ServiceQuotaExceededException (not modelled by the Rust SDK for ConverseStream:
+    /// it arrives as an unhandled error whose code names it).
     #[error(
-        "Bedrock is throttling requests for {model} and still was after retries; slow down or request a quota increase"
+        "Bedrock refused {model}: a service quota of this account is used up: {message} Wait, or request an \
+         increase in Service Quotas"
     )]
-    Throttled { model: String },
-    /// `detail`: Bedrock's own message.
+    QuotaExceeded { model: String, message: String },
+    /// Bedrock's ModelNotReadyException, after the SDK's retries.
+    #[error("the model {model} is not ready to serve requests yet ({message}); retry in a few seconds")]
+    ModelNotReady { model: String, message: String },
+    /// `detail`: Bedrock's own message. Model access is no longer granted on a console page (the
+    /// "Model access" page is retired; README, Bedrock model access, read 2026-11-29).
     #[error(
-        "Bedrock denied access to {model}: enable model access for {model} in the Bedrock console \
-         (Model access) for this account and region, and check the function's role allows \
-         bedrock:InvokeModelWithResponseStream on it ({detail})"
+        "Bedrock denied access to {model} ({detail}). The account may not be subscribed to the model yet: as an \
+         administrator, open {model} in the Bedrock console's Model catalog, submit the use-case form if it asks, \
+         and make one call to it (the playground) so AWS Marketplace subscribes the account. Also check that the \
+         function's role allows bedrock:InvokeModelWithResponseStream on it"
     )]
     ModelAccessDenied { model: String, detail: String },
+    /// Bedrock's "This model version has reached the end of its life" (a ResourceNotFoundException
+    /// today; matched on the text, whatever exception carries it).
+    #[error(
+        "the model {model} has reached the end of its life in {region} ({detail}): configure a model served \
+         there (`pulumi config set modelId <model id>`) and redeploy (`just deploy ENV`)"
+    )]
+    ModelEndOfLife { model: String, region: String, detail: String },
     #[error(
         "Bedrock has no model {model} in this region: check the model id, or use an inference profile id such as us.{model} ({detail})"
     )]
@@ -65,6 +84,13 @@ pub enum Advice {
     /// Bedrock's "on-demand throughput isn't supported": the model is served only through inference profiles.
     #[error("use an inference profile id (such as us.<model id>) as the model id")]
     UseInferenceProfile,
+    /// Current Claude models take `temperature` or `topP`, not both (Bedrock's text: "`temperature` and
+    /// `top_p` cannot both be specified for this model").
+    #[error(
+        "this model takes a temperature or a topP, not both: unset one of them (STREAMER_TEMPERATURE or \
+         STREAMER_TOP_P, or the model alias's temperature or topP)"
+    )]
+    TemperatureOrTopP,
 }
 
 /// Why Bedrock gave no answer in time (`upstream_timeout`).
@@ -91,6 +117,9 @@ pub enum UpstreamFailure {
     /// `ServiceUnavailableException`) and message.
     #[error("{code}: {message}")]
     Exception { code: String, message: String },
+    /// A mid-stream exception of a type the SDK does not model (`:exception-type`), with its message.
+    #[error("Bedrock sent an exception this handler does not know, {exception_type}: {message}")]
+    UnknownException { exception_type: String, message: String },
     /// No connection to Bedrock.
     #[error("could not reach Bedrock")]
     Unreachable,
@@ -108,6 +137,19 @@ pub enum StreamBreak {
     /// The connection broke mid-stream.
     #[error("the Bedrock stream ended before the story was complete: the connection to Bedrock was lost")]
     ConnectionLost,
+    /// The body ended in the middle of an event-stream message.
+    #[error("the Bedrock stream ended in the middle of an event")]
+    Truncated,
+    /// A frame that is not a valid event-stream message (such as a wrong checksum).
+    #[error("Bedrock sent a frame that could not be decoded ({reason}); the story is incomplete")]
+    Undecodable { reason: String },
+    /// A well-formed message whose content could not be read (such as an unknown message type).
+    #[error("Bedrock sent an event that could not be read ({reason}); the story is incomplete")]
+    Unreadable { reason: String },
+}
+
+fn retried_text(retried: bool) -> &'static str {
+    if retried { " and still was after retries" } else { "" }
 }
 
 /// `; <advice>`, or nothing.
@@ -161,8 +203,11 @@ codes! {
     NotAcceptable => NOT_ACCEPTABLE, "not_acceptable";
     PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large";
     Throttled => TOO_MANY_REQUESTS, "throttled";
+    QuotaExceeded => TOO_MANY_REQUESTS, "quota_exceeded";
+    ModelNotReady => TOO_MANY_REQUESTS, "model_not_ready";
     ModelAccessDenied => BAD_GATEWAY, "model_access_denied";
     ModelNotFound => BAD_GATEWAY, "model_not_found";
+    ModelEndOfLife => BAD_GATEWAY, "model_end_of_life";
     BedrockRejected => BAD_GATEWAY, "bedrock_rejected";
     UpstreamError => BAD_GATEWAY, "upstream_error";
     UpstreamTimeout => GATEWAY_TIMEOUT, "upstream_timeout";
@@ -189,15 +234,18 @@ mod tests {
         let denied =
             ApiError::ModelAccessDenied { model: "anthropic.claude-3-haiku-20240307-v1:0".into(), detail: "no".into() };
         assert_eq!((denied.status().as_u16(), denied.code()), (502, "model_access_denied"));
-        assert!(
-            denied
-                .to_string()
-                .contains("enable model access for anthropic.claude-3-haiku-20240307-v1:0 in the Bedrock console")
-        );
+        let text = denied.to_string();
+        assert!(text.contains("open anthropic.claude-3-haiku-20240307-v1:0 in the Bedrock console's Model catalog"));
+        assert!(!text.contains("(Model access)"), "the Model access page is retired: {text}");
         let timeout = ApiError::UpstreamTimeout(NoAnswer::Deadline { secs: 30 });
         assert_eq!((timeout.status().as_u16(), timeout.code()), (504, "upstream_timeout"));
         assert_eq!(timeout.to_string(), "Bedrock did not answer within 30 s");
-        assert_eq!(ApiError::Throttled { model: "m".into() }.status().as_u16(), 429);
+        assert_eq!(
+            ApiError::Throttled { model: "m".into(), message: "Too many tokens per day.".into(), retried: true }
+                .status()
+                .as_u16(),
+            429
+        );
     }
 
     #[test]
@@ -228,7 +276,10 @@ mod tests {
     #[test]
     fn only_caller_mistakes_count_as_client_errors() {
         assert!(ApiError::InvalidJson("x".into()).is_client_error());
-        assert!(!ApiError::Throttled { model: "m".into() }.is_client_error());
+        assert!(
+            !ApiError::Throttled { model: "m".into(), message: "Too many tokens per day.".into(), retried: true }
+                .is_client_error()
+        );
         assert!(!ApiError::UpstreamError(UpstreamFailure::Unreachable).is_client_error());
     }
 

@@ -9,11 +9,11 @@ use futures_util::{Stream, StreamExt};
 use http_body::Frame;
 use tokio::time::{Instant, timeout_at};
 
-use crate::bedrock::{Items, StreamItem};
+use crate::bedrock::{Items, Metadata, StreamItem};
 use crate::deadline::Deadline;
 use crate::error::{ApiError, StreamBreak};
 use crate::summary::{RequestOutcome, Summary};
-use crate::wire::{Event, Format};
+use crate::wire::{Event, Format, Usage};
 
 /// One story on its way from Bedrock to the caller: the `start` event, then each Bedrock item as
 /// the caller's format shows it, until the stream ends (the request's summary is written then, or
@@ -24,6 +24,8 @@ pub struct StoryRelay {
     deadline: Deadline,
     bedrock_request_id: Option<String>,
     summary: Summary,
+    /// Relay the model's reasoning (`reasoning` events) instead of dropping it.
+    show_reasoning: bool,
     state: State,
 }
 
@@ -38,17 +40,21 @@ enum State {
 }
 
 impl StoryRelay {
+    /// `show_reasoning`: relay the model's reasoning as `reasoning` events (NDJSON and SSE only);
+    /// otherwise it is dropped.
     pub fn new(
         items: Items,
         format: Format,
         deadline: Deadline,
         bedrock_request_id: Option<String>,
         summary: Summary,
+        show_reasoning: bool,
     ) -> Self {
-        StoryRelay { items, format, deadline, bedrock_request_id, summary, state: State::NotStarted }
+        StoryRelay { items, format, deadline, bedrock_request_id, summary, show_reasoning, state: State::NotStarted }
     }
 
-    /// The caller's chunks, one per event, until the story (or an error event) ends it.
+    /// The caller's chunks, one per event. Every stream ends with exactly one `usage` or `error`
+    /// event and nothing after it.
     pub fn into_stream(self) -> impl Stream<Item = Result<Frame<Bytes>, Infallible>> + Send + 'static {
         futures_util::stream::unfold(self, |mut relay| async move {
             let chunk = relay.next_chunk().await?;
@@ -77,10 +83,8 @@ impl StoryRelay {
                 State::Streaming { stopped } => match timeout_at(self.deadline.at, self.items.next()).await {
                     Err(_) => self.fail(ApiError::Timeout { secs: self.deadline.secs }),
                     Ok(Some(Err(error))) => self.fail(error),
-                    Ok(None) if stopped => {
-                        self.finish(RequestOutcome::Completed);
-                        return None;
-                    }
+                    // Bedrock sent no metadata: the story is whole, its counts unknown.
+                    Ok(None) if stopped => self.complete(Metadata::default()),
                     Ok(None) => self.fail(ApiError::UpstreamIncomplete(StreamBreak::EndedEarly)),
                     Ok(Some(Ok(item))) => self.relay(item),
                 },
@@ -93,27 +97,41 @@ impl StoryRelay {
 
     fn relay(&mut self, item: StreamItem) -> Option<Bytes> {
         match item {
+            // Bedrock may open a block with an empty delta; it is nothing to the caller, and the
+            // first token is the first word.
+            StreamItem::Text(text) if text.is_empty() => None,
             StreamItem::Text(text) => {
                 if self.summary.first_token.is_none() {
                     self.summary.first_token = Some(self.summary.started.elapsed());
                 }
                 self.format.encode(&Event::Text { message: &text })
             }
+            StreamItem::Reasoning(text) if self.show_reasoning && !text.is_empty() => {
+                self.format.encode(&Event::Reasoning { message: &text })
+            }
             StreamItem::Reasoning(_) => None,
             StreamItem::Stop { reason } => {
                 self.state = State::Streaming { stopped: true };
                 self.format.encode(&Event::Stop { reason: &reason })
             }
-            StreamItem::Metadata(metadata) => {
-                let usage = metadata.usage?;
-                self.summary.output_tokens = Some(usage.output_tokens);
-                self.format.encode(&Event::Usage {
-                    input_tokens: usage.input_tokens,
-                    output_tokens: usage.output_tokens,
-                    latency_ms: metadata.latency_ms.unwrap_or(0),
-                })
-            }
+            StreamItem::Metadata(metadata) => self.complete(metadata),
         }
+    }
+
+    /// Ends a whole story with its `usage` event.
+    fn complete(&mut self, metadata: Metadata) -> Option<Bytes> {
+        let tokens = metadata.usage;
+        let usage = Usage {
+            input_tokens: tokens.as_ref().map(|t| t.input_tokens),
+            output_tokens: tokens.as_ref().map(|t| t.output_tokens),
+            total_tokens: tokens.as_ref().map(|t| t.total_tokens),
+            cache_read_input_tokens: tokens.as_ref().and_then(|t| t.cache_read_input_tokens),
+            cache_write_input_tokens: tokens.as_ref().and_then(|t| t.cache_write_input_tokens),
+            latency_ms: metadata.latency_ms,
+        };
+        self.summary.output_tokens = usage.output_tokens;
+        self.finish(RequestOutcome::Completed);
+        self.format.encode(&Event::Usage(usage))
     }
 
     /// Ends the stream with the error as its last event.
@@ -124,8 +142,11 @@ impl StoryRelay {
         self.format.encode(&Event::Error { code: error.code(), message: &message })
     }
 
+    /// Writes the summary and lets go of the Bedrock stream at once: nothing follows the last
+    /// event, even when Bedrock keeps its body open after `metadata`.
     fn finish(&mut self, outcome: RequestOutcome) {
         self.state = State::Finished;
+        self.items = Box::pin(futures_util::stream::empty());
         self.summary.emit(outcome);
     }
 }
@@ -146,7 +167,7 @@ mod tests {
     use futures_util::stream;
 
     use super::*;
-    use crate::bedrock::{Metadata, TokenUsage};
+    use crate::bedrock::TokenUsage;
 
     fn text(s: &str) -> Result<StreamItem, ApiError> {
         Ok(StreamItem::Text(s.into()))
@@ -166,18 +187,41 @@ mod tests {
         Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms }))
     }
 
+    fn reasoning(s: &str) -> Result<StreamItem, ApiError> {
+        Ok(StreamItem::Reasoning(s.into()))
+    }
+
     fn relay_of(items: Items, format: Format, deadline: Duration) -> StoryRelay {
         let started = Instant::now();
         let deadline = Deadline { at: started + deadline, secs: deadline.as_secs() };
         let summary = Summary::new("r-1".into(), "m".into(), started);
-        StoryRelay::new(items, format, deadline, Some("b-1".into()), summary)
+        StoryRelay::new(items, format, deadline, Some("b-1".into()), summary, false)
+    }
+
+    async fn body_of(relay: StoryRelay) -> String {
+        let frames: Vec<_> = relay.into_stream().collect().await;
+        frames.into_iter().map(|f| String::from_utf8(f.unwrap().into_data().unwrap().to_vec()).unwrap()).collect()
     }
 
     /// What the caller receives when Bedrock says `items` (and then closes its body).
     async fn relayed(items: Vec<Result<StreamItem, ApiError>>, format: Format) -> String {
-        let relay = relay_of(stream::iter(items).boxed(), format, Duration::from_secs(60));
-        let frames: Vec<_> = relay.into_stream().collect().await;
-        frames.into_iter().map(|f| String::from_utf8(f.unwrap().into_data().unwrap().to_vec()).unwrap()).collect()
+        body_of(relay_of(stream::iter(items).boxed(), format, Duration::from_secs(60))).await
+    }
+
+    /// The NDJSON lines after `start`.
+    async fn events_after_start(items: Vec<Result<StreamItem, ApiError>>) -> Vec<String> {
+        relayed(items, Format::Ndjson).await.lines().skip(1).map(str::to_owned).collect()
+    }
+
+    /// A Bedrock stream that yields `items`, then holds its body open until it is dropped; the
+    /// receiver hears when that happens.
+    fn held_open(items: Vec<Result<StreamItem, ApiError>>) -> (Items, tokio::sync::oneshot::Receiver<()>) {
+        let (open, closed) = tokio::sync::oneshot::channel::<()>();
+        let rest = stream::unfold(open, |open| async move {
+            let _open = open;
+            std::future::pending::<Option<(Result<StreamItem, ApiError>, _)>>().await
+        });
+        (stream::iter(items).chain(rest).boxed(), closed)
     }
 
     #[tokio::test]
@@ -196,7 +240,7 @@ mod tests {
                 "\n",
                 r#"{"type":"stop","reason":"end_turn"}"#,
                 "\n",
-                r#"{"type":"usage","inputTokens":12,"outputTokens":2,"latencyMs":830}"#,
+                r#"{"type":"usage","inputTokens":12,"outputTokens":2,"totalTokens":14,"latencyMs":830}"#,
                 "\n"
             )
         );
@@ -258,13 +302,7 @@ mod tests {
 
     #[tokio::test]
     async fn dropping_the_body_drops_the_bedrock_stream() {
-        // A Bedrock stream that sends one text and then holds `open` until it is dropped.
-        let (open, closed) = tokio::sync::oneshot::channel::<()>();
-        let held_open = stream::unfold(open, |open| async move {
-            let _open = open;
-            std::future::pending::<Option<(Result<StreamItem, ApiError>, _)>>().await
-        });
-        let items = stream::iter(vec![text("Once")]).chain(held_open).boxed();
+        let (items, closed) = held_open(vec![text("Once")]);
         let mut body = Box::pin(relay_of(items, Format::Ndjson, Duration::from_secs(60)).into_stream());
         body.next().await.expect("start").unwrap();
         body.next().await.expect("text").unwrap();
@@ -272,5 +310,89 @@ mod tests {
         drop(body);
 
         assert!(closed.await.is_err(), "the Bedrock stream was dropped with the body");
+    }
+
+    #[tokio::test]
+    async fn empty_text_deltas_are_not_relayed() {
+        let got =
+            events_after_start(vec![text(""), text("Once"), text(""), stop("end_turn"), metadata(1, 1, None)]).await;
+        assert_eq!(got[0], r#"{"type":"text","message":"Once"}"#);
+        assert_eq!(got.len(), 3, "{got:?}");
+    }
+
+    #[tokio::test]
+    async fn time_to_first_token_is_stamped_at_the_first_word() {
+        let mut relay = relay_of(stream::empty().boxed(), Format::Ndjson, Duration::from_secs(60));
+        assert_eq!(relay.relay(StreamItem::Text(String::new())), None);
+        assert_eq!(relay.summary.first_token, None, "an empty delta is not the first token");
+        relay.relay(StreamItem::Reasoning("thinking".into()));
+        assert_eq!(relay.summary.first_token, None, "nor is reasoning");
+        relay.relay(StreamItem::Text("Once".into()));
+        assert!(relay.summary.first_token.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_stream_without_metadata_ends_with_a_usage_event_without_counts() {
+        let got = events_after_start(vec![text("Once"), stop("end_turn")]).await;
+        assert_eq!(got.last().unwrap(), r#"{"type":"usage"}"#);
+    }
+
+    #[tokio::test]
+    async fn usage_carries_every_count_bedrock_reported_and_only_those() {
+        let usage = TokenUsage {
+            input_tokens: 10,
+            output_tokens: 5,
+            total_tokens: 4623,
+            cache_read_input_tokens: Some(4096),
+            cache_write_input_tokens: Some(512),
+        };
+        let got = events_after_start(vec![
+            stop("end_turn"),
+            Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms: None })),
+        ])
+        .await;
+        assert_eq!(
+            got.last().unwrap(),
+            r#"{"type":"usage","inputTokens":10,"outputTokens":5,"totalTokens":4623,"cacheReadInputTokens":4096,"cacheWriteInputTokens":512}"#,
+            "no latencyMs when Bedrock sent no metrics"
+        );
+    }
+
+    #[tokio::test]
+    async fn usage_ends_the_response_and_drops_a_bedrock_stream_kept_open() {
+        let (items, closed) = held_open(vec![text("Once"), stop("end_turn"), metadata(1, 1, Some(5))]);
+        // A deadline that would fire if the relay waited on Bedrock after usage.
+        let got = body_of(relay_of(items, Format::Ndjson, Duration::from_millis(200))).await;
+
+        assert!(got.ends_with("\"latencyMs\":5}\n"), "nothing follows usage: {got}");
+        assert!(closed.await.is_err(), "the Bedrock stream was dropped");
+    }
+
+    #[tokio::test]
+    async fn nothing_follows_usage_even_if_bedrock_sends_more() {
+        let got = events_after_start(vec![stop("end_turn"), metadata(1, 1, Some(1)), text("late")]).await;
+        assert!(got.last().unwrap().starts_with(r#"{"type":"usage""#), "{got:?}");
+    }
+
+    #[tokio::test]
+    async fn reasoning_is_relayed_for_aliases_that_show_it_in_json_formats_only() {
+        let items =
+            || vec![reasoning("Cats nap."), reasoning(""), text("Once"), stop("end_turn"), metadata(1, 1, Some(1))];
+        let show = |format| {
+            let mut relay = relay_of(stream::iter(items()).boxed(), format, Duration::from_secs(60));
+            relay.show_reasoning = true;
+            body_of(relay)
+        };
+
+        let ndjson = show(Format::Ndjson).await;
+        let lines: Vec<&str> = ndjson.lines().collect();
+        assert_eq!(lines[1], r#"{"type":"reasoning","message":"Cats nap."}"#);
+        assert_eq!(lines[2], r#"{"type":"text","message":"Once"}"#, "no event for an empty reasoning delta");
+        assert!(
+            show(Format::Sse)
+                .await
+                .contains("event: reasoning\ndata: {\"type\":\"reasoning\",\"message\":\"Cats nap.\"}\n\n")
+        );
+        assert_eq!(show(Format::Plain).await, "Once\n", "text/plain is the story only");
     }
 }

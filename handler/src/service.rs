@@ -40,7 +40,7 @@ impl App {
 
         match self.open(&req, deadline, &mut summary).await {
             Ok((format, accepted)) => {
-                let relay = StoryRelay::new(accepted.items, format, deadline, accepted.request_id, summary);
+                let relay = StoryRelay::new(accepted.items, format, deadline, accepted.request_id, summary, false);
                 streaming(format, relay)
             }
             Err(error) => refused(&error, summary),

@@ -38,19 +38,39 @@ pub enum Event<'a> {
     Text {
         message: &'a str,
     },
+    /// The model's thinking (Bedrock's `reasoningContent`), only for model aliases that show it.
+    Reasoning {
+        message: &'a str,
+    },
     Stop {
         reason: &'a str,
     },
-    #[serde(rename_all = "camelCase")]
-    Usage {
-        input_tokens: i32,
-        output_tokens: i32,
-        latency_ms: i64,
-    },
+    /// The last event of a complete story.
+    Usage(Usage),
     Error {
         code: &'static str,
         message: &'a str,
     },
+}
+
+/// Bedrock's counts for the call, as its `metadata` event gave them; each is left out when
+/// Bedrock did not send it (a stream that ended without `metadata` has none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_tokens: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_read_input_tokens: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_write_input_tokens: Option<i32>,
+    /// Milliseconds Bedrock spent on the call (`metrics.latencyMs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<i64>,
 }
 
 impl Event<'_> {
@@ -58,6 +78,7 @@ impl Event<'_> {
         match self {
             Event::Start { .. } => "start",
             Event::Text { .. } => "text",
+            Event::Reasoning { .. } => "reasoning",
             Event::Stop { .. } => "stop",
             Event::Usage { .. } => "usage",
             Event::Error { .. } => "error",
@@ -125,7 +146,7 @@ impl Format {
                 Event::Text { message } => Some(Bytes::copy_from_slice(message.as_bytes())),
                 Event::Stop { .. } => Some(Bytes::from_static(b"\n")),
                 Event::Error { code, message } => Some(format!("\n[error {code}: {}]\n", one_line(message)).into()),
-                Event::Start { .. } | Event::Usage { .. } => None,
+                Event::Start { .. } | Event::Reasoning { .. } | Event::Usage(_) => None,
             },
         }
     }
@@ -196,8 +217,23 @@ mod tests {
             "{\"type\":\"stop\",\"reason\":\"end_turn\"}\n"
         );
         assert_eq!(
-            text(Format::Ndjson.encode(&Event::Usage { input_tokens: 12, output_tokens: 40, latency_ms: 830 })),
-            "{\"type\":\"usage\",\"inputTokens\":12,\"outputTokens\":40,\"latencyMs\":830}\n"
+            text(Format::Ndjson.encode(&Event::Usage(Usage {
+                input_tokens: Some(12),
+                output_tokens: Some(40),
+                total_tokens: Some(52),
+                latency_ms: Some(830),
+                ..Usage::default()
+            }))),
+            "{\"type\":\"usage\",\"inputTokens\":12,\"outputTokens\":40,\"totalTokens\":52,\"latencyMs\":830}\n"
+        );
+        assert_eq!(
+            text(Format::Ndjson.encode(&Event::Usage(Usage::default()))),
+            "{\"type\":\"usage\"}\n",
+            "counts Bedrock did not send are left out, never written as 0"
+        );
+        assert_eq!(
+            text(Format::Ndjson.encode(&Event::Reasoning { message: "Hmm" })),
+            "{\"type\":\"reasoning\",\"message\":\"Hmm\"}\n"
         );
         assert_eq!(
             text(Format::Ndjson.encode(&Event::Error { code: "timeout", message: "late" })),
@@ -239,7 +275,8 @@ mod tests {
         assert_eq!(Format::Plain.encode(&START), None);
         assert_eq!(text(Format::Plain.encode(&Event::Text { message: "Once" })), "Once");
         assert_eq!(text(Format::Plain.encode(&Event::Stop { reason: "end_turn" })), "\n");
-        assert_eq!(Format::Plain.encode(&Event::Usage { input_tokens: 1, output_tokens: 1, latency_ms: 1 }), None);
+        assert_eq!(Format::Plain.encode(&Event::Usage(Usage::default())), None);
+        assert_eq!(Format::Plain.encode(&Event::Reasoning { message: "Hmm" }), None, "never the model's thinking");
         assert_eq!(
             text(Format::Plain.encode(&Event::Error { code: "throttled", message: "slow down" })),
             "\n[error throttled: slow down]\n"

@@ -126,7 +126,10 @@ async fn every_upstream_fault_reaches_the_caller_as_a_clear_error() {
     let stack = Stack::start(&emulator, &[("STREAMER_DEADLINE_SECS", "5")]).await;
     let cases = [
         ("throttling", 429, "throttled"),
+        ("quota_exceeded", 429, "quota_exceeded"),
+        ("model_not_ready", 429, "model_not_ready"),
         ("access_denied", 502, "model_access_denied"),
+        ("end_of_life", 502, "model_end_of_life"),
         ("validation", 502, "bedrock_rejected"),
         ("model_not_found", 502, "model_not_found"),
         ("model_timeout", 504, "upstream_timeout"),
@@ -135,6 +138,8 @@ async fn every_upstream_fault_reaches_the_caller_as_a_clear_error() {
         ("hang", 504, "upstream_timeout"),
         ("midstream_error", 200, "model_stream_error"),
         ("midstream_throttling", 200, "throttled"),
+        ("unknown_exception", 200, "upstream_error"),
+        ("bad_frame", 200, "upstream_incomplete"),
         ("stall", 200, "timeout"),
         ("truncate", 200, "upstream_incomplete"),
         ("drop", 200, "upstream_incomplete"),
@@ -148,6 +153,25 @@ async fn every_upstream_fault_reaches_the_caller_as_a_clear_error() {
         if status == 200 {
             assert_eq!(types(&events)[..4], ["start", "text", "text", "text"], "{fault}: the story so far came first");
         }
+    }
+}
+
+/// Streams Bedrock ends in unusual but legitimate ways still end with exactly one `usage` event
+/// and nothing after it, and carry no empty events.
+#[tokio::test]
+async fn every_whole_story_ends_with_exactly_one_usage_event() {
+    let emulator = fast_emulator().await;
+    // `linger` would run into this deadline if the handler waited for Bedrock to close its body.
+    let stack = Stack::start(&emulator, &[("STREAMER_DEADLINE_SECS", "5")]).await;
+    for fault in ["empty_first_delta", "no_metadata", "linger", "reasoning", "cache", "no_metrics"] {
+        let got = stack.post(&format!(r#"{{"storyType":"fault_{fault}"}}"#), None).await;
+        assert_eq!(got.status, 200, "{fault}");
+        let events = got.events();
+        let kinds = types(&events);
+        assert_eq!(kinds.iter().filter(|k| **k == "usage" || **k == "error").count(), 1, "{fault}: {kinds:?}");
+        assert_eq!(kinds.last(), Some(&"usage"), "{fault}: {kinds:?}");
+        assert!(events.iter().all(|e| e["message"] != ""), "{fault}: an empty event: {events:?}");
+        assert!(!kinds.contains(&"reasoning"), "{fault}: reasoning is not shown by default");
     }
 }
 

@@ -14,7 +14,8 @@ const CATS: &str = r#"{"storyType":"CATS"}"#;
 
 #[tokio::test]
 async fn a_story_streams_as_ndjson_events_from_start_to_usage() {
-    let emulator = fast_emulator().await;
+    // Paced, so Bedrock's latencyMs is not 0 (which is how the SDK shows a latency Bedrock did not send).
+    let emulator = emulator(EmulatorConfig { token_interval: Duration::from_millis(1), ..Default::default() }).await;
     let app = app(&emulator, &[]);
 
     let got = call(&app, post(CATS, None)).await;
@@ -130,16 +131,24 @@ async fn plain_text_is_just_the_story() {
 /// and a message that says what to do. Retryable ones are scripted for every SDK attempt.
 #[tokio::test]
 async fn bedrock_refusals_become_statuses_with_advice() {
-    let cases: [(Vec<Fault>, u16, &str, &str); 7] = [
-        (vec![Fault::Throttling; 3], 429, "throttled", "still was after retries"),
+    let cases: [(Vec<Fault>, u16, &str, &str); 10] = [
+        (vec![Fault::Throttling; 3], 429, "throttled", "still was after retries: Too many tokens per day"),
+        (vec![Fault::QuotaExceeded], 429, "quota_exceeded", "exceeds the service quota for your account"),
+        (vec![Fault::ModelNotReady; 3], 429, "model_not_ready", "retry in a few seconds"),
         (
             vec![Fault::AccessDenied],
             502,
             "model_access_denied",
-            "enable model access for anthropic.claude-3-haiku-20240307-v1:0 in the Bedrock console",
+            "open anthropic.claude-3-haiku-20240307-v1:0 in the Bedrock console's Model catalog",
         ),
         (vec![Fault::Validation], 502, "bedrock_rejected", "use an inference profile id"),
         (vec![Fault::ModelNotFound], 502, "model_not_found", "check the model id"),
+        (
+            vec![Fault::EndOfLife],
+            502,
+            "model_end_of_life",
+            "anthropic.claude-3-haiku-20240307-v1:0 has reached the end of its life in us-east-1",
+        ),
         (vec![Fault::ModelTimeout], 504, "upstream_timeout", "timed out"),
         (vec![Fault::ServiceUnavailable; 3], 502, "upstream_error", "ServiceUnavailableException"),
         (vec![Fault::InternalError; 3], 502, "upstream_error", "InternalServerException"),
@@ -176,12 +185,14 @@ async fn throttling_once_recovers_through_the_sdk_retry() {
 #[tokio::test]
 async fn mid_stream_failures_end_the_stream_with_an_error_event() {
     let cases = [
-        (Fault::MidStreamModelError { after_tokens: 3 }, "model_stream_error"),
-        (Fault::MidStreamThrottling { after_tokens: 3 }, "throttled"),
-        (Fault::Drop { after_tokens: 3 }, "upstream_incomplete"),
-        (Fault::Truncate { after_tokens: 3 }, "upstream_incomplete"),
+        (Fault::MidStreamModelError { after_tokens: 3 }, "model_stream_error", "the model stream failed"),
+        (Fault::MidStreamThrottling { after_tokens: 3 }, "throttled", "Bedrock is throttling requests"),
+        (Fault::UnknownException { after_tokens: 3 }, "upstream_error", "does not know, someNewException: "),
+        (Fault::BadFrame { after_tokens: 3 }, "upstream_incomplete", "a frame that could not be decoded"),
+        (Fault::Drop { after_tokens: 3 }, "upstream_incomplete", "ended"),
+        (Fault::Truncate { after_tokens: 3 }, "upstream_incomplete", "ended"),
     ];
-    for (fault, code) in cases {
+    for (fault, code, says) in cases {
         let emulator = fast_emulator().await;
         emulator.script([fault]);
         let got = call(&app(&emulator, &[]), post(CATS, None)).await;
@@ -190,7 +201,7 @@ async fn mid_stream_failures_end_the_stream_with_an_error_event() {
         let events = got.events();
         assert_eq!(types(&events), ["start", "text", "text", "text", "error"], "{fault:?}");
         assert_eq!(events[4]["code"], code, "{fault:?}: {}", events[4]);
-        assert!(!events[4]["message"].as_str().unwrap().is_empty());
+        assert!(events[4]["message"].as_str().unwrap().contains(says), "{fault:?}: {}", events[4]);
     }
 }
 
@@ -316,4 +327,103 @@ async fn bad_requests_are_answered_without_calling_bedrock() {
         assert_eq!(body["code"], code);
     }
     assert_eq!(emulator.request_count(), 0);
+}
+
+/// What Bedrock's stream may legitimately vary in, and what the caller gets for each: never an
+/// empty event, and always exactly one `usage` (with only the counts Bedrock sent) at the end.
+#[tokio::test]
+async fn an_empty_first_delta_is_not_relayed() {
+    let emulator = fast_emulator().await;
+    emulator.script([Fault::EmptyFirstDelta]);
+    let events = call(&app(&emulator, &[]), post(CATS, None)).await.events();
+    let texts: Vec<&serde_json::Value> = events.iter().filter(|e| e["type"] == "text").collect();
+    assert!(!texts.is_empty() && texts.iter().all(|e| e["message"] != ""), "{events:?}");
+}
+
+#[tokio::test]
+async fn a_stream_without_metadata_still_ends_with_usage() {
+    let emulator = fast_emulator().await;
+    emulator.script([Fault::NoMetadata]);
+    let events = call(&app(&emulator, &[]), post(CATS, None)).await.events();
+    assert_eq!(&types(&events)[events.len() - 2..], ["stop", "usage"]);
+    assert_eq!(events.last().unwrap(), &serde_json::json!({"type": "usage"}), "no counts it does not have");
+}
+
+#[tokio::test]
+async fn usage_ends_the_response_even_when_bedrock_keeps_its_body_open() {
+    let emulator = fast_emulator().await;
+    emulator.script([Fault::Linger]);
+    // The deadline would end a stream still waiting on Bedrock with a timeout event.
+    let got = call(&app(&emulator, &[("STREAMER_DEADLINE_SECS", "2")]), post(CATS, None)).await;
+
+    let events = got.events();
+    assert_eq!(types(&events).last(), Some(&"usage"), "nothing follows usage: {events:?}");
+    assert!(upstream_closed(&emulator).await, "the Bedrock stream was dropped");
+}
+
+#[tokio::test]
+async fn usage_carries_cache_counts_and_leaves_out_latency_bedrock_did_not_send() {
+    let emulator = fast_emulator().await;
+    emulator.script([Fault::Cache, Fault::NoMetrics]);
+    let app = app(&emulator, &[]);
+
+    let cached = call(&app, post(CATS, None)).await.events().pop().unwrap();
+    assert_eq!(
+        (cached["cacheReadInputTokens"].as_u64(), cached["cacheWriteInputTokens"].as_u64()),
+        (Some(4096), Some(512))
+    );
+    assert!(cached["totalTokens"].as_u64() > cached["outputTokens"].as_u64(), "{cached}");
+
+    let no_metrics = call(&app, post(CATS, None)).await.events().pop().unwrap();
+    assert_eq!(no_metrics["type"], "usage");
+    assert!(no_metrics.get("latencyMs").is_none() && no_metrics["outputTokens"].is_u64(), "{no_metrics}");
+}
+
+#[tokio::test]
+async fn reasoning_is_dropped_by_default() {
+    let emulator = fast_emulator().await;
+    emulator.script([Fault::Reasoning]);
+    let events = call(&app(&emulator, &[]), post(CATS, None)).await.events();
+    assert!(!types(&events).contains(&"reasoning"), "{events:?}");
+    assert!(types(&events).contains(&"text"));
+}
+
+#[tokio::test]
+async fn reasoning_is_relayed_through_the_real_sdk_when_shown() {
+    use bedrock_streamer::bedrock::{Call, Client};
+    use bedrock_streamer::deadline::Deadline;
+    use bedrock_streamer::relay::StoryRelay;
+    use bedrock_streamer::summary::Summary;
+    use bedrock_streamer::wire::Format;
+    use futures_util::StreamExt;
+
+    let emulator = fast_emulator().await;
+    emulator.script([Fault::Reasoning]);
+    let client = Client::for_endpoint(&emulator.endpoint(), "us-east-1", "AKIDEXAMPLE", "secret");
+    let call = Call {
+        model_id: MODEL,
+        prompt: "a story about CATS".into(),
+        system: None,
+        max_tokens: 50,
+        temperature: None,
+        top_p: None,
+    };
+    let accepted = client.converse_stream(call).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let deadline = Deadline::new(started, Duration::from_secs(30), None);
+    let summary = Summary::new("r-1".into(), MODEL.into(), started);
+    let relay = StoryRelay::new(accepted.items, Format::Ndjson, deadline, accepted.request_id, summary, true);
+
+    let body: Vec<u8> =
+        relay.into_stream().flat_map(|f| futures_util::stream::iter(f.unwrap().into_data().unwrap())).collect().await;
+    let events = ndjson(std::str::from_utf8(&body).unwrap());
+
+    let kinds = types(&events);
+    let first_text = kinds.iter().position(|k| *k == "text").unwrap();
+    assert!(
+        first_text > 1 && kinds[1..first_text].iter().all(|k| *k == "reasoning"),
+        "thinking comes first: {kinds:?}"
+    );
+    assert!(events[1]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(kinds.last(), Some(&"usage"));
 }

@@ -21,7 +21,7 @@ mod support;
 use bedrock_streamer::error::ApiError;
 use bedrock_streamer::request::{self, Limits, StoryRequest};
 use bedrock_streamer::story_type::{self, MAX_CHARS};
-use bedrock_streamer::wire::{self, Event, Format};
+use bedrock_streamer::wire::{self, Event, Format, Usage};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -50,8 +50,9 @@ fn story_text() -> impl Strategy<Value = String> {
 enum Owned {
     Start { model: String, request_id: String, bedrock_request_id: Option<String> },
     Text(String),
+    Reasoning(String),
     Stop(String),
-    Usage(i32, i32, i64),
+    Usage(Usage),
     Error(&'static str, String),
 }
 
@@ -62,10 +63,9 @@ impl Owned {
                 Event::Start { model, request_id, bedrock_request_id: bedrock_request_id.as_deref() }
             }
             Owned::Text(message) => Event::Text { message },
+            Owned::Reasoning(message) => Event::Reasoning { message },
             Owned::Stop(reason) => Event::Stop { reason },
-            Owned::Usage(input_tokens, output_tokens, latency_ms) => {
-                Event::Usage { input_tokens: *input_tokens, output_tokens: *output_tokens, latency_ms: *latency_ms }
-            }
+            Owned::Usage(usage) => Event::Usage(*usage),
             Owned::Error(code, message) => Event::Error { code, message },
         }
     }
@@ -79,13 +79,26 @@ impl Owned {
                 "bedrockRequestId": bedrock_request_id,
             }),
             Owned::Text(message) => json!({"type": "text", "message": message}),
+            Owned::Reasoning(message) => json!({"type": "reasoning", "message": message}),
             Owned::Stop(reason) => json!({"type": "stop", "reason": reason}),
-            Owned::Usage(input, output, latency) => json!({
-                "type": "usage",
-                "inputTokens": input,
-                "outputTokens": output,
-                "latencyMs": latency,
-            }),
+            Owned::Usage(usage) => {
+                // Only the counts Bedrock sent.
+                let counts = [
+                    ("inputTokens", usage.input_tokens.map(i64::from)),
+                    ("outputTokens", usage.output_tokens.map(i64::from)),
+                    ("totalTokens", usage.total_tokens.map(i64::from)),
+                    ("cacheReadInputTokens", usage.cache_read_input_tokens.map(i64::from)),
+                    ("cacheWriteInputTokens", usage.cache_write_input_tokens.map(i64::from)),
+                    ("latencyMs", usage.latency_ms),
+                ];
+                let mut object = json!({"type": "usage"});
+                for (name, count) in counts {
+                    if let Some(count) = count {
+                        object[name] = json!(count);
+                    }
+                }
+                object
+            }
             Owned::Error(code, message) => {
                 json!({"type": "error", "code": code, "message": message})
             }
@@ -98,8 +111,16 @@ fn any_event() -> impl Strategy<Value = Owned> {
         (story_text(), story_text(), proptest::option::of(story_text()))
             .prop_map(|(model, request_id, bedrock_request_id)| Owned::Start { model, request_id, bedrock_request_id }),
         story_text().prop_map(Owned::Text),
+        story_text().prop_map(Owned::Reasoning),
         story_text().prop_map(Owned::Stop),
-        any::<(i32, i32, i64)>().prop_map(|(i, o, l)| Owned::Usage(i, o, l)),
+        any::<([Option<i32>; 5], Option<i64>)>().prop_map(|([i, o, t, r, w], l)| Owned::Usage(Usage {
+            input_tokens: i,
+            output_tokens: o,
+            total_tokens: t,
+            cache_read_input_tokens: r,
+            cache_write_input_tokens: w,
+            latency_ms: l,
+        })),
         (select(ApiError::CODES), story_text()).prop_map(|(code, message)| Owned::Error(code, message)),
     ]
 }
@@ -220,7 +241,7 @@ proptest! {
     fn plain_shows_only_the_story_its_end_and_errors(event in any_event()) {
         let shown = Format::Plain.encode(&event.event());
         match &event {
-            Owned::Start { .. } | Owned::Usage(..) => prop_assert_eq!(shown, None),
+            Owned::Start { .. } | Owned::Reasoning(_) | Owned::Usage(_) => prop_assert_eq!(shown, None),
             Owned::Text(text) => prop_assert_eq!(shown.as_deref(), Some(text.as_bytes())),
             Owned::Stop(_) => prop_assert_eq!(shown.as_deref(), Some(&b"\n"[..])),
             Owned::Error(code, message) => {
