@@ -395,4 +395,37 @@ mod tests {
         );
         assert_eq!(show(Format::Plain).await, "Once\n", "text/plain is the story only");
     }
+
+    /// Through the real SDK against the emulator: a thinking model's `reasoningContent` deltas
+    /// arrive as `reasoning` events before the story.
+    #[tokio::test]
+    async fn reasoning_from_bedrock_is_relayed_when_shown() {
+        use bedrock_emulator::{Emulator, EmulatorConfig, Fault};
+
+        use crate::bedrock::{Call, Client};
+
+        let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+        emulator.script([Fault::Reasoning]);
+        let client = Client::for_endpoint(&emulator.endpoint(), "us-east-1", "AKIDEXAMPLE", "secret");
+        let call = Call {
+            model_id: "anthropic.claude-3-haiku-20240307-v1:0",
+            prompt: "Tell me a very short story about: CATS".into(),
+            system: None,
+            max_tokens: 50,
+            temperature: None,
+            top_p: None,
+        };
+        let accepted = client.converse_stream(call).await.unwrap();
+        let mut relay = relay_of(accepted.items, Format::Ndjson, Duration::from_secs(30));
+        relay.show_reasoning = true;
+
+        let body = body_of(relay).await;
+        let kinds: Vec<String> = body
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["type"].as_str().unwrap().to_owned())
+            .collect();
+        let first_text = kinds.iter().position(|k| k == "text").unwrap();
+        assert!(first_text > 1 && kinds[1..first_text].iter().all(|k| k == "reasoning"), "thinking first: {kinds:?}");
+        assert_eq!(kinds.last().map(String::as_str), Some("usage"));
+    }
 }

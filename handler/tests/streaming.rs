@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use bedrock_emulator::{EmulatorConfig, Fault};
+use bedrock_emulator::{EmulatorConfig, Fault, Models};
 use http_body_util::BodyExt;
 use support::in_process::*;
 use support::*;
@@ -388,42 +388,39 @@ async fn reasoning_is_dropped_by_default() {
     assert!(types(&events).contains(&"text"));
 }
 
+/// Bedrock's refusals that depend on the model id, from the emulator's model catalog.
 #[tokio::test]
-async fn reasoning_is_relayed_through_the_real_sdk_when_shown() {
-    use bedrock_streamer::bedrock::{Call, Client};
-    use bedrock_streamer::deadline::Deadline;
-    use bedrock_streamer::relay::StoryRelay;
-    use bedrock_streamer::summary::Summary;
-    use bedrock_streamer::wire::Format;
-    use futures_util::StreamExt;
-
+async fn a_model_that_takes_temperature_or_top_p_says_which_setting_to_drop() {
     let emulator = fast_emulator().await;
-    emulator.script([Fault::Reasoning]);
-    let client = Client::for_endpoint(&emulator.endpoint(), "us-east-1", "AKIDEXAMPLE", "secret");
-    let call = Call {
-        model_id: MODEL,
-        prompt: "a story about CATS".into(),
-        system: None,
-        max_tokens: 50,
-        temperature: None,
-        top_p: None,
-    };
-    let accepted = client.converse_stream(call).await.unwrap();
-    let started = tokio::time::Instant::now();
-    let deadline = Deadline::new(started, Duration::from_secs(30), None);
-    let summary = Summary::new("r-1".into(), MODEL.into(), started);
-    let relay = StoryRelay::new(accepted.items, Format::Ndjson, deadline, accepted.request_id, summary, true);
-
-    let body: Vec<u8> =
-        relay.into_stream().flat_map(|f| futures_util::stream::iter(f.unwrap().into_data().unwrap())).collect().await;
-    let events = ndjson(std::str::from_utf8(&body).unwrap());
-
-    let kinds = types(&events);
-    let first_text = kinds.iter().position(|k| *k == "text").unwrap();
-    assert!(
-        first_text > 1 && kinds[1..first_text].iter().all(|k| *k == "reasoning"),
-        "thinking comes first: {kinds:?}"
+    let app = app(
+        &emulator,
+        &[
+            ("STREAMER_MODEL_ID", "us.anthropic.claude-haiku-5-5"),
+            ("STREAMER_TEMPERATURE", "0.5"),
+            ("STREAMER_TOP_P", "0.9"),
+        ],
     );
-    assert!(events[1]["message"].as_str().is_some_and(|m| !m.is_empty()));
-    assert_eq!(kinds.last(), Some(&"usage"));
+
+    let got = call(&app, post(CATS, None)).await;
+
+    assert_eq!(got.status, 502);
+    let body: serde_json::Value = serde_json::from_str(&got.text()).unwrap();
+    assert_eq!(body["code"], "bedrock_rejected");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("`temperature` and `top_p` cannot both be specified"), "{message}");
+    assert!(message.contains("unset one of them (STREAMER_TEMPERATURE or STREAMER_TOP_P"), "{message}");
+}
+
+#[tokio::test]
+async fn a_model_past_its_end_of_life_in_the_region_is_model_end_of_life() {
+    let emulator = emulator(EmulatorConfig { models: Models::Strict, ..Default::default() }).await;
+
+    let got = call(&app(&emulator, &[]), post(CATS, None)).await;
+
+    assert_eq!(got.status, 502);
+    let body: serde_json::Value = serde_json::from_str(&got.text()).unwrap();
+    assert_eq!(body["code"], "model_end_of_life");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains(&format!("{MODEL} has reached the end of its life in us-east-1")), "{message}");
+    assert!(message.contains("pulumi config set modelId") && message.contains("just deploy"), "{message}");
 }
