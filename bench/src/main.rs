@@ -87,7 +87,9 @@ async fn run(args: &Args) -> Result<(), String> {
     eprintln!("bench: {COLD_STARTS} cold starts, one invocation each");
     let cold = measure::cold_starts(&setup, COLD_STARTS).await?;
     eprintln!("bench: {WARM_INVOCATIONS} warm invocations on one process");
-    let warm = measure::warm(&setup, WARM_INVOCATIONS).await?;
+    let warm = measure::warm(&setup, WARM_INVOCATIONS, measure::short_story()).await?;
+    eprintln!("bench: {WARM_INVOCATIONS} warm invocations against an upstream that leaves Nagle on");
+    let warm_nagle = measure::warm(&setup, WARM_INVOCATIONS, measure::short_story_with_nagle()).await?;
     eprintln!("bench: {RELAY_INVOCATIONS} paced stories for the relay delay");
     let relay = measure::relay(&setup, RELAY_INVOCATIONS).await?;
     eprintln!("bench: {LONG_STORIES} stories of {} words for CPU and throughput", measure::long_story().story_words);
@@ -95,6 +97,7 @@ async fn run(args: &Args) -> Result<(), String> {
     let measured = Measured {
         cold,
         warm,
+        warm_nagle,
         relay,
         throughput,
         zip_arm64: zip::sizes(&args.zip_arm64)?,

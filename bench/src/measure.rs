@@ -27,6 +27,12 @@ pub fn short_story() -> EmulatorConfig {
     EmulatorConfig::default()
 }
 
+/// The short story from an emulator that leaves Nagle's algorithm on (no `TCP_NODELAY`), like
+/// an upstream that keeps it: the warm phase runs against both.
+pub fn short_story_with_nagle() -> EmulatorConfig {
+    EmulatorConfig { nagle: true, ..EmulatorConfig::default() }
+}
+
 /// The relay phase's emulator: tokens paced 2 ms apart, like a fast model, so each delta is
 /// relayed on its own instead of queueing behind the previous one. The first token comes 100 ms
 /// after the request, after the once-per-response stall of the runtime client's connection (the
@@ -81,8 +87,8 @@ pub struct Warm {
     pub peak_rss: u64,
 }
 
-pub async fn warm(setup: &Setup<'_>, invocations: usize) -> Result<Warm, String> {
-    let emulator = start_emulator(short_story()).await?;
+pub async fn warm(setup: &Setup<'_>, invocations: usize, upstream: EmulatorConfig) -> Result<Warm, String> {
+    let emulator = start_emulator(upstream).await?;
     let session = Session::start(setup, &emulator).await?;
     session.invoke().await?;
     let mut result = Warm {

@@ -13,6 +13,8 @@ use crate::zip::ZipSizes;
 pub struct Measured {
     pub cold: ColdStarts,
     pub warm: Warm,
+    /// The warm phase against an upstream that leaves Nagle's algorithm on.
+    pub warm_nagle: Warm,
     pub relay: Relay,
     pub throughput: Throughput,
     pub zip_arm64: ZipSizes,
@@ -68,6 +70,7 @@ pub fn figures(m: &Measured) -> Result<Vec<Figure>, String> {
     let cold_text = distribution(&m.cold.to_first_text)?;
     let warm_text = distribution(&m.warm.to_first_text)?;
     let warm_whole = distribution(&m.warm.whole)?;
+    let warm_nagle_text = distribution(&m.warm_nagle.to_first_text)?;
     let step = |i: usize| {
         let step: Vec<_> = m.warm.steps.iter().map(|s| s[i]).collect();
         distribution(&step).map(|d| d.median())
@@ -101,6 +104,14 @@ pub fn figures(m: &Measured) -> Result<Vec<Figure>, String> {
             "ms",
         )
         .samples(n(&warm_text)),
+        Figure::new(
+            "warm_first_text_nagle_upstream_p50",
+            "warm, upstream with Nagle on: event delivered → first text byte, p50",
+            warm_nagle_text.median(),
+            "ms",
+        )
+        .target(2.0)
+        .samples(n(&warm_nagle_text)),
         Figure::new(
             "warm_step_delivered_to_response_p50",
             "  of which: delivered → response headers, p50",

@@ -23,6 +23,12 @@ pub struct EmulatorConfig {
     /// Whether model ids are answered like Bedrock in the request's region ([`Models::Strict`])
     /// or all served ([`Models::Any`], the default, so tests may use any id in any region).
     pub models: Models,
+    /// Leaves Nagle's algorithm on for accepted connections (no `TCP_NODELAY`), as a server that
+    /// does not disable it would: each small event-stream frame then waits for the client's ACK
+    /// of the previous one, which a client that delays its ACKs holds back ~40 ms on Linux. Off
+    /// by default; `just bench` measures both (whether Bedrock's servers disable Nagle is not
+    /// known).
+    pub nagle: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -34,6 +40,7 @@ impl Default for EmulatorConfig {
             story_words: 60,
             default_fault: None,
             models: Models::Any,
+            nagle: false,
         }
     }
 }

@@ -24,6 +24,7 @@ Options:
   --first-token-ms N   delay before the first token (default 300)
   --token-ms N         delay between tokens (default 40)
   --words N            words in a full story (default 60)
+  --nagle              leave Nagle's algorithm on (no TCP_NODELAY), like a server that keeps it
   --models any|strict  any: every model id streams (default); strict: ids answered like Bedrock
                        in the request's region (end of life, profile-only, unknown ids)
   --fault NAME[:N]     fault for every request without a scripted fault or prompt marker
@@ -92,6 +93,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<EmulatorC
         if arg == "-h" || arg == "--help" {
             return Ok(None);
         }
+        if arg == "--nagle" {
+            config.nagle = true;
+            continue;
+        }
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
             None => (arg, None),
@@ -138,6 +143,8 @@ mod tests {
         assert_eq!(config.default_fault, Some(Fault::Stall { after_tokens: 7 }));
         assert_eq!(args("").unwrap().unwrap().addr.port(), 4010);
         assert_eq!(args("").unwrap().unwrap().models, Models::Any);
+        assert!(!args("").unwrap().unwrap().nagle);
+        assert!(args("--nagle --port 0").unwrap().unwrap().nagle);
         assert_eq!(args("--models strict").unwrap().unwrap().models, Models::Strict);
     }
 

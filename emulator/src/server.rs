@@ -87,7 +87,7 @@ async fn serve(listener: TcpListener, state: Arc<State>) {
                 Ok((stream, _peer)) => {
                     // Each event-stream frame is a small write that must leave at once; Nagle's
                     // algorithm would hold it back waiting for the previous frame's ACK.
-                    if let Err(error) = stream.set_nodelay(true) {
+                    if !state.config.nagle && let Err(error) = stream.set_nodelay(true) {
                         tracing::warn!("cannot disable Nagle on a connection: {error}");
                     }
                     let state = state.clone();
