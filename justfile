@@ -25,8 +25,8 @@ dev port="9000":
     echo "▶ once it compiles: curl -N http://127.0.0.1:{{ port }}/lambda-url/bedrock-streamer/ -d '{\"storyType\":\"CATS\"}'" >&2
     cargo lambda watch -A 127.0.0.1 -P {{ port }} --bin bedrock-streamer --features local-profiles
 
-# Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo, other SDKs against the emulator
-test: test-rust test-infra test-demo test-clients
+# Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo, other SDKs against the emulator, the story page in a browser
+test: test-rust test-infra test-demo test-clients test-page
 
 # Rust: rustfmt, clippy (warnings are errors), then every test of the workspace
 test-rust:
@@ -37,6 +37,15 @@ test-rust:
 # The emulator driven by SDKs nobody here wrote: boto3 (HTTP/1.1) and the AWS SDK for JavaScript v3 (HTTP/2)
 test-clients:
     emulator/clients/run
+
+# The story page in headless Chromium (Debian's chromium, driven by playwright-core) against the offline stack
+test-page:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || { echo "error: Chromium is missing: apt-get install chromium (or set CHROMIUM)" >&2; exit 1; }
+    [ -d clients/node_modules/playwright-core ] || { echo "error: the client tests' packages are missing: npm ci --prefix clients" >&2; exit 1; }
+    cargo build --quiet --bin bedrock-streamer --bin bedrock-emulator --bin bedrock-playground
+    npm test --prefix clients
 
 # The offline demo streams a story end to end (what `just demo` shows a person)
 test-demo:

@@ -73,6 +73,7 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         allowedStoryTypes: config.requireObject<string[]>("allowedStoryTypes"),
         // The component checks these against their allowed values and says what is accepted.
         logLevel: config.require("logLevel") as LogLevel,
+        page: config.requireBoolean("page"),
         authType: config.require("authType") as AuthType,
         architecture: config.require("architecture") as Architecture,
         // -1, Lambda's own word for "no reservation", is how config says unset.

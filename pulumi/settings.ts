@@ -32,6 +32,8 @@ export interface HandlerSettings {
     /** Accepted story types (case- and composition-insensitive); empty accepts any valid storyType. */
     allowedStoryTypes: string[];
     logLevel: LogLevel;
+    /** Serve the story page at GET / (handler/assets/page.html); false answers GET / with 405. */
+    page: boolean;
 }
 
 /** Where a template puts the caller's storyType. */
@@ -186,6 +188,7 @@ export function handlerEnvironment(s: HandlerSettings, timeoutSecs: number): Rec
         STREAMER_DEFAULT_TEMPLATE: s.defaultTemplate,
         STREAMER_DEADLINE_SECS: String(timeoutSecs),
         STREAMER_LOG_LEVEL: s.logLevel,
+        STREAMER_PAGE: String(s.page),
     };
     if (!hasModels && s.temperature !== undefined) env.STREAMER_TEMPERATURE = String(s.temperature);
     if (!hasModels && s.topP !== undefined) env.STREAMER_TOP_P = String(s.topP);

@@ -4,6 +4,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { functionUrlCors } from "./cors";
 import { lookUpInferenceProfiles } from "./inferenceProfiles";
 import { configuredModels, resolveDefaultModel } from "./models";
 import { invokeModelPolicy, LAMBDA_TRUST_POLICY, writeLogsPolicy } from "./policy";
@@ -95,16 +96,7 @@ export class BedrockStreamer extends pulumi.ComponentResource {
                 functionName: fn.name,
                 invokeMode: "RESPONSE_STREAM",
                 authorizationType: r.authType,
-                cors:
-                    r.corsAllowOrigins.length === 0
-                        ? undefined
-                        : {
-                              allowOrigins: r.corsAllowOrigins,
-                              allowMethods: ["POST"],
-                              // What a SigV4-signing browser client sends besides the body type.
-                              allowHeaders: ["accept", "authorization", "content-type", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token"],
-                              maxAge: 300,
-                          },
+                cors: functionUrlCors(r.corsAllowOrigins),
             },
             { parent: this },
         );

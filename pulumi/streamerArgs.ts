@@ -68,6 +68,7 @@ export const DEFAULTS: Readonly<Omit<ResolvedStreamerArgs, "codeZip" | UnsetUnle
     templates: {},
     allowedStoryTypes: [],
     logLevel: "info",
+    page: true,
     authType: "AWS_IAM",
     memorySize: 256,
     timeout: 60,

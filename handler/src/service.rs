@@ -16,8 +16,10 @@ use crate::bedrock::{self, Call};
 use crate::deadline::Deadline;
 use crate::error::{ApiError, NoAnswer};
 use crate::function_url::Request;
+use crate::page;
 use crate::relay::StoryRelay;
 use crate::request::{self, Limits, StoryRequest};
+use crate::routes::{self, Route};
 use crate::settings::Settings;
 use crate::summary::{RequestOutcome, Summary};
 use crate::wire::{self, Format};
@@ -32,6 +34,9 @@ pub struct App {
 
 impl App {
     pub async fn handle(&self, req: Request) -> Response<Body> {
+        if routes::route(req.method(), req.uri().path(), self.settings.page) == Route::Page {
+            return page();
+        }
         let started = Instant::now();
         let context = req.extensions().get::<Context>();
         let request_id = context.map_or_else(|| "local".to_owned(), |c| c.request_id.clone());
@@ -104,6 +109,18 @@ fn refused(error: &ApiError, mut summary: Summary) -> Response<Body> {
     summary.error_code = Some(error.code());
     summary.emit(if error.is_client_error() { RequestOutcome::Rejected } else { RequestOutcome::UpstreamError });
     refusal(error)
+}
+
+/// The page is the same for everyone and changes only with a deploy; `no-cache` makes browsers
+/// check again rather than keep an old one.
+fn page() -> Response<Body> {
+    let body = stream::iter([Ok(Frame::data(Bytes::from_static(page::HTML.as_bytes())))]);
+    let mut response = Response::new(StreamBody::new(body.boxed()));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
 
 fn refusal(error: &ApiError) -> Response<Body> {

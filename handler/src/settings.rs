@@ -16,7 +16,7 @@ const PREFIX: &str = "STREAMER";
 /// Every key the handler reads, the one list of them: each is `STREAMER_<KEY>` in the environment
 /// and `<key>` in `config/default.toml`; anything else under `STREAMER_` is a typo and fails the
 /// start.
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "model_id",
     "max_tokens",
     "max_tokens_cap",
@@ -28,6 +28,7 @@ const KEYS: [&str; 11] = [
     "allowed_story_types",
     "deadline_secs",
     "log_level",
+    "page",
 ];
 
 /// Longest overall deadline: Lambda's own 15-minute limit.
@@ -52,6 +53,8 @@ pub struct Settings {
     /// for the invocation ([`crate::deadline`]).
     pub deadline: Duration,
     pub log_level: String,
+    /// Serve the story page at `GET /`.
+    pub page: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +143,7 @@ impl Settings {
             allowed_story_types: raw.get("allowed_story_types").map(allowed_story_types).transpose()?,
             deadline: Duration::from_secs(deadline_secs),
             log_level,
+            page: boolean("page", raw.required("page"))?,
         })
     }
 }
@@ -205,6 +209,14 @@ fn whole_number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, Setti
     }
 }
 
+fn boolean(key: &str, value: &str) -> Result<bool, SettingsError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid(key, format!("expected true or false, got {}", quoted(value)))),
+    }
+}
+
 fn unit_fraction(key: &str, value: &str) -> Result<f32, SettingsError> {
     match value.trim().parse::<f32>() {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
@@ -248,6 +260,7 @@ mod tests {
         assert_eq!(s.allowed_story_types, None);
         assert_eq!(s.deadline, Duration::from_secs(60));
         assert_eq!(s.log_level, "info");
+        assert!(s.page);
     }
 
     #[test]
@@ -264,6 +277,7 @@ mod tests {
             ("STREAMER_ALLOWED_STORY_TYPES", "CATS, Dogs ,"),
             ("STREAMER_DEADLINE_SECS", "25"),
             ("STREAMER_LOG_LEVEL", "DEBUG"),
+            ("STREAMER_PAGE", "FALSE"),
             ("UNRELATED", "ignored"),
         ])
         .unwrap();
@@ -276,6 +290,7 @@ mod tests {
         assert_eq!(s.allowed_story_types, Some(vec!["cats".to_string(), "dogs".to_string()]));
         assert_eq!(s.deadline, Duration::from_secs(25));
         assert_eq!(s.log_level, "debug");
+        assert!(!s.page);
     }
 
     #[test]

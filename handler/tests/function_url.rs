@@ -201,12 +201,30 @@ async fn a_caller_hanging_up_closes_the_bedrock_stream() {
     assert!(summary.contains(r#""outcome":"client_disconnected""#), "{summary}");
 }
 
+/// `GET /` is the story page (handler/assets/page.html), which never reaches Bedrock; the browser
+/// tests (clients/test/page.test.mjs) drive it.
+#[tokio::test]
+async fn get_is_the_story_page() {
+    let emulator = fast_emulator().await;
+    let stack = Stack::start(&emulator, &[]).await;
+    let got = stack.curl(&["-X", "GET"]).await;
+    assert_eq!((got.status, got.header("content-type")), (200, Some("text/html; charset=utf-8")));
+    let html = got.text();
+    assert!(html.starts_with("<!doctype html>") && html.contains(r#"data-testid="story""#), "{html}");
+    assert_eq!(emulator.request_count(), 0);
+}
+
 /// The 20+ ways a request can be wrong: each gets a 4xx JSON body naming the problem, and none
 /// reaches Bedrock.
 #[tokio::test]
 async fn bad_requests_get_a_4xx_json_error_and_never_reach_bedrock() {
     let emulator = fast_emulator().await;
-    let stack = Stack::start(&emulator, &[("STREAMER_ALLOWED_STORY_TYPES", "CATS,DOGS,sea otters")]).await;
+    // With the page off, GET / is a story request with the wrong method like any other.
+    let stack = Stack::start(
+        &emulator,
+        &[("STREAMER_ALLOWED_STORY_TYPES", "CATS,DOGS,sea otters"), ("STREAMER_PAGE", "false")],
+    )
+    .await;
     let big = format!(r#"{{"storyType":"CATS","pad":"{}"}}"#, "x".repeat(17 * 1024));
     let long = format!(r#"{{"storyType":"{}"}}"#, "A".repeat(65));
     let nul = body_file("nul", b"{\"storyType\":\"CA\0TS\"}");

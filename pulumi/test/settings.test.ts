@@ -21,6 +21,7 @@ const minimal: HandlerSettings = {
     templates: {},
     allowedStoryTypes: [],
     logLevel: "info",
+    page: true,
 };
 
 describe("the environment", () => {
@@ -32,6 +33,7 @@ describe("the environment", () => {
             STREAMER_DEFAULT_TEMPLATE: "Tell me a very short story about: {storyType}",
             STREAMER_DEADLINE_SECS: "55",
             STREAMER_LOG_LEVEL: "info",
+            STREAMER_PAGE: "true",
         });
     });
 

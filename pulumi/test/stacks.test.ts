@@ -33,6 +33,7 @@ const HANDLER_VARIABLES: Record<string, string> = {
     defaultModel: "STREAMER_DEFAULT_MODEL",
     allowedStoryTypes: "STREAMER_ALLOWED_STORY_TYPES",
     logLevel: "STREAMER_LOG_LEVEL",
+    page: "STREAMER_PAGE",
 };
 
 /** The issue's keys, plus codeZip (where `just build` leaves the package). */
@@ -245,7 +246,7 @@ for (const stack of ["dev", "prod"]) {
             const origins = JSON.parse(setting(config, "corsAllowOrigins")) as string[];
             const cors = run.only(FUNCTION_URL).inputs.cors;
             if (origins.length === 0) assert.equal(cors, undefined);
-            else assert.deepEqual({ origins: cors.allowOrigins, methods: cors.allowMethods }, { origins, methods: ["POST"] });
+            else assert.deepEqual({ origins: cors.allowOrigins, methods: cors.allowMethods }, { origins, methods: ["GET", "POST"] });
         });
 
         test("exports url, functionName, region, authType and modelId", () => {

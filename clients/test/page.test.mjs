@@ -1,0 +1,199 @@
+// The story page in headless Chromium, served by the real handler under `cargo lambda watch` with
+// the Bedrock emulator writing one token every 100 ms: what a person sees, checked through the
+// page's data-testid elements.
+
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import { eventually, launchChromium, offlineStack, playground, SHOTS } from "./support.mjs";
+
+let stack, browser;
+
+before(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    [stack, browser] = await Promise.all([offlineStack(), launchChromium()]);
+});
+
+after(async () => {
+    await browser?.close();
+    await stack?.stop();
+});
+
+/** A fresh page at `url`, recording every length the story element had. */
+async function open(url, options = {}) {
+    const page = await browser.newPage({ viewport: { width: 900, height: 760 }, ...options });
+    const response = await page.goto(url);
+    assert.equal(response.status(), 200);
+    await page.evaluate(() => {
+        window.storyLengths = [];
+        const story = document.querySelector('[data-testid="story"]');
+        new MutationObserver(() => window.storyLengths.push(story.textContent.length)).observe(story, { childList: true, characterData: true, subtree: true });
+    });
+    return page;
+}
+
+const text = (page, id) => page.getByTestId(id).textContent();
+
+async function tell(page, storyType) {
+    await page.getByTestId("story-type").fill(storyType);
+    await page.getByTestId("start").click();
+}
+
+describe("the page served by the function", () => {
+    test("is one self-contained HTML file", async () => {
+        const response = await fetch(stack.url);
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get("content-type"), "text/html; charset=utf-8");
+        const html = await response.text();
+        assert.ok(html.length <= 30 * 1024, `${html.length} bytes`);
+        assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)=/i, "nothing is loaded from elsewhere");
+    });
+
+    test("shows the story growing as it streams, then the time to first token and the final usage", async () => {
+        const page = await open(stack.url);
+        await tell(page, "sea otters");
+        await page.getByTestId("stop-reason").filter({ hasText: "end_turn" }).waitFor({ timeout: 30_000 });
+        await page.getByText(/^Done:/).waitFor();
+
+        const story = await text(page, "story");
+        assert.match(story, /sea otters/);
+        const lengths = await page.evaluate(() => window.storyLengths);
+        const before = new Set(lengths.filter((n) => n > 0 && n < story.length));
+        assert.ok(before.size >= 5, `the story had only ${before.size} lengths before it was complete: ${lengths}`);
+        assert.match(await text(page, "ttft"), /^\d+ ms$/);
+        assert.equal(await text(page, "output-tokens"), "60", "Bedrock's usage.outputTokens");
+        assert.match(await text(page, "tokens-per-second"), /^\d+\.\d$/);
+        assert.equal(await page.getByTestId("error").isVisible(), false);
+        assert.equal(await page.getByTestId("start").isEnabled(), true);
+        await page.screenshot({ path: path.join(SHOTS, "finished-light.png") });
+        await page.close();
+    });
+
+    test("shows a failure part way with its code, keeping the text so far", async () => {
+        const page = await open(stack.url);
+        await tell(page, "fault_midstream_error");
+        const error = page.getByTestId("error");
+        await error.waitFor({ state: "visible", timeout: 30_000 });
+        assert.match(await error.textContent(), /model_stream_error: the model stream failed/);
+        assert.ok((await text(page, "story")).length > 0, "the three tokens before the failure stay");
+        assert.equal(await text(page, "output-tokens"), "3");
+        await page.screenshot({ path: path.join(SHOTS, "failed-midway.png") });
+        await page.close();
+    });
+
+    test("shows a refusal before the stream with its status, code and message", async () => {
+        const page = await open(stack.url);
+        await tell(page, "cats & dogs");
+        const error = page.getByTestId("error");
+        await error.waitFor({ state: "visible", timeout: 30_000 });
+        assert.match(await error.textContent(), /^HTTP 400 invalid_story_type: /);
+        assert.equal(await text(page, "story"), "");
+        await page.close();
+    });
+
+    test("Stop ends the stream, keeps the text, and the function drops the Bedrock stream", async () => {
+        const page = await open(stack.url);
+        const before = (stack.emulatorLog().match(/outcome=client_disconnected/g) ?? []).length;
+        await page.getByTestId("story-type").fill("a long walk");
+        await page.getByTestId("story-type").press("Enter");
+        await eventually(async () => (await text(page, "story")).length > 0, 30_000, "the first text");
+        await page.getByTestId("stop").click();
+        await page.getByText(/^Stopped/).waitFor();
+        const kept = await text(page, "story");
+        assert.ok(kept.length > 0);
+        assert.equal(await page.getByTestId("stop").isDisabled(), true);
+        await eventually(() => (stack.emulatorLog().match(/outcome=client_disconnected/g) ?? []).length > before, 10_000, "the emulator records the disconnect");
+        // Nothing more arrives once stopped.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.equal(await text(page, "story"), kept);
+        await page.close();
+    });
+
+    test("works from the keyboard: Enter starts, Escape stops, focus moves to the button that takes over", async () => {
+        const page = await open(stack.url);
+        await page.getByTestId("start").focus();
+        await page.keyboard.press("Enter");
+        await eventually(async () => (await text(page, "story")).length > 0, 30_000, "the first text");
+        assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), "stop");
+        await page.keyboard.press("Escape");
+        await page.getByText(/^Stopped/).waitFor();
+        assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), "start");
+        await page.close();
+    });
+
+    test("is labelled for assistive technology and follows the dark scheme", async () => {
+        const page = await open(stack.url, { colorScheme: "dark" });
+        assert.equal(await page.getByLabel("Story type").getAttribute("data-testid"), "story-type");
+        assert.equal(await page.getByRole("button", { name: "Start" }).getAttribute("data-testid"), "start");
+        assert.equal(await page.getByTestId("story").getAttribute("aria-live"), "polite");
+        assert.equal(await page.getByTestId("error").getAttribute("role"), "alert");
+        const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        const dark = await background();
+        await page.emulateMedia({ colorScheme: "light" });
+        assert.notEqual(await background(), dark);
+        await page.close();
+    });
+
+    test("offers a model picker only when GET models lists more than one model", async () => {
+        const page = await browser.newPage();
+        await page.goto(stack.url);
+        assert.equal(await page.getByTestId("model").isVisible(), false, "this stack has one model");
+        await page.close();
+
+        const picking = await browser.newPage();
+        await picking.route("**/models", (route) =>
+            route.fulfill({
+                contentType: "application/json",
+                body: JSON.stringify({ defaultModel: "fast", models: [{ alias: "fast", modelId: "m1" }, { alias: "clever", modelId: "m2" }] }),
+            }),
+        );
+        const posted = [];
+        picking.on("request", (request) => request.method() === "POST" && posted.push(JSON.parse(request.postData())));
+        await picking.goto(stack.url);
+        const picker = picking.getByLabel("Model");
+        await picker.waitFor({ state: "visible" });
+        assert.equal(await picker.inputValue(), "fast", "the default model is chosen");
+        await picker.selectOption("clever");
+        await tell(picking, "owls");
+        await eventually(() => posted.length > 0, 10_000, "the story request");
+        assert.deepEqual(posted[0], { storyType: "owls", model: "clever" });
+        await picking.getByTestId("stop").click();
+        await picking.close();
+    });
+});
+
+describe("the page served by the playground", () => {
+    test("streams a story through the signing proxy", async () => {
+        const proxy = await playground(stack.url);
+        try {
+            const page = await open(proxy.url);
+            await tell(page, "lighthouses");
+            await page.getByTestId("stop-reason").filter({ hasText: "end_turn" }).waitFor({ timeout: 30_000 });
+            assert.match(await text(page, "story"), /lighthouses/);
+            assert.equal(await text(page, "output-tokens"), "60");
+            const lengths = await page.evaluate(() => window.storyLengths);
+            assert.ok(new Set(lengths).size >= 5, `streamed, not delivered at once: ${lengths}`);
+            await page.close();
+        } finally {
+            await proxy.stop();
+        }
+    });
+});
+
+describe("with the page turned off (STREAMER_PAGE=false, Pulumi config page: false)", () => {
+    test("GET / answers 405 method_not_allowed, like any other GET", async () => {
+        const off = await offlineStack({ STREAMER_PAGE: "false" });
+        try {
+            const page = await browser.newPage();
+            const response = await page.goto(off.url);
+            assert.equal(response.status(), 405);
+            assert.equal((await response.json()).code, "method_not_allowed");
+            assert.equal(response.headers().allow, "POST");
+            await page.close();
+        } finally {
+            await off.stop();
+        }
+    });
+});

@@ -1,0 +1,98 @@
+// Shared fixtures: the offline stack (scripts/offline-stack: Bedrock emulator + cargo lambda watch +
+// the handler binary), the playground binary, and headless Chromium from Debian's package driven by
+// playwright-core (never a browser downloaded at run time).
+
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** Where screenshots go (target/ is the build output folder, never committed). */
+export const SHOTS = path.join(ROOT, "target/page-test");
+/** The emulator's pace for these tests: a 60-word story takes about 6 s to stream. */
+export const TOKEN_MS = 100;
+
+/** Starts a process in its own group and resolves once a stdout line matches `ready`. */
+function startUntil(command, args, env, ready, what) {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    return new Promise((resolve, reject) => {
+        let buffered = "";
+        const timer = setTimeout(() => reject(new Error(`${what} did not start within 300 s:\n${stderr}`)), 300_000);
+        child.stdout.on("data", (chunk) => {
+            buffered += chunk;
+            const match = ready.exec(buffered);
+            if (match) {
+                clearTimeout(timer);
+                resolve({ child, match });
+            }
+        });
+        child.on("exit", (code) => {
+            clearTimeout(timer);
+            reject(new Error(`${what} exited (${code}) before it was ready:\n${stderr}`));
+        });
+    });
+}
+
+/** Stops a process group started by startUntil and waits for it to go. */
+async function stopGroup(child) {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    process.kill(-child.pid, "SIGTERM");
+    await exited;
+}
+
+/**
+ * The offline stack with `env` for the handler (STREAMER_* settings). `url` is its Function URL;
+ * `emulatorLog()` the emulator's per-request lines so far.
+ */
+export async function offlineStack(env = {}) {
+    const { child, match } = await startUntil(
+        "scripts/offline-stack",
+        [],
+        { OFFLINE_TOKEN_MS: String(TOKEN_MS), ...env },
+        /offline stack: (\S+) emulator-log=(\S+)\n/,
+        "the offline stack",
+    );
+    const [, url, log] = match;
+    return {
+        url,
+        emulatorLog: () => fs.readFileSync(log, "utf8"),
+        stop: () => stopGroup(child),
+    };
+}
+
+/** bedrock-playground forwarding to `target`, signing with throwaway credentials. */
+export async function playground(target) {
+    const { child, match } = await startUntil(
+        path.join(ROOT, "target/debug/bedrock-playground"),
+        ["--port", "0", "--target", target],
+        { AWS_ACCESS_KEY_ID: "AKIDPAGETEST", AWS_SECRET_ACCESS_KEY: "page-test", AWS_SESSION_TOKEN: "", AWS_REGION: "us-east-1", AWS_PROFILE: "" },
+        /bedrock-playground listening on (\S+)\n/,
+        "bedrock-playground",
+    );
+    return { url: match[1], stop: () => stopGroup(child) };
+}
+
+/** Headless Chromium with the flags this machine needs (no background traffic to Google). */
+export function launchChromium() {
+    return chromium.launch({
+        executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+}
+
+/** Polls `check` every 50 ms until it returns something truthy or `ms` pass. */
+export async function eventually(check, ms, what) {
+    const until = Date.now() + ms;
+    for (;;) {
+        const value = await check();
+        if (value) return value;
+        if (Date.now() > until) throw new Error(`not within ${ms} ms: ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+}
