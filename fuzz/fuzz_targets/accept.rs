@@ -52,7 +52,7 @@ fn media_ranges(format: Format) -> &'static [&'static str] {
 
 fn not_acceptable(err: &ApiError) {
     assert_eq!((err.status().as_u16(), err.code()), (406, "not_acceptable"));
-    let body: Value = serde_json::from_slice(&wire::error_body(err)).expect("error bodies are JSON");
+    let body: Value = serde_json::from_slice(&wire::error_body(None, err).1).expect("error bodies are JSON");
     assert_eq!(body["type"], "error");
     assert_eq!(body["code"], "not_acceptable");
     assert_eq!(body["message"], err.to_string().as_str());

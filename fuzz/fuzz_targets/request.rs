@@ -99,7 +99,7 @@ fn rejected(err: &ApiError) {
         }
         other => panic!("request parsing produced the non-request error {other}"),
     }
-    let body: Value = serde_json::from_slice(&wire::error_body(err)).expect("error bodies are JSON");
+    let body: Value = serde_json::from_slice(&wire::error_body(None, err).1).expect("error bodies are JSON");
     let Value::Object(fields) = body else {
         panic!("the error body is not an object");
     };

@@ -7,8 +7,9 @@
 //! Invariants, for every event kind:
 //! - NDJSON: exactly one line (one `\n`, at the end; no `\r`, U+0085, U+2028 or U+2029, which
 //!   Python's `str.splitlines` also breaks at), parsing as the event's JSON, so the text round-trips;
-//! - SSE: exactly `event: <type>\ndata: <json>\n\n` with no line break inside the JSON, and the
-//!   data parses as the same JSON as the NDJSON line;
+//! - SSE: exactly `event: <name>\n[<field>\n]data: <json>\n\n` with no line break inside the JSON
+//!   (the name is the type, `failure` for an error; the field is `retry: 5000` on start and
+//!   `id: end` on usage and error), and the data parses as the same JSON as the NDJSON line;
 //! - Plain: a text event is the text's bytes, stop is `\n`, start and usage are not shown, an error
 //!   is `\n[error <code>: <message>]\n`, and for a message without line breaks that is one line of
 //!   its own starting `[error `.
@@ -80,7 +81,7 @@ fuzz_target!(|data: &[u8]| {
         let line = ndjson(event);
         assert_eq!(&line, want);
         let (name, data) = sse(event);
-        assert_eq!(name, want["type"]);
+        assert_eq!(name, if want["type"] == "error" { "failure" } else { want["type"].as_str().unwrap() });
         assert_eq!(&data, want);
         plain(event);
     }
@@ -100,14 +101,25 @@ fn ndjson(event: &Event<'_>) -> Value {
     serde_json::from_slice(json).expect("each NDJSON line is JSON")
 }
 
-/// SSE: `event: <type>\ndata: <json>\n\n`; returns the event name and the parsed data.
+/// The SSE field an event carries besides `event` and `data`.
+fn sse_extra(event: &Event<'_>) -> Option<&'static str> {
+    match event {
+        Event::Start { .. } => Some("retry: 5000"),
+        Event::Usage { .. } | Event::Error { .. } => Some("id: end"),
+        Event::Text { .. } | Event::Stop { .. } => None,
+    }
+}
+
+/// SSE: `event: <name>\n[<field>\n]data: <json>\n\n`; returns the event name and the parsed data.
 fn sse(event: &Event<'_>) -> (String, Value) {
     let bytes = Format::Sse.encode(event).expect("SSE shows every event");
     let frame = std::str::from_utf8(&bytes).expect("SSE is UTF-8");
     let frame = frame.strip_suffix("\n\n").expect("an SSE event ends with a blank line");
-    let rest = frame.strip_prefix("event: ").expect("an SSE event starts with its name");
-    let (name, data) = rest.split_once("\ndata: ").expect("then one data field");
-    assert!(!name.contains(['\n', '\r']) && !data.contains(['\n', '\r']), "exactly two fields: {frame:?}");
+    assert!(!frame.contains('\r'), "no CR in any field: {frame:?}");
+    let lines: Vec<&str> = frame.split('\n').collect();
+    let name = lines[0].strip_prefix("event: ").expect("an SSE event starts with its name");
+    let data = lines.last().and_then(|l| l.strip_prefix("data: ")).expect("and ends with one data field");
+    assert_eq!(&lines[1..lines.len() - 1], sse_extra(event).as_slice(), "{frame:?}");
     (name.to_owned(), serde_json::from_str(data).expect("SSE data is JSON"))
 }
 
@@ -161,12 +173,12 @@ fn whole_stream(text: &str, chunks: &[u8], reason: &str, code: &'static str) {
     let frames: Vec<Value> = sse
         .split_terminator("\n\n")
         .map(|frame| {
-            let mut lines = frame.split('\n');
-            let name = lines.next().and_then(|l| l.strip_prefix("event: ")).expect("event:");
-            let data = lines.next().and_then(|l| l.strip_prefix("data: ")).expect("data:");
-            assert_eq!(lines.next(), None);
+            let lines: Vec<&str> = frame.split('\n').collect();
+            let name = lines[0].strip_prefix("event: ").expect("event:");
+            let data = lines.last().and_then(|l| l.strip_prefix("data: ")).expect("data:");
+            assert!(lines.len() <= 3, "at most one field besides event and data: {frame:?}");
             let data: Value = serde_json::from_str(data).expect("data is JSON");
-            assert_eq!(data["type"], name);
+            assert_eq!(data["type"], if name == "failure" { "error" } else { name });
             data
         })
         .collect();

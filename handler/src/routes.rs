@@ -1,32 +1,56 @@
-//! Which job a Function URL request asks for, from its method and path alone (the body is read
-//! only for a story): the story page or a story. Everything that is not the page goes on to the
-//! story path, which answers any method but POST with 405.
+//! Which job a Function URL request asks for, from its method, path and headers alone (the body
+//! is read only for a story): the story page, an SSE client reconnecting after a story ended, or
+//! a story. Everything else goes on to the story path, which answers any method but POST with 405.
 
-use http::Method;
+use http::{HeaderMap, Method};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     /// `GET /` with the page turned on (`STREAMER_PAGE`): the story page.
     Page,
+    /// Any request carrying `Last-Event-ID`: an SSE client reconnecting after the last event of a
+    /// stream (every stream's last event carries an id, no other does). Answered 204, never a
+    /// new Bedrock call.
+    Reconnect,
     /// Anything else: a story request.
     Story,
 }
 
-/// The route for `method` and `path` (the Function URL's `rawPath`: `/` for the URL itself).
-pub fn route(method: &Method, path: &str, page: bool) -> Route {
-    if page && method == Method::GET && path == "/" { Route::Page } else { Route::Story }
+/// The route for `method`, `path` (the Function URL's `rawPath`: `/` for the URL itself) and
+/// `headers`.
+pub fn route(method: &Method, path: &str, headers: &HeaderMap, page: bool) -> Route {
+    if headers.contains_key("last-event-id") {
+        Route::Reconnect
+    } else if page && method == Method::GET && path == "/" {
+        Route::Page
+    } else {
+        Route::Story
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs.iter().map(|(name, value)| (http::HeaderName::from_static(name), value.parse().unwrap())).collect()
+    }
+
     #[test]
     fn the_page_is_get_of_the_url_itself_when_turned_on() {
-        assert_eq!(route(&Method::GET, "/", true), Route::Page);
-        assert_eq!(route(&Method::GET, "/", false), Route::Story, "turned off: GET / is a 405 like any GET");
-        assert_eq!(route(&Method::GET, "/index.html", true), Route::Story);
-        assert_eq!(route(&Method::HEAD, "/", true), Route::Story);
-        assert_eq!(route(&Method::POST, "/", true), Route::Story);
+        let none = HeaderMap::new();
+        assert_eq!(route(&Method::GET, "/", &none, true), Route::Page);
+        assert_eq!(route(&Method::GET, "/", &none, false), Route::Story, "turned off: GET / is a 405 like any GET");
+        assert_eq!(route(&Method::GET, "/index.html", &none, true), Route::Story);
+        assert_eq!(route(&Method::HEAD, "/", &none, true), Route::Story);
+        assert_eq!(route(&Method::POST, "/", &none, true), Route::Story);
+    }
+
+    #[test]
+    fn a_request_carrying_last_event_id_is_a_reconnect_whatever_else_it_is() {
+        let reconnecting = headers(&[("last-event-id", "end"), ("accept", "text/event-stream")]);
+        assert_eq!(route(&Method::POST, "/", &reconnecting, true), Route::Reconnect);
+        assert_eq!(route(&Method::GET, "/", &reconnecting, true), Route::Reconnect);
+        assert_eq!(route(&Method::POST, "/", &headers(&[("accept", "text/event-stream")]), true), Route::Story);
     }
 }

@@ -34,8 +34,10 @@ pub struct App {
 
 impl App {
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        if routes::route(req.method(), req.uri().path(), self.settings.page) == Route::Page {
-            return page();
+        match routes::route(req.method(), req.uri().path(), req.headers(), self.settings.page) {
+            Route::Page => return page(),
+            Route::Reconnect => return reconnect(),
+            Route::Story => {}
         }
         let started = Instant::now();
         let context = req.extensions().get::<Context>();
@@ -48,7 +50,10 @@ impl App {
                 let relay = StoryRelay::new(accepted.items, format, deadline, accepted.request_id, summary, false);
                 streaming(format, relay)
             }
-            Err(error) => refused(&error, summary),
+            Err(error) => {
+                let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+                refused(&error, Format::negotiate(accept).ok(), summary)
+            }
         }
     }
 
@@ -56,7 +61,7 @@ impl App {
     /// refused like any bad request, with its summary line.
     pub fn refuse(&self, error: ApiError, context: &Context) -> Response<Body> {
         let summary = Summary::new(context.request_id.clone(), self.settings.model_id.clone(), Instant::now());
-        refused(&error, summary)
+        refused(&error, None, summary)
     }
 
     /// Everything up to Bedrock accepting the stream; any error here is the whole response.
@@ -104,11 +109,12 @@ fn streaming(format: Format, relay: StoryRelay) -> Response<Body> {
     response
 }
 
-fn refused(error: &ApiError, mut summary: Summary) -> Response<Body> {
+/// `format`: what the caller's `Accept` chose, if anything (see [`wire::error_body`]).
+fn refused(error: &ApiError, format: Option<Format>, mut summary: Summary) -> Response<Body> {
     summary.status = error.status().as_u16();
     summary.error_code = Some(error.code());
     summary.emit(if error.is_client_error() { RequestOutcome::Rejected } else { RequestOutcome::UpstreamError });
-    refusal(error)
+    refusal(format, error)
 }
 
 /// The page is the same for everyone and changes only with a deploy; `no-cache` makes browsers
@@ -123,12 +129,22 @@ fn page() -> Response<Body> {
     response
 }
 
-fn refusal(error: &ApiError) -> Response<Body> {
-    let body = stream::iter([Ok(Frame::data(wire::error_body(error)))]);
-    let mut response = Response::new(StreamBody::new(body.boxed()));
+/// An SSE client reconnecting after a story's last event: nothing to resend, and a 204 tells it
+/// to stop (see [`wire::SSE_LAST_EVENT_ID`]).
+fn reconnect() -> Response<Body> {
+    let mut response = Response::new(StreamBody::new(stream::empty().boxed()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `format`: what the caller's `Accept` chose, if it chose anything (see [`wire::error_body`]).
+fn refusal(format: Option<Format>, error: &ApiError) -> Response<Body> {
+    let (content_type, body) = wire::error_body(format, error);
+    let mut response = Response::new(StreamBody::new(stream::iter([Ok(Frame::data(body))]).boxed()));
     *response.status_mut() = error.status();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if error.status() == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(header::ALLOW, HeaderValue::from_static("POST"));

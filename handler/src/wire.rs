@@ -19,7 +19,9 @@ pub enum Format {
     /// One JSON object per line (also served for `application/json`, so the original sample's
     /// clients keep working).
     Ndjson,
-    /// Server-Sent Events: `event: <type>` + `data: <json>`.
+    /// Server-Sent Events: `event: <name>` + `data: <json>`, the name being the type except
+    /// `failure` for `error` (see [`Event::sse_name`]); `retry:` with the first event and `id:` with
+    /// the last (see [`SSE_RETRY_MS`], [`SSE_LAST_EVENT_ID`]).
     Sse,
     /// The story text only.
     Plain,
@@ -73,15 +75,38 @@ pub struct Usage {
     pub latency_ms: Option<i64>,
 }
 
+/// SSE `retry:`, in milliseconds, sent with the first event (and with an error sent before the
+/// stream): how long a client that lost the stream waits before it asks again. Each such request
+/// is a new story and a new Bedrock call, so not sooner than 5 s (browsers default to about 3 s).
+pub const SSE_RETRY_MS: u32 = 5000;
+
+/// SSE `id:` of the last event of every stream (`usage` or `failure`). A client that reconnects
+/// after it sends the id back as `Last-Event-ID`, which the function answers with 204 No Content
+/// and no Bedrock call; EventSource clients stop reconnecting on a 204 (HTML standard,
+/// "Server-sent events", read 2026-11-29).
+pub const SSE_LAST_EVENT_ID: &str = "end";
+
 impl Event<'_> {
-    fn name(&self) -> &'static str {
+    /// The SSE event name: the type, except `failure` for an error. `error` is the event
+    /// EventSource fires for its own connection problems, so a listener for it could not tell a
+    /// failed story from a dropped connection. `data.type` stays `error`.
+    pub fn sse_name(&self) -> &'static str {
         match self {
             Event::Start { .. } => "start",
             Event::Text { .. } => "text",
             Event::Reasoning { .. } => "reasoning",
             Event::Stop { .. } => "stop",
             Event::Usage { .. } => "usage",
-            Event::Error { .. } => "error",
+            Event::Error { .. } => "failure",
+        }
+    }
+
+    /// The SSE fields besides `event` and `data`: `retry` on the first event, `id` on the last.
+    fn sse_fields(&self) -> String {
+        match self {
+            Event::Start { .. } => format!("retry: {SSE_RETRY_MS}\n"),
+            Event::Usage { .. } | Event::Error { .. } => format!("id: {SSE_LAST_EVENT_ID}\n"),
+            Event::Text { .. } | Event::Reasoning { .. } | Event::Stop { .. } => String::new(),
         }
     }
 }
@@ -137,7 +162,7 @@ impl Format {
                 Some(line.into())
             }
             Format::Sse => {
-                let mut frame = format!("event: {}\ndata: ", event.name()).into_bytes();
+                let mut frame = format!("event: {}\n{}data: ", event.sse_name(), event.sse_fields()).into_bytes();
                 frame.extend_from_slice(&json(event));
                 frame.extend_from_slice(b"\n\n");
                 Some(frame.into())
@@ -185,11 +210,20 @@ fn json(value: &impl Serialize) -> Vec<u8> {
     out
 }
 
-/// The whole body of an error response sent before streaming (always JSON, whatever `Accept` says:
-/// a status code plus a machine-readable body is what every client handles).
-pub fn error_body(error: &ApiError) -> Bytes {
+/// The whole body of an error response sent before streaming, and its media type: for a caller
+/// whose `Accept` chose SSE, one `failure` event with `retry` and `id` (an SSE client reads why,
+/// and a spec-following one does not ask again); for everyone else the JSON error object.
+pub fn error_body(format: Option<Format>, error: &ApiError) -> (&'static str, Bytes) {
     let message = error.to_string();
-    json(&Event::Error { code: error.code(), message: &message }).into()
+    let event = Event::Error { code: error.code(), message: &message };
+    match format {
+        Some(Format::Sse) => {
+            let mut body = format!("retry: {SSE_RETRY_MS}\n").into_bytes();
+            body.extend_from_slice(&Format::Sse.encode(&event).expect("SSE shows errors"));
+            (Format::Sse.content_type(), body.into())
+        }
+        _ => ("application/json", json(&event).into()),
+    }
 }
 
 #[cfg(test)]
@@ -259,14 +293,28 @@ mod tests {
     }
 
     #[test]
-    fn sse_names_each_event_and_carries_the_same_json() {
+    fn sse_names_each_event_and_carries_the_same_json_with_retry_first_and_an_id_last() {
+        assert_eq!(
+            text(Format::Sse.encode(&START)),
+            "event: start\nretry: 5000\ndata: {\"type\":\"start\",\"model\":\"m\",\"requestId\":\"r-1\",\"bedrockRequestId\":\"b-1\"}\n\n"
+        );
+        assert_eq!(
+            text(Format::Sse.encode(&Event::Usage(Usage {
+                input_tokens: Some(1),
+                output_tokens: Some(2),
+                latency_ms: Some(3),
+                ..Usage::default()
+            }))),
+            "event: usage\nid: end\ndata: {\"type\":\"usage\",\"inputTokens\":1,\"outputTokens\":2,\"latencyMs\":3}\n\n"
+        );
         assert_eq!(
             text(Format::Sse.encode(&Event::Text { message: "Hi\n\nthere" })),
             "event: text\ndata: {\"type\":\"text\",\"message\":\"Hi\\n\\nthere\"}\n\n"
         );
         assert_eq!(
             text(Format::Sse.encode(&Event::Error { code: "model_stream_error", message: "boom" })),
-            "event: error\ndata: {\"type\":\"error\",\"code\":\"model_stream_error\",\"message\":\"boom\"}\n\n"
+            "event: failure\nid: end\ndata: {\"type\":\"error\",\"code\":\"model_stream_error\",\"message\":\"boom\"}\n\n",
+            "not `error`: EventSource fires that for its own connection problems"
         );
     }
 
@@ -318,7 +366,21 @@ mod tests {
 
     #[test]
     fn error_bodies_are_json_with_type_code_and_message() {
-        let body = error_body(&ApiError::InvalidStoryType("storyType is required".into()));
-        assert_eq!(&body[..], br#"{"type":"error","code":"invalid_story_type","message":"storyType is required"}"#);
+        let error = ApiError::InvalidStoryType("storyType is required".into());
+        for format in [None, Some(Format::Ndjson), Some(Format::Plain)] {
+            let (content_type, body) = error_body(format, &error);
+            assert_eq!(content_type, "application/json");
+            assert_eq!(&body[..], br#"{"type":"error","code":"invalid_story_type","message":"storyType is required"}"#);
+        }
+    }
+
+    #[test]
+    fn an_error_body_for_an_sse_caller_is_one_failure_event_it_will_not_ask_again_for() {
+        let (content_type, body) = error_body(Some(Format::Sse), &ApiError::InvalidStoryType("no".into()));
+        assert_eq!(content_type, "text/event-stream");
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            "retry: 5000\nevent: failure\nid: end\ndata: {\"type\":\"error\",\"code\":\"invalid_story_type\",\"message\":\"no\"}\n\n"
+        );
     }
 }

@@ -66,12 +66,15 @@ async fn python_reads_the_stream_line_by_line() {
 
     let sse = stack.post(&body, Some("text/event-stream")).await;
     let lines = python_splitlines(sse.text().as_bytes());
-    assert_eq!(lines.len(), 3 * events.len(), "event, data and a blank line per event: {lines:?}");
+    // Event, data and a blank line per event, and `retry:` in the first and `id:` in the last.
+    assert_eq!(lines.len(), 3 * events.len() + 2, "{lines:?}");
+    assert_eq!((lines[1].as_str(), lines[lines.len() - 3].as_str()), ("retry: 5000", "id: end"));
+    let lines: Vec<&String> = lines.iter().filter(|l| !l.starts_with("retry: ") && !l.starts_with("id: ")).collect();
     let sse_events: Vec<serde_json::Value> = lines
         .chunks(3)
         .map(|frame| {
             let data: serde_json::Value = serde_json::from_str(frame[1].strip_prefix("data: ").unwrap()).unwrap();
-            assert_eq!(frame[0], format!("event: {}", data["type"].as_str().unwrap()));
+            assert_eq!(*frame[0], format!("event: {}", data["type"].as_str().unwrap()));
             assert_eq!(frame[2], "");
             data
         })
@@ -212,6 +215,34 @@ async fn get_is_the_story_page() {
     let html = got.text();
     assert!(html.starts_with("<!doctype html>") && html.contains(r#"data-testid="story""#), "{html}");
     assert_eq!(emulator.request_count(), 0);
+}
+
+/// An SSE client reconnecting after a story's last event (which carries `id: end`) sends it back
+/// as `Last-Event-ID`: the answer is 204 No Content, on which EventSource clients stop, and nothing
+/// reaches Bedrock, so a finished story is never billed twice.
+#[tokio::test]
+async fn a_reconnect_carrying_last_event_id_gets_204_and_never_reaches_bedrock() {
+    let emulator = fast_emulator().await;
+    let stack = Stack::start(&emulator, &[]).await;
+    let story = stack.post(r#"{"storyType":"CATS"}"#, Some("text/event-stream")).await;
+    assert!(story.text().contains("event: usage\nid: end\n"), "{}", story.text());
+    assert_eq!(emulator.request_count(), 1);
+
+    for method in ["POST", "GET"] {
+        let args = [
+            "-X",
+            method,
+            "-H",
+            "last-event-id: end",
+            "-H",
+            "accept: text/event-stream",
+            "--data-binary",
+            "{\"storyType\":\"CATS\"}",
+        ];
+        let got = stack.curl(if method == "POST" { &args[..] } else { &args[..6] }).await;
+        assert_eq!((got.status, got.text().as_str()), (204, ""), "{method}");
+    }
+    assert_eq!(emulator.request_count(), 1, "no reconnect reached Bedrock");
 }
 
 /// The 20+ ways a request can be wrong: each gets a 4xx JSON body naming the problem, and none

@@ -109,12 +109,16 @@ async fn server_sent_events_carry_the_same_events() {
     let messages: Vec<&str> = text.split_terminator("\n\n").collect();
     assert!(messages.len() > 4);
     for message in &messages {
-        let (event, data) = message.split_once('\n').expect("event and data lines");
-        let name = event.strip_prefix("event: ").expect("event line");
-        let json: serde_json::Value = serde_json::from_str(data.strip_prefix("data: ").expect("data line")).unwrap();
+        let name = message.lines().next().and_then(|l| l.strip_prefix("event: ")).expect("event line");
+        let data = message.lines().last().and_then(|l| l.strip_prefix("data: ")).expect("data line");
+        let json: serde_json::Value = serde_json::from_str(data).unwrap();
         assert_eq!(json["type"], name);
     }
-    assert!(messages[0].starts_with("event: start\n") && messages.last().unwrap().starts_with("event: usage\n"));
+    // The first event sets the reconnection delay; only the last carries an id, which a client
+    // that reconnects sends back as Last-Event-ID (answered 204, see function_url.rs).
+    assert!(messages[0].starts_with("event: start\nretry: 5000\ndata: "), "{}", messages[0]);
+    assert!(messages.last().unwrap().starts_with("event: usage\nid: end\ndata: "));
+    assert_eq!(text.matches("\nid: ").count(), 1);
 }
 
 #[tokio::test]
@@ -125,6 +129,26 @@ async fn plain_text_is_just_the_story() {
     assert_eq!((got.status, got.content_type.as_str()), (200, "text/plain; charset=utf-8"));
     let text = got.text();
     assert!(text.contains("CATS") && text.ends_with('\n') && !text.contains('{'), "{text:?}");
+}
+
+/// A caller that asked for SSE reads a refusal as SSE too: one `failure` event under the real
+/// status, with `retry` and `id`, so an SSE client can read the code and will not ask again.
+#[tokio::test]
+async fn a_refusal_for_an_sse_caller_is_a_failure_event_under_the_real_status() {
+    let emulator = fast_emulator().await;
+    emulator.script([Fault::AccessDenied]);
+    let app = app(&emulator, &[]);
+    let cases = [(CATS, 502, "model_access_denied"), (r#"{"storyType":""}"#, 400, "invalid_story_type")];
+    for (body, status, code) in cases {
+        let got = call(&app, post(body, Some("text/event-stream"))).await;
+        assert_eq!((got.status, got.content_type.as_str()), (status, "text/event-stream"), "{body}");
+        let text = got.text();
+        let data =
+            text.strip_prefix("retry: 5000\nevent: failure\nid: end\ndata: ").and_then(|d| d.strip_suffix("\n\n"));
+        let data: serde_json::Value = serde_json::from_str(data.unwrap_or_else(|| panic!("{text:?}"))).unwrap();
+        assert_eq!((data["type"].as_str(), data["code"].as_str()), (Some("error"), Some(code)));
+    }
+    assert_eq!(emulator.request_count(), 1, "the bad request never reached Bedrock");
 }
 
 /// Faults Bedrock reports before the stream starts: each is the whole response, with a status
@@ -156,7 +180,7 @@ async fn bedrock_refusals_become_statuses_with_advice() {
     for (script, status, code, advice) in cases {
         let emulator = fast_emulator().await;
         emulator.script(script.clone());
-        let got = call(&app(&emulator, &[]), post(CATS, Some("text/event-stream"))).await;
+        let got = call(&app(&emulator, &[]), post(CATS, None)).await;
 
         assert_eq!((got.status, got.content_type.as_str()), (status, "application/json"), "{script:?}");
         let body: serde_json::Value = serde_json::from_str(&got.text()).unwrap();
@@ -312,7 +336,8 @@ async fn the_caller_leaving_closes_the_bedrock_stream() {
 async fn bad_requests_are_answered_without_calling_bedrock() {
     let emulator = fast_emulator().await;
     let app = app(&emulator, &[("STREAMER_ALLOWED_STORY_TYPES", "CATS,DOGS"), ("STREAMER_MAX_TOKENS_CAP", "1000")]);
-    let get = http::Request::builder().method("GET").uri("/").body(bytes::Bytes::new()).unwrap();
+    // GET / is the story page; a GET anywhere else is a story request with the wrong method.
+    let get = http::Request::builder().method("GET").uri("/stories").body(bytes::Bytes::new()).unwrap();
     let cases = [
         (get, 405, "method_not_allowed"),
         (post(r#"{"storyType":"OWLS"}"#, None), 400, "story_type_not_allowed"),

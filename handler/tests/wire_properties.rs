@@ -4,8 +4,9 @@
 //! - NDJSON: every event is exactly one line holding its JSON, whatever the model wrote, also for
 //!   a client that splits lines as Python's `str.splitlines` does (U+0085, U+2028, U+2029 and the
 //!   ASCII separators are line breaks there);
-//! - SSE: every event is `event: <type>` plus one `data:` line of the same JSON, then a blank line,
-//!   for the same clients;
+//! - SSE: every event is `event: <name>` (the type, `failure` for an error), `retry:` on `start`,
+//!   `id:` on `usage` and `failure`, and one `data:` line of the same JSON, then a blank line, for
+//!   the same clients;
 //! - Plain: the story text byte for byte, and an error on a line of its own;
 //! - `Accept`: every header gets a format or a 406, and a format we serve is found wherever it is
 //!   listed;
@@ -140,20 +141,36 @@ fn ndjson_line(event: &Event<'_>) -> Result<Value, TestCaseError> {
     serde_json::from_str(json).map_err(|e| TestCaseError::fail(format!("{e}: {json:?}")))
 }
 
-/// An SSE chunk's event name and parsed data.
+/// The SSE event name for an event of JSON `type` (`error` is EventSource's own event).
+fn sse_name(kind: &str) -> &str {
+    if kind == "error" { "failure" } else { kind }
+}
+
+/// The SSE fields an event of JSON `type` carries besides `event` and `data`.
+fn sse_extra(kind: &str) -> Option<&'static str> {
+    match kind {
+        "start" => Some("retry: 5000"),
+        "usage" | "error" => Some("id: end"),
+        _ => None,
+    }
+}
+
+/// An SSE chunk's event name and parsed data, checking it is `event:`, the extra field its type
+/// carries, and `data:`, each on one line, then a blank line.
 fn sse_frame(event: &Event<'_>) -> Result<(String, Value), TestCaseError> {
     let bytes = Format::Sse.encode(event).ok_or_else(|| TestCaseError::fail("SSE shows every event"))?;
     let frame = utf8(&bytes)?;
-    let fields =
-        frame.strip_prefix("event: ").and_then(|f| f.strip_suffix("\n\n")).and_then(|f| f.split_once("\ndata: "));
-    prop_assert!(fields.is_some(), "not `event: <type>\\ndata: <json>\\n\\n`: {frame:?}");
-    let (name, data) = fields.unwrap();
-    prop_assert!(
-        !name.contains(['\n', '\r']) && !data.contains(['\n', '\r']),
-        "an SSE event has exactly two fields: {frame:?}"
-    );
-    let data = serde_json::from_str(data).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-    Ok((name.to_owned(), data))
+    let body = frame.strip_suffix("\n\n");
+    prop_assert!(body.is_some(), "an SSE event ends with a blank line: {frame:?}");
+    let lines: Vec<&str> = body.unwrap().split('\n').collect();
+    prop_assert!(!lines.iter().any(|l| l.contains('\r')), "no CR inside a field: {frame:?}");
+    let name = lines[0].strip_prefix("event: ");
+    let data = lines.last().and_then(|l| l.strip_prefix("data: "));
+    prop_assert!(name.is_some() && data.is_some(), "not `event: <name>\\n…data: <json>\\n\\n`: {frame:?}");
+    let data: Value = serde_json::from_str(data.unwrap()).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+    let extra = sse_extra(data["type"].as_str().unwrap_or_default());
+    prop_assert_eq!(&lines[1..lines.len() - 1], extra.as_slice(), "{:?}", frame);
+    Ok((name.unwrap().to_owned(), data))
 }
 
 /// Lines as Python's `str.splitlines` cuts them: at \n, \r, \r\n, \v, \f, \x1c, \x1d, \x1e, \x85,
@@ -200,12 +217,12 @@ proptest! {
     ) {
         let (name, data) = sse_frame(&event.event())?;
         let want = event.json();
-        prop_assert_eq!(name.as_str(), want["type"].as_str().unwrap());
+        prop_assert_eq!(name.as_str(), sse_name(want["type"].as_str().unwrap()));
         prop_assert_eq!(data, want);
     }
 
     /// What requests' `iter_lines(decode_unicode=True)` does to a body: every event is still one
-    /// NDJSON line, and one `event:` line, one `data:` line and a blank line in SSE.
+    /// NDJSON line, and one `event:` line, its extra field, one `data:` line and a blank line in SSE.
     #[test]
     fn every_event_survives_python_s_splitlines(events in vec(any_event(), 1..8)) {
         let body = |format: Format| -> String {
@@ -220,15 +237,22 @@ proptest! {
         }
 
         let sse = body(Format::Sse);
-        let lines = splitlines(&sse);
-        prop_assert_eq!(lines.len(), 3 * events.len(), "{:?}", sse);
-        for (frame, event) in lines.chunks(3).zip(&events) {
+        let mut lines = splitlines(&sse).into_iter();
+        for event in &events {
             let want = event.json();
-            prop_assert_eq!(frame[0].strip_prefix("event: "), want["type"].as_str());
-            let data = frame[1].strip_prefix("data: ").and_then(|d| serde_json::from_str::<Value>(d).ok());
+            let kind = want["type"].as_str().unwrap();
+            let name = lines.next();
+            prop_assert_eq!(name.and_then(|l| l.strip_prefix("event: ")), Some(sse_name(kind)));
+            if let Some(extra) = sse_extra(kind) {
+                let field = lines.next();
+                prop_assert_eq!(field, Some(extra));
+            }
+            let data = lines.next().and_then(|l| serde_json::from_str::<Value>(l.strip_prefix("data: ")?).ok());
             prop_assert_eq!(data, Some(want));
-            prop_assert_eq!(frame[2], "");
+            let blank = lines.next();
+            prop_assert_eq!(blank, Some(""));
         }
+        prop_assert_eq!(lines.next(), None, "{:?}", sse);
     }
 
     #[test]
@@ -343,7 +367,7 @@ proptest! {
             Ok(_) => {}
             Err(e) => {
                 prop_assert_eq!((e.status().as_u16(), e.code()), (406, "not_acceptable"));
-                let body: Value = serde_json::from_slice(&wire::error_body(&e)).unwrap();
+                let body: Value = serde_json::from_slice(&wire::error_body(None, &e).1).unwrap();
                 prop_assert_eq!(&body["code"], "not_acceptable");
             }
         }
@@ -674,7 +698,7 @@ proptest! {
             }
             Err(e) => {
                 prop_assert!(e.is_client_error(), "{e:?}");
-                let body: Value = serde_json::from_slice(&wire::error_body(&e)).unwrap();
+                let body: Value = serde_json::from_slice(&wire::error_body(None, &e).1).unwrap();
                 prop_assert_eq!(&body["type"], "error");
                 prop_assert_eq!(&body["code"], e.code());
                 let message = e.to_string();
@@ -707,7 +731,8 @@ fn python_reads_one_event_per_line() {
             Format::Ndjson => lines.iter().map(String::as_str).collect(),
             _ => lines.iter().filter_map(|l| l.strip_prefix("data: ")).collect(),
         };
-        assert_eq!(lines.len(), if format == Format::Ndjson { 3 } else { 9 }, "{lines:?}");
+        // SSE: event, data and a blank line each, and `retry:` on start and `id:` on the error.
+        assert_eq!(lines.len(), if format == Format::Ndjson { 3 } else { 11 }, "{lines:?}");
         let messages: Vec<Value> = data.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect();
         assert_eq!(messages[0]["model"], breaks);
         assert_eq!(messages[1]["message"], breaks);
