@@ -132,7 +132,8 @@ async fn every_malformed_event_gets_a_json_answer_and_a_summary_line() {
         ("body an object", post(json!({"body": {"storyType": "CATS"}})), 400, Some("invalid_event")),
         ("isBase64Encoded a string", post(json!({"isBase64Encoded": "false"})), 400, Some("invalid_event")),
         // Odd but readable: the API's own answers.
-        ("GET", post(json!({"requestContext": {"http": {"method": "GET"}}})), 405, Some("method_not_allowed")),
+        // (GET is the story page.)
+        ("PUT", post(json!({"requestContext": {"http": {"method": "PUT"}}})), 405, Some("method_not_allowed")),
         (
             "lower-case post",
             post(json!({"requestContext": {"http": {"method": "post"}}})),
