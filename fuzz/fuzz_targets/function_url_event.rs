@@ -1,0 +1,107 @@
+//! The raw Function URL event, as the Runtime API hands it to the binary, through the binary's own
+//! conversion: `function_url::Event::from_slice` (the UTF-8 repair and serde_json reading the
+//! runtime applies) and `function_url::request`.
+//!
+//! Input: the event's bytes, as they are.
+//!
+//! Invariants: never panics. **Read**: the method is the event's `requestContext.http.method`;
+//! the body is the event's `body` (base64-decoded when `isBase64Encoded` is true; empty when
+//! absent); every header is one of the event's, its name lower-cased, its value unchanged, and
+//! every event header HTTP can carry is there. **Refused**: 400 with `invalid_event` or
+//! `invalid_body` (only when the body is flagged base64 and is not), and the error body is
+//! exactly `{"type":"error","code":…,"message":…}`. **Complete**: an event with a string method
+//! that is an HTTP token, headers an object (or absent), body a string (or absent),
+//! `isBase64Encoded` a boolean (or absent) and, when flagged, a base64 body is always read.
+//! **Outside the API**: replacing `rawQueryString`, `rawPath`, `cookies` and
+//! `queryStringParameters` with other values (raw spaces, quotes, `<`, wrong types) never changes
+//! the outcome.
+
+#![no_main]
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bedrock_streamer::error::ApiError;
+use bedrock_streamer::function_url::{self, Event, Request};
+use bedrock_streamer::wire;
+use libfuzzer_sys::fuzz_target;
+use serde_json::{Value, json};
+
+fuzz_target!(|data: &[u8]| {
+    let result = function_url::request(Event::from_slice(data), None);
+    // What the event says, read independently of the handler (lossy UTF-8 as the runtime layer
+    // does; serde_json stops after the first value, as lambda_runtime's reading does).
+    let text = String::from_utf8_lossy(data);
+    let value = serde_json::Deserializer::from_str(&text).into_iter::<Value>().next().and_then(Result::ok);
+    match &result {
+        Ok(request) => read(value.as_ref().expect("a request came from JSON"), request),
+        Err(error) => refused(error),
+    }
+    if let Some(value) = &value {
+        if readable(value) {
+            assert!(result.is_ok(), "a readable event was refused: {result:?}");
+        }
+        if value.is_object() {
+            outside_the_api(value, &result);
+        }
+    }
+});
+
+fn read(event: &Value, request: &Request) {
+    assert_eq!(Some(request.method().as_str()), event.pointer("/requestContext/http/method").and_then(Value::as_str));
+    let body = event.get("body").and_then(Value::as_str).unwrap_or("");
+    if event.get("isBase64Encoded") == Some(&Value::Bool(true)) {
+        assert_eq!(request.body().as_ref(), BASE64.decode(body).expect("a flagged body was base64").as_slice());
+    } else {
+        assert_eq!(request.body().as_ref(), body.as_bytes());
+    }
+    let headers = event.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
+    for (name, value) in request.headers() {
+        let sent = headers.iter().filter(|(n, _)| n.to_ascii_lowercase() == name.as_str());
+        assert!(sent.filter_map(|(_, v)| v.as_str()).any(|v| v.as_bytes() == value.as_bytes()), "{name} was invented");
+    }
+    for (name, value) in &headers {
+        let carried = http::HeaderName::from_bytes(name.as_bytes()).is_ok()
+            && value.as_str().is_some_and(|v| http::HeaderValue::from_str(v).is_ok());
+        assert!(!carried || request.headers().contains_key(name.to_ascii_lowercase().as_str()), "{name} was lost");
+    }
+}
+
+fn refused(error: &ApiError) {
+    assert_eq!(error.status().as_u16(), 400);
+    assert!(matches!(error.code(), "invalid_event" | "invalid_body"), "{error:?}");
+    let body: Value = serde_json::from_slice(&wire::error_body(error)).expect("error bodies are JSON");
+    assert_eq!(body, json!({"type": "error", "code": error.code(), "message": error.to_string()}));
+}
+
+/// An event every reading of README's rules must accept.
+fn readable(event: &Value) -> bool {
+    let present = |key: &str| event.get(key).filter(|v| !v.is_null());
+    let method = event.pointer("/requestContext/http/method").and_then(Value::as_str);
+    let flagged = present("isBase64Encoded") == Some(&Value::Bool(true));
+    method.is_some_and(|m| http::Method::from_bytes(m.as_bytes()).is_ok())
+        && present("headers").is_none_or(Value::is_object)
+        && present("isBase64Encoded").is_none_or(Value::is_boolean)
+        && match present("body") {
+            None => true,
+            Some(Value::String(body)) => !flagged || BASE64.decode(body).is_ok(),
+            Some(_) => false,
+        }
+}
+
+/// The same event with the fields the API does not read replaced keeps its outcome.
+fn outside_the_api(event: &Value, result: &Result<Request, ApiError>) {
+    let mut changed = event.clone();
+    let fields = changed.as_object_mut().expect("an object");
+    fields.insert("rawQueryString".into(), json!("q=a b&\"x\"=<y>"));
+    fields.insert("rawPath".into(), json!(7));
+    fields.insert("cookies".into(), json!({"not": "a list"}));
+    fields.remove("queryStringParameters");
+    let again = function_url::request(Event::from_slice(changed.to_string().as_bytes()), None);
+    match (result, &again) {
+        (Ok(first), Ok(second)) => {
+            assert_eq!((first.method(), first.headers(), first.body()), (second.method(), second.headers(), second.body()))
+        }
+        (Err(first), Err(second)) => assert_eq!(first.code(), second.code()),
+        _ => panic!("fields outside the API changed the outcome: {result:?} then {again:?}"),
+    }
+}
