@@ -43,7 +43,7 @@ test-page:
     #!/usr/bin/env bash
     set -euo pipefail
     command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || { echo "error: Chromium is missing: apt-get install chromium (or set CHROMIUM)" >&2; exit 1; }
-    [ -d clients/node_modules/playwright-core ] || { echo "error: the client tests' packages are missing: npm ci --prefix clients" >&2; exit 1; }
+    [ -d clients/node_modules/playwright-core ] || npm ci --prefix clients --no-audit --no-fund
     cargo build --quiet --bin bedrock-streamer --bin bedrock-emulator --bin bedrock-playground
     npm test --prefix clients
 
