@@ -25,6 +25,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::request::kind;
 
 /// A Function URL request as the handler sees it: method, headers and the decoded body bytes,
 /// with the invocation's [`Context`] (request id, deadline) in its extensions when Lambda sent one.
@@ -156,17 +157,6 @@ fn carried(headers: &Map<String, Value>) -> HeaderMap {
 
 fn wrong_type(field: &str, expected: &str, got: &Value) -> ApiError {
     ApiError::InvalidEvent(format!("{field} must be {expected}, not {}", kind(got)))
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

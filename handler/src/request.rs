@@ -82,7 +82,8 @@ fn max_tokens(fields: &Map<String, Value>, cap: u32) -> Result<Option<u32>, ApiE
     }
 }
 
-fn kind(value: &Value) -> &'static str {
+/// A JSON value's kind as a message names it ("a string", "null", …).
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
