@@ -69,7 +69,7 @@ fn read(event: &Value, request: &Request) {
 fn refused(error: &ApiError) {
     assert_eq!(error.status().as_u16(), 400);
     assert!(matches!(error.code(), "invalid_event" | "invalid_body"), "{error:?}");
-    let body: Value = serde_json::from_slice(&wire::error_body(error)).expect("error bodies are JSON");
+    let body: Value = serde_json::from_slice(&wire::error_body(None, error).1).expect("error bodies are JSON");
     assert_eq!(body, json!({"type": "error", "code": error.code(), "message": error.to_string()}));
 }
 
