@@ -25,7 +25,7 @@ dev port="9000":
     echo "▶ once it compiles: curl -N http://127.0.0.1:{{ port }}/lambda-url/bedrock-streamer/ -d '{\"storyType\":\"CATS\"}'" >&2
     cargo lambda watch -A 127.0.0.1 -P {{ port }} --bin bedrock-streamer --features local-profiles
 
-# Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo, other SDKs against the emulator, the story page in a browser
+# Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo, other SDKs against the emulator, the story page and SSE clients in a browser
 test: test-rust test-infra test-demo test-clients test-page
 
 # Rust: rustfmt, clippy (warnings are errors), then every test of the workspace
@@ -38,7 +38,7 @@ test-rust:
 test-clients:
     emulator/clients/run
 
-# The story page in headless Chromium (Debian's chromium, driven by playwright-core) against the offline stack
+# The story page in headless Chromium (Debian's chromium, driven by playwright-core) and three SSE clients (eventsource in Node.js, fetch-event-source and EventSource in Chromium) against the offline stack
 test-page:
     #!/usr/bin/env bash
     set -euo pipefail

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { createParser } from "eventsource-parser";
 import { chromium } from "playwright-core";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -95,4 +96,22 @@ export async function eventually(check, ms, what) {
         if (Date.now() > until) throw new Error(`not within ${ms} ms: ${what}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
     }
+}
+
+/** Settings for the SSE client tests' stack: a token every 5 ms, so a story streams in well under a second. */
+export const FAST_TOKENS = { OFFLINE_TOKEN_MS: "5", OFFLINE_FIRST_TOKEN_MS: "50" };
+
+/** A counter of the Bedrock calls the stack's emulator has finished from now on (one log line each). */
+export function bedrockCalls(stack) {
+    const count = () => (stack.emulatorLog().match(/ fault=/g) ?? []).length;
+    const before = count();
+    return () => count() - before;
+}
+
+/** The events of a whole SSE body, parsed by eventsource-parser: `{ event, id, data }` with `data` as JSON. */
+export function sseEvents(body) {
+    const events = [];
+    const parser = createParser({ onEvent: ({ event, id, data }) => events.push({ event, id, data: JSON.parse(data) }) });
+    parser.feed(body);
+    return events;
 }
