@@ -1,6 +1,6 @@
 // The SSE stream through browser clients in headless Chromium, against the real handler under
 // `cargo lambda watch` and the Bedrock emulator: `@microsoft/fetch-event-source` (which needs a
-// browser's `document`) posting stories with its default settings, and the browser's own
+// browser's `document`) posting stories, mostly with its default settings, and the browser's own
 // EventSource, which only sends GET, replaying the bytes of real streams from a local server that
 // hands its reconnects to the function. The emulator's log counts the Bedrock calls.
 
@@ -29,7 +29,7 @@ after(async () => {
     await stack?.stop();
 });
 
-describe("@microsoft/fetch-event-source in Chromium, default settings", () => {
+describe("@microsoft/fetch-event-source in Chromium", () => {
     /**
      * A page on the function's own origin (so no CORS is involved) that can import the package
      * from `/fetch-event-source/`; both are answered by Playwright, never reaching the function.
@@ -55,7 +55,7 @@ describe("@microsoft/fetch-event-source in Chromium, default settings", () => {
         return { page, posts };
     }
 
-    test("a finished story, a refusal (400), an upstream refusal (502) and a failure part way: each posted once, the failure's code readable", async () => {
+    test("with default settings, a finished story, a refusal (400), an upstream refusal (502) and a failure part way: each posted once, the failure's code readable", async () => {
         const { page, posts } = await openPage();
         const calls = bedrockCalls(stack);
         const storyTypes = ["CATS", "cats & dogs", "fault_access_denied", "fault_midstream_error"];
@@ -110,6 +110,77 @@ describe("@microsoft/fetch-event-source in Chromium, default settings", () => {
             runs.fault_midstream_error.messages.map((message) => message.event),
             ["start", "text", "text", "text", "failure"],
         );
+        await page.close();
+    });
+    test("a caller whose onmessage throws on the failure event (the package README's pattern) asks once more with Last-Event-ID: end, gets 204 and stops", async () => {
+        const { page, posts } = await openPage();
+        const calls = bedrockCalls(stack);
+        const lastEventIds = [];
+        page.on("request", (request) => request.method() === "POST" && lastEventIds.push(request.headers()["last-event-id"]));
+        await page.evaluate(async (url) => {
+            const { fetchEventSource } = await import("/fetch-event-source/index.js");
+            const run = (window.run = { errors: [], closed: false, settled: false });
+            fetchEventSource(url, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({ storyType: "fault_midstream_error" }),
+                onmessage: (message) => {
+                    if (message.event === "failure") throw new Error(JSON.parse(message.data).code);
+                },
+                // Records the error and returns nothing: the package retries, carrying the last id.
+                onerror: (error) => void run.errors.push(String(error)),
+                onclose: () => (run.closed = true),
+            }).finally(() => (run.settled = true));
+        }, stack.url);
+        // Settles only if the 204 ends it: an answer the package did not accept would be retried every 5 s.
+        await eventually(() => page.evaluate(() => window.run.settled), 30_000, "fetchEventSource settled after the 204");
+        const run = await page.evaluate(() => window.run);
+
+        assert.deepEqual(run.errors, ["Error: model_stream_error"], "the thrown failure, and nothing after it");
+        assert.equal(run.closed, true, "the 204's empty event stream ended it (onclose)");
+        assert.deepEqual(posts, { fault_midstream_error: 2 });
+        assert.deepEqual(lastEventIds, [undefined, "end"]);
+        assert.equal(calls(), 1, "the retry never reached Bedrock");
+        await page.close();
+    });
+    test("a tab hidden part way posts the story again when shown, unless openWhenHidden is set", async () => {
+        const { page, posts } = await openPage();
+        const calls = bedrockCalls(stack);
+        const events = await page.evaluate(async (url) => {
+            const { fetchEventSource } = await import("/fetch-event-source/index.js");
+            // What a browser does on a tab switch, simulated: document.hidden flips, visibilitychange fires.
+            const setHidden = (hidden) => {
+                Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
+                document.dispatchEvent(new Event("visibilitychange"));
+            };
+            const tell = async (storyType, options) => {
+                const events = [];
+                await fetchEventSource(url, {
+                    ...options,
+                    method: "POST",
+                    headers: { "content-type": "application/json" },
+                    body: JSON.stringify({ storyType }),
+                    onmessage: (message) => {
+                        events.push(message.event);
+                        // The tab is switched away and back at the third word of the first story.
+                        if (events.filter((event) => event === "text").length === 3 && events.indexOf("start") === events.lastIndexOf("start")) {
+                            setHidden(true);
+                            setHidden(false);
+                        }
+                    },
+                });
+                return events;
+            };
+            return { default: await tell("owls", {}), kept: await tell("larks", { openWhenHidden: true }) };
+        }, stack.url);
+
+        const starts = (events) => events.filter((event) => event === "start").length;
+        assert.equal(starts(events.default), 2, `the story began again: ${events.default.join(" ")}`);
+        assert.equal(events.default.at(-1), "usage");
+        assert.equal(starts(events.kept), 1);
+        assert.equal(events.kept.at(-1), "usage");
+        assert.deepEqual(posts, { owls: 2, larks: 1 });
+        await eventually(() => calls() === 3, 10_000, "three Bedrock calls: owls twice, larks once");
         await page.close();
     });
 });

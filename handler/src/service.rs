@@ -130,11 +130,15 @@ fn page() -> Response<Body> {
 }
 
 /// An SSE client reconnecting after a story's last event: nothing to resend, and a 204 tells it
-/// to stop (see [`wire::SSE_LAST_EVENT_ID`]).
+/// to stop (see [`wire::SSE_LAST_EVENT_ID`]). Typed as an (empty) event stream because
+/// `@microsoft/fetch-event-source` 2.0.1 ignores the status: its default `onopen` rejects any
+/// other content type, and it retries every `retry:` ms forever (clients/test/sse-browser.test.mjs).
 fn reconnect() -> Response<Body> {
     let mut response = Response::new(StreamBody::new(stream::empty().boxed()));
     *response.status_mut() = StatusCode::NO_CONTENT;
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(Format::Sse.content_type()));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

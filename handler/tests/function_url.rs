@@ -218,8 +218,9 @@ async fn get_is_the_story_page() {
 }
 
 /// An SSE client reconnecting after a story's last event (which carries `id: end`) sends it back
-/// as `Last-Event-ID`: the answer is 204 No Content, on which EventSource clients stop, and nothing
-/// reaches Bedrock, so a finished story is never billed twice.
+/// as `Last-Event-ID`: the answer is 204 No Content as an empty event stream, on which EventSource
+/// clients and fetch-event-source stop, and nothing reaches Bedrock, so a finished story is never
+/// billed twice.
 #[tokio::test]
 async fn a_reconnect_carrying_last_event_id_gets_204_and_never_reaches_bedrock() {
     let emulator = fast_emulator().await;
@@ -241,6 +242,9 @@ async fn a_reconnect_carrying_last_event_id_gets_204_and_never_reaches_bedrock()
         ];
         let got = stack.curl(if method == "POST" { &args[..] } else { &args[..6] }).await;
         assert_eq!((got.status, got.text().as_str()), (204, ""), "{method}");
+        // An empty event stream: clients that check the content type before the status
+        // (fetch-event-source's default `onopen`) end there too instead of retrying.
+        assert_eq!(got.header("content-type"), Some("text/event-stream"), "{method}");
     }
     assert_eq!(emulator.request_count(), 1, "no reconnect reached Bedrock");
 }
