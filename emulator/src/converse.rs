@@ -27,6 +27,8 @@ pub(crate) struct ConverseRequest {
     pub prompt: String,
     /// Words in every message and system block: a stand-in for the model's tokenizer.
     pub input_tokens: usize,
+    /// `additionalModelRequestFields`, as sent (recorded for tests).
+    pub additional_model_request_fields: Option<Value>,
     /// `additionalModelRequestFields.thinking.type` (`enabled`, `adaptive`, `disabled`), the
     /// Anthropic switch for extended thinking.
     pub thinking: Option<String>,
@@ -57,6 +59,8 @@ fn read(body: &[u8], request: &mut ConverseRequest) -> Result<(), String> {
         return Err(malformed("the body is not a JSON object"));
     };
 
+    request.additional_model_request_fields =
+        body.get("additionalModelRequestFields").filter(|v| !v.is_null()).cloned();
     request.thinking = body
         .get("additionalModelRequestFields")
         .and_then(|fields| fields.get("thinking"))

@@ -89,6 +89,7 @@ pub(crate) async fn handle(
         max_tokens: converse.max_tokens,
         temperature: converse.temperature,
         top_p: converse.top_p,
+        additional_model_request_fields: converse.additional_model_request_fields.clone(),
         system: converse.system.clone(),
         prompt: converse.prompt.clone(),
         signed,

@@ -26,6 +26,8 @@ pub struct RecordedRequest {
     pub temperature: Option<f32>,
     /// `inferenceConfig.topP`.
     pub top_p: Option<f32>,
+    /// `additionalModelRequestFields`, as sent.
+    pub additional_model_request_fields: Option<serde_json::Value>,
     /// The `system` text blocks, joined by newlines.
     pub system: Option<String>,
     /// The text of the last user message, joined by newlines.

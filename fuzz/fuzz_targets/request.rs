@@ -19,6 +19,7 @@
 #![no_main]
 
 use bedrock_streamer::error::ApiError;
+use bedrock_streamer::models::{Model, Models};
 use bedrock_streamer::request::{self, Limits, MAX_BODY_BYTES, StoryRequest};
 use bedrock_streamer::story_type::{self, MAX_CHARS};
 use bedrock_streamer::wire;
@@ -40,7 +41,8 @@ fuzz_target!(|data: &[u8]| {
         2 => Some(Vec::new()),
         _ => Some(story_type_in(body).map(|s| vec![story_type::key(&s)]).unwrap_or_default()),
     };
-    let limits = Limits { max_tokens_cap: cap, allowed_story_types: allowed.as_deref() };
+    let models = Models::single(Model::new("default", "m", 1, cap));
+    let limits = Limits { models: &models, allowed_story_types: allowed.as_deref() };
 
     let result = request::parse(body, limits);
     check(body, limits, &result);

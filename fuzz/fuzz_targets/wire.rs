@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 struct Fields<'a> {
     reason: &'a str,
     model: &'a str,
+    model_alias: &'a str,
     request_id: &'a str,
     bedrock_request_id: Option<&'a str>,
     input_tokens: i32,
@@ -51,10 +52,16 @@ fuzz_target!(|data: &[u8]| {
 
     let events = [
         (
-            Event::Start { model: f.model, request_id: f.request_id, bedrock_request_id: f.bedrock_request_id },
+            Event::Start {
+                model: f.model,
+                model_alias: f.model_alias,
+                request_id: f.request_id,
+                bedrock_request_id: f.bedrock_request_id,
+            },
             json!({
                 "type": "start",
                 "model": f.model,
+                "modelAlias": f.model_alias,
                 "requestId": f.request_id,
                 "bedrockRequestId": f.bedrock_request_id,
             }),

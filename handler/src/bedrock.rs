@@ -18,6 +18,7 @@ use aws_sdk_bedrockruntime::types::{
 };
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_types::event_stream::RawMessage;
+use aws_smithy_types::{Document, Number};
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use crate::error::{Advice, ApiError, NoAnswer, StreamBreak, UpstreamFailure};
@@ -35,6 +36,8 @@ pub struct Call<'a> {
     pub max_tokens: u32,
     pub temperature: Option<f32>,
     pub top_p: Option<f32>,
+    /// ConverseStream's `additionalModelRequestFields`, passed as given.
+    pub additional_model_request_fields: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A stream Bedrock has accepted (its response headers have arrived).
@@ -122,6 +125,7 @@ impl Client {
             .messages(message)
             .set_system(call.system.map(|s| vec![SystemContentBlock::Text(s.to_owned())]))
             .inference_config(inference)
+            .set_additional_model_request_fields(call.additional_model_request_fields.map(object))
             .send()
             .await
             .map_err(|e| refused(call.model_id, self.region(), e))?;
@@ -134,6 +138,27 @@ impl Client {
     /// The region calls go to (named in the end-of-life message).
     fn region(&self) -> &str {
         self.0.config().region().map_or("this region", |r| r.as_ref())
+    }
+}
+
+/// JSON as Smithy's `Document`, the type the SDK gives `additionalModelRequestFields`.
+fn object(fields: &serde_json::Map<String, serde_json::Value>) -> Document {
+    Document::Object(fields.iter().map(|(k, v)| (k.clone(), document(v))).collect())
+}
+
+fn document(value: &serde_json::Value) -> Document {
+    use serde_json::Value;
+    match value {
+        Value::Null => Document::Null,
+        Value::Bool(b) => Document::Bool(*b),
+        Value::Number(n) => Document::Number(match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Number::PosInt(u),
+            (None, Some(i)) => Number::NegInt(i),
+            (None, None) => Number::Float(n.as_f64().unwrap_or_default()),
+        }),
+        Value::String(s) => Document::String(s.clone()),
+        Value::Array(items) => Document::Array(items.iter().map(document).collect()),
+        Value::Object(fields) => object(fields),
     }
 }
 

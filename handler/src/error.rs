@@ -25,6 +25,9 @@ pub enum ApiError {
     StoryTypeNotAllowed { story_type: String, allowed: String },
     #[error("{0}")]
     InvalidMaxTokens(String),
+    /// `model`: what the caller sent as `"model"`, as JSON text (`"huge"`, `7`).
+    #[error("model {model} is not offered here; choose one of: {allowed}")]
+    ModelNotAllowed { model: String, allowed: String },
     #[error("cannot answer with {0}; accepted: application/x-ndjson, application/json, text/event-stream, text/plain")]
     NotAcceptable(String),
 
@@ -199,6 +202,7 @@ codes! {
     InvalidStoryType => BAD_REQUEST, "invalid_story_type";
     StoryTypeNotAllowed => BAD_REQUEST, "story_type_not_allowed";
     InvalidMaxTokens => BAD_REQUEST, "invalid_max_tokens";
+    ModelNotAllowed => BAD_REQUEST, "model_not_allowed";
     MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed";
     NotAcceptable => NOT_ACCEPTABLE, "not_acceptable";
     PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large";

@@ -9,7 +9,7 @@
 //! builder rejects it), and `isBase64Encoded: true` with a body that is not base64. Its event type
 //! (aws_lambda_events' `ApiGatewayV2httpRequest`) also fails to deserialize on fields this function
 //! never reads (a wrong type in `cookies`, a missing `requestContext`), which ends the invocation
-//! as an error too. This module reads only what the API uses (method, headers, body) and cannot
+//! as an error too. This module reads only what the API uses (method, path, headers, body) and cannot
 //! fail: whatever Lambda hands over, the handler answers, with a JSON error at worst.
 //!
 //! Function URL event fields: Lambda developer guide, "Invoking Lambda function URLs", request
@@ -67,8 +67,9 @@ pub fn utf8_lossy(raw: Bytes) -> Bytes {
     }
 }
 
-/// The request an event describes. Reads `requestContext.http.method`, `headers`, `body` and
-/// `isBase64Encoded`, nothing else: the path, query string, cookies and the rest of the request
+/// The request an event describes. Reads `requestContext.http.method`, `headers`, `body`,
+/// `isBase64Encoded` and `rawPath` (for the routes: `GET /` the page, `GET /models` the listing;
+/// a path that is not a valid URI path is read as `/`), nothing else: the query string, cookies and the rest of the request
 /// context are not part of the API, so whatever they hold cannot fail a request.
 ///
 /// Headers HTTP cannot carry (a name that is not a token, a value that is not a string or holds
@@ -109,6 +110,12 @@ pub fn request(event: Event, context: Option<Context>) -> Result<Request, ApiErr
 
     let mut request = Request::new(body);
     *request.method_mut() = method;
+    if let Some(path) = event_field(&fields, &["rawPath"]).and_then(Value::as_str)
+        && let Ok(path) = http::uri::PathAndQuery::try_from(path)
+        && path.query().is_none()
+    {
+        *request.uri_mut() = path.into();
+    }
     *request.headers_mut() = headers;
     if let Some(context) = context {
         request.extensions_mut().insert(context);
@@ -202,6 +209,14 @@ mod tests {
         let refused = super::request(event(post(json!({"isBase64Encoded": true}))), None).unwrap_err();
         assert_eq!((refused.status().as_u16(), refused.code()), (400, "invalid_body"));
         assert!(refused.to_string().contains("not valid base64"), "{refused}");
+    }
+
+    #[test]
+    fn the_path_is_read_for_the_routes_and_an_odd_one_is_the_root() {
+        let get = |path: Value| request(event(post(json!({"rawPath": path}))), None).unwrap().uri().path().to_owned();
+        assert_eq!(get(json!("/models")), "/models");
+        assert_eq!(get(json!("/a b")), "/", "not a URI path");
+        assert_eq!(get(json!(42)), "/");
     }
 
     #[test]

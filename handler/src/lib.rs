@@ -9,6 +9,7 @@ pub mod bedrock;
 mod deadline;
 pub mod error;
 pub mod function_url;
+pub mod models;
 mod page;
 mod prompt;
 mod relay;

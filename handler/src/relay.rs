@@ -70,6 +70,7 @@ impl StoryRelay {
                     self.state = State::Streaming { stopped: false };
                     let start = Event::Start {
                         model: &self.summary.model,
+                        model_alias: &self.summary.model_alias,
                         request_id: &self.summary.request_id,
                         bedrock_request_id: self.bedrock_request_id.as_deref(),
                     };
@@ -232,7 +233,7 @@ mod tests {
         assert_eq!(
             got,
             concat!(
-                r#"{"type":"start","model":"m","requestId":"r-1","bedrockRequestId":"b-1"}"#,
+                r#"{"type":"start","model":"m","modelAlias":"default","requestId":"r-1","bedrockRequestId":"b-1"}"#,
                 "\n",
                 r#"{"type":"text","message":"Once"}"#,
                 "\n",
@@ -414,6 +415,7 @@ mod tests {
             max_tokens: 50,
             temperature: None,
             top_p: None,
+            additional_model_request_fields: None,
         };
         let accepted = client.converse_stream(call).await.unwrap();
         let mut relay = relay_of(accepted.items, Format::Ndjson, Duration::from_secs(30));

@@ -1,10 +1,11 @@
-//! The caller's request: `POST {"storyType": "CATS", "maxTokens": 200}`, checked against the
-//! settings before anything reaches Bedrock. `storyType` ends up inside a prompt, so only words
+//! The caller's request: `POST {"storyType": "CATS", "model": "fast", "maxTokens": 200}`, checked
+//! against the settings before anything reaches Bedrock. `storyType` ends up inside a prompt, so only words
 //! get in ([`crate::story_type`] has the rule).
 
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::models::Models;
 use crate::story_type;
 
 /// Largest accepted body; a story request is a few dozen bytes.
@@ -14,14 +15,17 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub struct StoryRequest {
     /// In NFC ([`story_type::normalize`]): what the prompt and the logs get.
     pub story_type: String,
-    /// What the caller asked for, already within `1..=cap`.
+    /// The alias of the model to call: the caller's `"model"`, or the default.
+    pub model: String,
+    /// What the caller asked for, already within `1..=cap` of that model.
     pub max_tokens: Option<u32>,
 }
 
 /// What the settings allow a request to ask for.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits<'a> {
-    pub max_tokens_cap: u32,
+    /// The models a request may name, each with its maxTokens cap.
+    pub models: &'a Models,
     /// Accepted story types as [`story_type::key`]s; `None` accepts any valid one.
     pub allowed_story_types: Option<&'a [String]>,
 }
@@ -44,8 +48,17 @@ pub fn parse(body: &[u8], limits: Limits<'_>) -> Result<StoryRequest, ApiError> 
         )));
     };
     let story_type = story_type(&fields, limits.allowed_story_types)?;
-    let max_tokens = max_tokens(&fields, limits.max_tokens_cap)?;
-    Ok(StoryRequest { story_type, max_tokens })
+    let model = match fields.get("model") {
+        None | Some(Value::Null) => Some(limits.models.default_model()),
+        Some(Value::String(alias)) => limits.models.get(alias),
+        Some(_) => None,
+    };
+    let model = model.ok_or_else(|| ApiError::ModelNotAllowed {
+        model: fields["model"].to_string(),
+        allowed: limits.models.aliases(),
+    })?;
+    let max_tokens = max_tokens(&fields, model.max_tokens_cap)?;
+    Ok(StoryRequest { story_type, model: model.alias.clone(), max_tokens })
 }
 
 fn story_type(fields: &Map<String, Value>, allowed: Option<&[String]>) -> Result<String, ApiError> {
@@ -96,9 +109,19 @@ pub(crate) fn kind(value: &Value) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::LazyLock;
 
-    const ANY: Limits<'static> = Limits { max_tokens_cap: 2048, allowed_story_types: None };
+    use super::*;
+    use crate::models::Model;
+
+    static ONE_MODEL: LazyLock<Models> = LazyLock::new(|| Models::single(Model::new("default", "m", 512, 2048)));
+    static TWO_MODELS: LazyLock<Models> = LazyLock::new(|| {
+        Models::new(vec![Model::new("fast", "m-fast", 100, 200), Model::new("smart", "m-smart", 1000, 4000)], "fast")
+            .unwrap()
+    });
+    fn any() -> Limits<'static> {
+        Limits { models: &ONE_MODEL, allowed_story_types: None }
+    }
 
     fn rejected(body: &str, limits: Limits<'_>) -> (u16, &'static str, String) {
         let err = parse(body.as_bytes(), limits).expect_err(body);
@@ -107,27 +130,30 @@ mod tests {
 
     #[test]
     fn a_story_type_alone_is_a_complete_request() {
-        let req = parse(br#"{"storyType":"CATS"}"#, ANY).unwrap();
-        assert_eq!(req, StoryRequest { story_type: "CATS".into(), max_tokens: None });
+        let req = parse(br#"{"storyType":"CATS"}"#, any()).unwrap();
+        assert_eq!(req, StoryRequest { story_type: "CATS".into(), model: "default".into(), max_tokens: None });
     }
 
     #[test]
     fn max_tokens_and_unknown_fields() {
-        let req = parse(br#"{"storyType":"sea otters","maxTokens":2048,"colour":"blue"}"#, ANY).unwrap();
-        assert_eq!(req, StoryRequest { story_type: "sea otters".into(), max_tokens: Some(2048) });
+        let req = parse(br#"{"storyType":"sea otters","maxTokens":2048,"colour":"blue"}"#, any()).unwrap();
+        assert_eq!(
+            req,
+            StoryRequest { story_type: "sea otters".into(), model: "default".into(), max_tokens: Some(2048) }
+        );
     }
 
     #[test]
     fn story_types_in_other_scripts_are_letters_too() {
         for word in ["Hündchen_2-Katzen", "बिल्ली", "ไก่", "می\u{200C}خواهم"] {
             let body = serde_json::to_vec(&serde_json::json!({ "storyType": word })).unwrap();
-            assert_eq!(parse(&body, ANY).unwrap().story_type, word);
+            assert_eq!(parse(&body, any()).unwrap().story_type, word);
         }
     }
 
     #[test]
     fn a_combining_accent_arrives_composed() {
-        let req = parse(br#"{"storyType":"cafe\u0301"}"#, ANY).unwrap();
+        let req = parse(br#"{"storyType":"cafe\u0301"}"#, any()).unwrap();
         assert_eq!(req.story_type, "caf\u{e9}");
     }
 
@@ -165,7 +191,7 @@ mod tests {
             ("{\"storyType\":\"CATS\",\"maxTokens\":\"10\"}".into(), "invalid_max_tokens", "not a string"),
         ];
         for (body, code, message) in cases {
-            let (status, got_code, got_message) = rejected(&body, ANY);
+            let (status, got_code, got_message) = rejected(&body, any());
             assert_eq!((status, got_code), (400, code), "{body:?}: {got_message}");
             assert!(got_message.contains(message), "{body:?}: got {got_message:?}, want {message:?}");
         }
@@ -174,25 +200,49 @@ mod tests {
     #[test]
     fn a_body_over_16_kib_is_too_large() {
         let body = format!("{{\"storyType\":\"CATS\",\"pad\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
-        let (status, code, message) = rejected(&body, ANY);
+        let (status, code, message) = rejected(&body, any());
         assert_eq!((status, code), (413, "payload_too_large"));
         assert!(message.ends_with("the limit is 16384"), "{message}");
     }
 
     #[test]
     fn invalid_utf8_is_invalid_json() {
-        let err = parse(b"{\"storyType\":\"CA\xffTS\"}", ANY).unwrap_err();
+        let err = parse(b"{\"storyType\":\"CA\xffTS\"}", any()).unwrap_err();
         assert_eq!(err.code(), "invalid_json");
     }
 
     #[test]
     fn the_allow_list_matches_case_insensitively_and_lists_what_is_allowed() {
         let allowed = vec!["cats".to_string(), "dogs".to_string(), "café".to_string()];
-        let limits = Limits { max_tokens_cap: 10, allowed_story_types: Some(&allowed) };
+        let limits = Limits { models: &ONE_MODEL, allowed_story_types: Some(&allowed) };
         assert_eq!(parse(br#"{"storyType":"Cats"}"#, limits).unwrap().story_type, "Cats");
         assert_eq!(parse(br#"{"storyType":"CAFE\u0301"}"#, limits).unwrap().story_type, "CAF\u{c9}");
         let (status, code, message) = rejected(r#"{"storyType":"OWLS"}"#, limits);
         assert_eq!((status, code), (400, "story_type_not_allowed"));
         assert_eq!(message, "storyType \"OWLS\" is not offered here; choose one of: cats, dogs, café");
+    }
+
+    #[test]
+    fn a_request_may_name_a_model_and_its_cap_applies() {
+        let limits = Limits { models: &TWO_MODELS, allowed_story_types: None };
+        let req = parse(br#"{"storyType":"CATS","model":"smart","maxTokens":4000}"#, limits).unwrap();
+        assert_eq!((req.model.as_str(), req.max_tokens), ("smart", Some(4000)));
+        assert_eq!(parse(br#"{"storyType":"CATS"}"#, limits).unwrap().model, "fast", "the default");
+        let (status, code, message) = rejected(r#"{"storyType":"CATS","maxTokens":201}"#, limits);
+        assert_eq!((status, code), (400, "invalid_max_tokens"));
+        assert!(message.contains("from 1 to 200"), "fast's cap: {message}");
+    }
+
+    #[test]
+    fn a_model_not_configured_is_refused_with_the_aliases() {
+        let limits = Limits { models: &TWO_MODELS, allowed_story_types: None };
+        let (status, code, message) = rejected(r#"{"storyType":"CATS","model":"huge"}"#, limits);
+        assert_eq!((status, code), (400, "model_not_allowed"));
+        assert_eq!(message, "model \"huge\" is not offered here; choose one of: fast, smart");
+        let (_, code, message) = rejected(r#"{"storyType":"CATS","model":7}"#, limits);
+        assert_eq!(
+            (code, message.as_str()),
+            ("model_not_allowed", "model 7 is not offered here; choose one of: fast, smart")
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Which job a Function URL request asks for, from its method, path and headers alone (the body
-//! is read only for a story): the story page, an SSE client reconnecting after a story ended, or
-//! a story. Everything else goes on to the story path, which answers any method but POST with 405.
+//! is read only for a story): the story page, the model listing, an SSE client reconnecting after
+//! a story ended, or a story. Everything else goes on to the story path, which answers any method
+//! but POST with 405 (so an unknown `GET /anything` is a 405 `method_not_allowed` JSON error).
 
 use http::{HeaderMap, Method};
 
@@ -12,6 +13,11 @@ pub enum Route {
     /// stream (every stream's last event carries an id, no other does). Answered 204, never a
     /// new Bedrock call.
     Reconnect,
+    /// `GET /models`: the models a request may choose ([`crate::models::Models::listing`]).
+    /// Answered whether the page is on or off: the page is one client of it, scripts and SDK
+    /// callers are others, and the aliases and model ids it lists are no secret (the Function
+    /// URL's auth guards it like every other path).
+    Models,
     /// Anything else: a story request.
     Story,
 }
@@ -23,6 +29,8 @@ pub fn route(method: &Method, path: &str, headers: &HeaderMap, page: bool) -> Ro
         Route::Reconnect
     } else if page && method == Method::GET && path == "/" {
         Route::Page
+    } else if method == Method::GET && path == "/models" {
+        Route::Models
     } else {
         Route::Story
     }
@@ -44,6 +52,16 @@ mod tests {
         assert_eq!(route(&Method::GET, "/index.html", &none, true), Route::Story);
         assert_eq!(route(&Method::HEAD, "/", &none, true), Route::Story);
         assert_eq!(route(&Method::POST, "/", &none, true), Route::Story);
+    }
+
+    #[test]
+    fn get_models_is_the_model_listing_whether_the_page_is_on_or_off() {
+        let none = HeaderMap::new();
+        assert_eq!(route(&Method::GET, "/models", &none, true), Route::Models);
+        assert_eq!(route(&Method::GET, "/models", &none, false), Route::Models);
+        assert_eq!(route(&Method::POST, "/models", &none, true), Route::Story, "a POST there is a story request");
+        assert_eq!(route(&Method::GET, "/models/", &none, true), Route::Story);
+        assert_eq!(route(&Method::GET, "/v1/models", &none, true), Route::Story);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! One Function URL request, start to finish: check it, render the prompt, open the Bedrock
 //! stream, and answer with a streamed body once Bedrock has accepted (so a refusal before that
-//! gets a real status code).
+//! gets a real status code). `GET /models` lists the models a request may choose.
 
 use std::convert::Infallible;
 
@@ -16,6 +16,7 @@ use crate::bedrock::{self, Call};
 use crate::deadline::Deadline;
 use crate::error::{ApiError, NoAnswer};
 use crate::function_url::Request;
+use crate::models::{Models, Reasoning};
 use crate::page;
 use crate::relay::StoryRelay;
 use crate::request::{self, Limits, StoryRequest};
@@ -37,17 +38,20 @@ impl App {
         match routes::route(req.method(), req.uri().path(), req.headers(), self.settings.page) {
             Route::Page => return page(),
             Route::Reconnect => return reconnect(),
+            Route::Models => return models(&self.settings.models),
             Route::Story => {}
         }
         let started = Instant::now();
         let context = req.extensions().get::<Context>();
         let request_id = context.map_or_else(|| "local".to_owned(), |c| c.request_id.clone());
         let deadline = Deadline::new(started, self.settings.deadline, context.map(|c| c.deadline));
-        let mut summary = Summary::new(request_id, self.settings.model_id.clone(), started);
+        let mut summary = self.summary(request_id, started);
 
         match self.open(&req, deadline, &mut summary).await {
-            Ok((format, accepted)) => {
-                let relay = StoryRelay::new(accepted.items, format, deadline, accepted.request_id, summary, false);
+            Ok((format, accepted, reasoning)) => {
+                let show_reasoning = reasoning == Reasoning::Show;
+                let relay =
+                    StoryRelay::new(accepted.items, format, deadline, accepted.request_id, summary, show_reasoning);
                 streaming(format, relay)
             }
             Err(error) => {
@@ -60,8 +64,15 @@ impl App {
     /// An invocation whose event is not a readable Function URL request (see `function_url`):
     /// refused like any bad request, with its summary line.
     pub fn refuse(&self, error: ApiError, context: &Context) -> Response<Body> {
-        let summary = Summary::new(context.request_id.clone(), self.settings.model_id.clone(), Instant::now());
-        refused(&error, None, summary)
+        refused(&error, None, self.summary(context.request_id.clone(), Instant::now()))
+    }
+
+    /// A request's summary, naming the default model until the request chooses one.
+    fn summary(&self, request_id: String, started: Instant) -> Summary {
+        let default = self.settings.models.default_model();
+        let mut summary = Summary::new(request_id, default.model_id.clone(), started);
+        summary.model_alias = default.alias.clone();
+        summary
     }
 
     /// Everything up to Bedrock accepting the stream; any error here is the whole response.
@@ -70,33 +81,35 @@ impl App {
         req: &Request,
         deadline: Deadline,
         summary: &mut Summary,
-    ) -> Result<(Format, bedrock::Accepted), ApiError> {
+    ) -> Result<(Format, bedrock::Accepted, Reasoning), ApiError> {
         if req.method() != Method::POST {
             return Err(ApiError::MethodNotAllowed(req.method().to_string()));
         }
         let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
         let format = Format::negotiate(accept)?;
-        let limits = Limits {
-            max_tokens_cap: self.settings.max_tokens_cap,
-            allowed_story_types: self.settings.allowed_story_types.as_deref(),
-        };
-        let StoryRequest { story_type, max_tokens } = request::parse(req.body().as_ref(), limits)?;
+        let limits =
+            Limits { models: &self.settings.models, allowed_story_types: self.settings.allowed_story_types.as_deref() };
+        let StoryRequest { story_type, model, max_tokens } = request::parse(req.body().as_ref(), limits)?;
+        let model = self.settings.models.get(&model).expect("parse returns a configured alias");
+        summary.model = model.model_id.clone();
+        summary.model_alias = model.alias.clone();
         let prompt = self.settings.templates.render(&story_type);
         tracing::debug!(prompt = %prompt, system = ?self.settings.system_prompt, "prompt");
         summary.story_type = Some(story_type);
 
         let call = Call {
-            model_id: &self.settings.model_id,
+            model_id: &model.model_id,
             prompt,
             system: self.settings.system_prompt.as_deref(),
-            max_tokens: max_tokens.unwrap_or(self.settings.max_tokens),
-            temperature: self.settings.temperature,
-            top_p: self.settings.top_p,
+            max_tokens: max_tokens.unwrap_or(model.max_tokens),
+            temperature: model.temperature,
+            top_p: model.top_p,
+            additional_model_request_fields: model.additional_model_request_fields.as_ref(),
         };
         let accepted = timeout_at(deadline.at, self.client.converse_stream(call))
             .await
             .map_err(|_| ApiError::UpstreamTimeout(NoAnswer::Deadline { secs: deadline.secs }))??;
-        Ok((format, accepted))
+        Ok((format, accepted, model.reasoning))
     }
 }
 
@@ -139,6 +152,17 @@ fn reconnect() -> Response<Body> {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(Format::Sse.content_type()));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The `GET /models` listing (see [`Models::listing`]); `no-cache` because a deploy changes it.
+fn models(models: &Models) -> Response<Body> {
+    let body = stream::iter([Ok(Frame::data(Bytes::from(models.listing())))]);
+    let mut response = Response::new(StreamBody::new(body.boxed()));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
 }
 

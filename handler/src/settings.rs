@@ -1,12 +1,17 @@
 //! Settings: `config/default.toml` embedded in the binary, overridden by `STREAMER_*` environment
 //! variables (what the Pulumi stacks set). Loaded and validated once at cold start; any problem is
 //! one line naming the variable, so a bad deploy fails at init instead of on the first request.
+//! The cases of every rule are in `config/settings-cases.json`, run by these tests and the Pulumi
+//! program's alike.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
 
+use serde_json::{Map, Value};
+
+use crate::models::{DEFAULT_ALIAS, Model, Models, Reasoning};
 use crate::prompt::{Template, Templates};
 use crate::story_type;
 
@@ -16,8 +21,10 @@ const PREFIX: &str = "STREAMER";
 /// Every key the handler reads, the one list of them: each is `STREAMER_<KEY>` in the environment
 /// and `<key>` in `config/default.toml`; anything else under `STREAMER_` is a typo and fails the
 /// start.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 14] = [
     "model_id",
+    "models",
+    "default_model",
     "max_tokens",
     "max_tokens_cap",
     "temperature",
@@ -38,13 +45,10 @@ const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub model_id: String,
-    /// maxTokens when the caller does not ask for a number.
-    pub max_tokens: u32,
-    /// Highest maxTokens a caller may ask for.
-    pub max_tokens_cap: u32,
-    pub temperature: Option<f32>,
-    pub top_p: Option<f32>,
+    /// The models a request may choose by alias: `STREAMER_MODELS`, or `STREAMER_MODEL_ID` with
+    /// `STREAMER_MAX_TOKENS`, `STREAMER_MAX_TOKENS_CAP`, `STREAMER_TEMPERATURE` and `STREAMER_TOP_P`
+    /// as the one alias `default`.
+    pub models: Models,
     pub system_prompt: Option<String>,
     pub templates: Templates,
     /// Accepted story types as [`story_type::key`]s; `None` accepts any valid story type.
@@ -91,6 +95,7 @@ impl Settings {
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SettingsError> {
         let ours: config::Map<String, String> =
             vars.into_iter().filter(|(name, _)| name.starts_with("STREAMER_")).collect();
+        let explicit_model_id = ours.get(&var_name("model_id")).is_some_and(|v| !v.trim().is_empty());
         for name in ours.keys() {
             let key = name["STREAMER_".len()..].to_ascii_lowercase();
             if !KEYS.contains(&key.as_str()) {
@@ -105,10 +110,10 @@ impl Settings {
             .add_source(Environment::with_prefix(PREFIX).ignore_empty(true).source(Some(ours)))
             .build()?
             .try_deserialize()?;
-        Self::validate(&Raw(raw))
+        Self::validate(&Raw(raw), explicit_model_id)
     }
 
-    fn validate(raw: &Raw) -> Result<Self, SettingsError> {
+    fn validate(raw: &Raw, explicit_model_id: bool) -> Result<Self, SettingsError> {
         let model_id = raw.required("model_id").trim().to_owned();
         if model_id.is_empty() {
             return Err(invalid("model_id", "must not be empty".into()));
@@ -132,12 +137,54 @@ impl Settings {
                 format!("expected one of {}; got {}", LOG_LEVELS.join(", "), quoted(raw.required("log_level"))),
             ));
         }
+        let temperature = raw.get("temperature").map(|v| unit_fraction("temperature", v)).transpose()?;
+        let top_p = raw.get("top_p").map(|v| unit_fraction("top_p", v)).transpose()?;
+        let aliases = match raw.get("models").map(models_map).transpose()?.filter(|m| !m.is_empty()) {
+            None => {
+                if raw.get("default_model").is_some() {
+                    return Err(invalid(
+                        "default_model",
+                        format!("names an alias of {}, which has none", var_name("models")),
+                    ));
+                }
+                let mut model = Model::new(DEFAULT_ALIAS, &model_id, max_tokens, max_tokens_cap);
+                (model.temperature, model.top_p) = (temperature, top_p);
+                vec![model]
+            }
+            Some(map) => {
+                if explicit_model_id {
+                    return Err(invalid(
+                        "models",
+                        format!(
+                            "is set together with {}; with {} every model is an alias there: unset {} (and name the \
+                             alias a request without \"model\" gets in {})",
+                            var_name("model_id"),
+                            var_name("models"),
+                            var_name("model_id"),
+                            var_name("default_model")
+                        ),
+                    ));
+                }
+                for (key, set) in [("temperature", temperature.is_some()), ("top_p", top_p.is_some())] {
+                    if set {
+                        return Err(invalid(
+                            key,
+                            format!(
+                                "applies to {} alone; with {} set it per alias",
+                                var_name("model_id"),
+                                var_name("models")
+                            ),
+                        ));
+                    }
+                }
+                map.iter()
+                    .map(|(alias, value)| model(alias, value, max_tokens, max_tokens_cap))
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        let models = default_model(aliases, raw.get("default_model"))?;
         Ok(Settings {
-            model_id,
-            max_tokens,
-            max_tokens_cap,
-            temperature: raw.get("temperature").map(|v| unit_fraction("temperature", v)).transpose()?,
-            top_p: raw.get("top_p").map(|v| unit_fraction("top_p", v)).transpose()?,
+            models,
             system_prompt: raw.get("system_prompt").filter(|s| !s.trim().is_empty()).map(str::to_owned),
             templates: templates(raw.required("default_template"), raw.get("templates"))?,
             allowed_story_types: raw.get("allowed_story_types").map(allowed_story_types).transpose()?,
@@ -185,6 +232,118 @@ fn templates(default: &str, by_type: Option<&str>) -> Result<Templates, Settings
     }
     let parsed = parsed.into_iter().map(|(key, (_, template))| (key, template)).collect();
     Ok(Templates::new(default, parsed))
+}
+
+const MODELS_EXAMPLE: &str = r#"{"fast": {"modelId": "us.anthropic.claude-haiku-5-5"}}"#;
+
+/// The fields an alias may set (README: `STREAMER_MODELS`); anything else is a typo.
+const MODEL_FIELDS: [&str; 7] =
+    ["modelId", "maxTokens", "maxTokensCap", "temperature", "topP", "reasoning", "additionalModelRequestFields"];
+
+fn models_map(json: &str) -> Result<Map<String, Value>, SettingsError> {
+    serde_json::from_str(json).map_err(|e| {
+        invalid("models", format!("expected a JSON object of alias to model settings, e.g. {MODELS_EXAMPLE}: {e}"))
+    })
+}
+
+/// An alias is what a request sends as `"model"` and the metrics' `model` dimension: short and plain.
+fn is_alias(alias: &str) -> bool {
+    let mut chars = alias.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && alias.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+/// One alias of `STREAMER_MODELS`; the stack's maxTokens and cap stand in for those it leaves out.
+fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Result<Model, SettingsError> {
+    let problem = |text: String| invalid("models", format!("alias {}: {text}", quoted(alias)));
+    if !is_alias(alias) {
+        return Err(problem(
+            "must be 1 to 64 ASCII letters, digits, '.', '-' or '_', starting with a letter or digit".into(),
+        ));
+    }
+    let Value::Object(fields) = value else {
+        return Err(problem(format!("expected an object with a modelId, e.g. {MODELS_EXAMPLE}; got {value}")));
+    };
+    if let Some(unknown) = fields.keys().find(|k| !MODEL_FIELDS.contains(&k.as_str())) {
+        return Err(problem(format!("{} is not a model setting; known: {}", quoted(unknown), MODEL_FIELDS.join(", "))));
+    }
+    let model_id = match fields.get("modelId") {
+        Some(Value::String(id)) if !id.trim().is_empty() => id.trim().to_owned(),
+        other => {
+            return Err(problem(format!(
+                "modelId must be a Bedrock model id, inference profile id or ARN; got {}",
+                other.map_or_else(|| "nothing".to_owned(), Value::to_string)
+            )));
+        }
+    };
+    let whole = |field: &str, fallback: u32| match fields.get(field) {
+        None => Ok(fallback),
+        Some(v) => v
+            .as_u64()
+            .filter(|n| (1..=u64::from(u32::MAX)).contains(n))
+            .map(|n| n as u32)
+            .ok_or_else(|| problem(format!("{field}: expected a whole number from 1 to {}, got {v}", u32::MAX))),
+    };
+    let fraction = |field: &str| match fields.get(field) {
+        None => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .filter(|x| (0.0..=1.0).contains(x))
+            .map(|x| Some(x as f32))
+            .ok_or_else(|| problem(format!("{field}: expected a number from 0.0 to 1.0, got {v}"))),
+    };
+    let max_tokens = whole("maxTokens", max_tokens)?;
+    let max_tokens_cap = whole("maxTokensCap", max_tokens_cap)?;
+    if max_tokens_cap < max_tokens {
+        return Err(problem(format!(
+            "maxTokensCap ({max_tokens_cap}) is below its maxTokens ({max_tokens}); the cap must be at least the default"
+        )));
+    }
+    let reasoning = match fields.get("reasoning") {
+        None => Reasoning::Hide,
+        Some(Value::String(r)) if r == "hide" => Reasoning::Hide,
+        Some(Value::String(r)) if r == "show" => Reasoning::Show,
+        Some(other) => return Err(problem(format!("reasoning: expected \"hide\" or \"show\", got {other}"))),
+    };
+    let additional_model_request_fields = match fields.get("additionalModelRequestFields") {
+        None => None,
+        Some(Value::Object(map)) => Some(map.clone()),
+        Some(other) => {
+            return Err(problem(format!(
+                "additionalModelRequestFields: expected a JSON object, passed to ConverseStream as given; got {other}"
+            )));
+        }
+    };
+    Ok(Model {
+        alias: alias.to_owned(),
+        model_id,
+        max_tokens,
+        max_tokens_cap,
+        temperature: fraction("temperature")?,
+        top_p: fraction("topP")?,
+        reasoning,
+        additional_model_request_fields,
+    })
+}
+
+/// The models with their default: `STREAMER_DEFAULT_MODEL`, or the only alias there is.
+fn default_model(mut models: Vec<Model>, default: Option<&str>) -> Result<Models, SettingsError> {
+    models.sort_by(|a, b| a.alias.cmp(&b.alias));
+    let aliases = models.iter().map(|m| m.alias.as_str()).collect::<Vec<_>>().join(", ");
+    let default = match default.map(str::trim) {
+        Some(alias) => alias.to_owned(),
+        None if models.len() == 1 => models[0].alias.clone(),
+        None => {
+            return Err(invalid(
+                "default_model",
+                format!("must name the alias a request without \"model\" gets, one of {aliases}"),
+            ));
+        }
+    };
+    Models::new(models, &default).ok_or_else(|| {
+        invalid("default_model", format!("{} is not a configured model; the models are: {aliases}", quoted(&default)))
+    })
 }
 
 fn allowed_story_types(list: &str) -> Result<Vec<String>, SettingsError> {
@@ -253,9 +412,11 @@ mod tests {
     #[test]
     fn defaults_come_from_the_embedded_file() {
         let s = load(&[]).unwrap();
-        assert_eq!(s.model_id, "anthropic.claude-3-haiku-20240307-v1:0");
-        assert_eq!((s.max_tokens, s.max_tokens_cap), (512, 2048));
-        assert_eq!((s.temperature, s.top_p, s.system_prompt.as_deref()), (None, None, None));
+        assert_eq!(
+            s.models,
+            Models::single(Model::new("default", "anthropic.claude-3-haiku-20240307-v1:0", 512, 2048))
+        );
+        assert_eq!(s.system_prompt, None);
         assert_eq!(s.templates.render("CATS"), "Tell me a very short story about: CATS");
         assert_eq!(s.allowed_story_types, None);
         assert_eq!(s.deadline, Duration::from_secs(60));
@@ -281,9 +442,9 @@ mod tests {
             ("UNRELATED", "ignored"),
         ])
         .unwrap();
-        assert_eq!(s.model_id, "us.anthropic.claude-3-5-haiku-20241022-v1:0");
-        assert_eq!((s.max_tokens, s.max_tokens_cap), (100, 300));
-        assert_eq!((s.temperature, s.top_p), (Some(0.5), Some(0.9)));
+        let mut model = Model::new("default", "us.anthropic.claude-3-5-haiku-20241022-v1:0", 100, 300);
+        (model.temperature, model.top_p) = (Some(0.5), Some(0.9));
+        assert_eq!(s.models, Models::single(model));
         assert_eq!(s.system_prompt.as_deref(), Some("Be brief."));
         assert_eq!(s.templates.render("cats"), "A poem about cats");
         assert_eq!(s.templates.render("OWLS"), "A tale of OWLS");
@@ -297,8 +458,44 @@ mod tests {
     fn empty_variables_count_as_unset() {
         let s =
             load(&[("STREAMER_MAX_TOKENS", ""), ("STREAMER_SYSTEM_PROMPT", ""), ("STREAMER_TEMPERATURE", "")]).unwrap();
-        assert_eq!(s.max_tokens, 512);
-        assert_eq!((s.system_prompt, s.temperature), (None, None));
+        assert_eq!(s.models.default_model().max_tokens, 512);
+        assert_eq!((s.system_prompt, s.models.default_model().temperature), (None, None));
+    }
+
+    #[test]
+    fn models_are_aliases_with_their_own_settings_and_the_stack_s_as_fallback() {
+        let s = load(&[
+            (
+                "STREAMER_MODELS",
+                r#"{"fast": {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"},
+                    "smart": {"modelId": "us.anthropic.claude-haiku-5-5", "maxTokens": 1024, "maxTokensCap": 4096,
+                              "topP": 0.9, "reasoning": "show",
+                              "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 512}}}}"#,
+            ),
+            ("STREAMER_DEFAULT_MODEL", "smart"),
+            ("STREAMER_MAX_TOKENS", "300"),
+        ])
+        .unwrap();
+        assert_eq!(s.models.default_model().alias, "smart");
+        assert_eq!(
+            s.models.get("fast"),
+            Some(&Model::new("fast", "anthropic.claude-3-haiku-20240307-v1:0", 300, 2048))
+        );
+        let smart = s.models.get("smart").unwrap();
+        assert_eq!((smart.max_tokens, smart.max_tokens_cap, smart.top_p), (1024, 4096, Some(0.9)));
+        assert_eq!(smart.reasoning, Reasoning::Show);
+        assert_eq!(
+            Value::Object(smart.additional_model_request_fields.clone().unwrap()),
+            serde_json::json!({"thinking": {"type": "enabled", "budget_tokens": 512}})
+        );
+    }
+
+    #[test]
+    fn one_alias_is_its_own_default_and_empty_models_are_the_one_model_form() {
+        let one = load(&[("STREAMER_MODELS", r#"{"only": {"modelId": "m"}}"#)]).unwrap();
+        assert_eq!(one.models.default_model().alias, "only");
+        let none = load(&[("STREAMER_MODELS", "{}"), ("STREAMER_MODEL_ID", "m")]).unwrap();
+        assert_eq!(none.models.default_model(), &Model::new("default", "m", 512, 2048));
     }
 
     // Each rule's valid and invalid values, with their messages, are in config/settings-cases.json

@@ -51,7 +51,11 @@ impl RequestOutcome {
 #[derive(Debug)]
 pub struct Summary {
     pub request_id: String,
+    /// The Bedrock model id called.
     pub model: String,
+    /// The alias the request chose (or the default); the metrics' `model` dimension, so that
+    /// its cardinality is the number of configured models.
+    pub model_alias: String,
     pub story_type: Option<String>,
     pub status: u16,
     pub started: Instant,
@@ -65,6 +69,7 @@ impl Summary {
         Summary {
             request_id,
             model,
+            model_alias: crate::models::DEFAULT_ALIAS.to_owned(),
             story_type: None,
             status: 200,
             started,
@@ -80,6 +85,7 @@ impl Summary {
         tracing::info!(
             request_id = %self.request_id,
             model = %self.model,
+            model_alias = %self.model_alias,
             story_type = self.story_type.as_deref().unwrap_or(""),
             status = self.status,
             ttft_ms = self.first_token.map(millis),
@@ -149,7 +155,9 @@ fn record(function: &str, summary: &Summary, outcome: RequestOutcome, duration: 
         }),
     );
     record.insert("function".into(), json!(function));
-    record.insert("model".into(), json!(summary.model));
+    // The dimension is the alias (a handful of values); the model id is a property beside it.
+    record.insert("model".into(), json!(summary.model_alias));
+    record.insert("modelId".into(), json!(summary.model));
     record.insert("requestId".into(), json!(summary.request_id));
     record.insert("storyType".into(), json!(summary.story_type.as_deref()));
     record.insert("status".into(), json!(summary.status));
@@ -175,6 +183,7 @@ mod tests {
             first_token: Some(Duration::from_micros(412_345)),
             output_tokens: Some(212),
             story_type: Some("CATS".into()),
+            model_alias: "fast".into(),
             ..Summary::new("r-1".into(), "anthropic.claude-3-haiku-20240307-v1:0".into(), Instant::now())
         }
     }
@@ -211,8 +220,9 @@ mod tests {
             assert!(record[name].is_number(), "every declared metric has a value: {name}");
         }
         assert_eq!(
-            (record["function"].as_str(), record["model"].as_str()),
-            (Some("story-fn"), Some("anthropic.claude-3-haiku-20240307-v1:0"))
+            (record["function"].as_str(), record["model"].as_str(), record["modelId"].as_str()),
+            (Some("story-fn"), Some("fast"), Some("anthropic.claude-3-haiku-20240307-v1:0")),
+            "the model dimension is the alias"
         );
         assert_eq!((record["Completed"].as_u64(), record["Rejected"].as_u64()), (Some(1), Some(0)));
         assert_eq!(record["TimeToFirstToken"], 412.35);

@@ -33,7 +33,10 @@ pub enum Format {
 pub enum Event<'a> {
     #[serde(rename_all = "camelCase")]
     Start {
+        /// The Bedrock model id called.
         model: &'a str,
+        /// The alias the request chose (or the default).
+        model_alias: &'a str,
         request_id: &'a str,
         bedrock_request_id: Option<&'a str>,
     },
@@ -234,13 +237,14 @@ mod tests {
         String::from_utf8(bytes.expect("this format shows the event").to_vec()).unwrap()
     }
 
-    const START: Event<'static> = Event::Start { model: "m", request_id: "r-1", bedrock_request_id: Some("b-1") };
+    const START: Event<'static> =
+        Event::Start { model: "m", model_alias: "fast", request_id: "r-1", bedrock_request_id: Some("b-1") };
 
     #[test]
     fn ndjson_is_one_json_object_per_line() {
         assert_eq!(
             text(Format::Ndjson.encode(&START)),
-            "{\"type\":\"start\",\"model\":\"m\",\"requestId\":\"r-1\",\"bedrockRequestId\":\"b-1\"}\n"
+            "{\"type\":\"start\",\"model\":\"m\",\"modelAlias\":\"fast\",\"requestId\":\"r-1\",\"bedrockRequestId\":\"b-1\"}\n"
         );
         assert_eq!(
             text(Format::Ndjson.encode(&Event::Text { message: "Once\nupon" })),
@@ -296,7 +300,7 @@ mod tests {
     fn sse_names_each_event_and_carries_the_same_json_with_retry_first_and_an_id_last() {
         assert_eq!(
             text(Format::Sse.encode(&START)),
-            "event: start\nretry: 5000\ndata: {\"type\":\"start\",\"model\":\"m\",\"requestId\":\"r-1\",\"bedrockRequestId\":\"b-1\"}\n\n"
+            "event: start\nretry: 5000\ndata: {\"type\":\"start\",\"model\":\"m\",\"modelAlias\":\"fast\",\"requestId\":\"r-1\",\"bedrockRequestId\":\"b-1\"}\n\n"
         );
         assert_eq!(
             text(Format::Sse.encode(&Event::Usage(Usage {

@@ -343,12 +343,105 @@ async fn each_request_logs_one_summary_line_and_one_metrics_record() {
 
     let emf: Value = serde_json::from_str(&stack.wait_for_log(|l| l.contains(r#""_aws":"#)).await).unwrap();
     assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "BedrockStreamer");
-    assert_eq!((emf["function"].as_str(), emf["model"].as_str()), (Some("bedrock-streamer"), Some(MODEL)));
+    assert_eq!(
+        (emf["function"].as_str(), emf["model"].as_str(), emf["modelId"].as_str()),
+        (Some("bedrock-streamer"), Some("default"), Some(MODEL)),
+        "the model dimension is the alias"
+    );
     assert_eq!((emf["Completed"].as_u64(), emf["OutputTokens"].as_u64()), (Some(1), Some(60)));
     assert_eq!(emf["requestId"], fields["request_id"], "the record and the log line describe the same request");
 
     let per_token = stack.logs().iter().filter(|l| !l.contains("request summary") && !l.contains(r#""_aws":"#)).count();
     assert_eq!(per_token, 0, "nothing is logged per token at INFO: {:?}", stack.logs());
+}
+
+/// The real binary with two models and the page off: a request picks one by alias, `GET /models`
+/// lists them (page or no page), an unknown alias is refused before Bedrock, an alias with
+/// `reasoning: show` relays the model's reasoning, and the summary line and the metrics record
+/// name the alias.
+#[tokio::test]
+async fn a_request_chooses_its_model_by_alias_and_get_models_lists_them() {
+    let emulator = fast_emulator().await;
+    let models = r#"{"fast": {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"},
+                     "smart": {"modelId": "us.anthropic.claude-haiku-5-5", "maxTokensCap": 4000, "reasoning": "show"}}"#;
+    let stack = Stack::start(
+        &emulator,
+        &[("STREAMER_MODELS", models), ("STREAMER_DEFAULT_MODEL", "fast"), ("STREAMER_PAGE", "false")],
+    )
+    .await;
+
+    let listing = stack.get("models").await;
+    assert_eq!((listing.status, listing.header("content-type")), (200, Some("application/json")));
+    let listing: Value = serde_json::from_str(&listing.text()).unwrap();
+    assert_eq!(
+        listing,
+        serde_json::json!({
+            "defaultModel": "fast",
+            "models": [
+                {"alias": "fast", "modelId": "anthropic.claude-3-haiku-20240307-v1:0", "maxTokens": 512, "maxTokensCap": 2048, "reasoning": "hide"},
+                {"alias": "smart", "modelId": "us.anthropic.claude-haiku-5-5", "maxTokens": 512, "maxTokensCap": 4000, "reasoning": "show"},
+            ],
+        }),
+        "the page is off and the listing still answers"
+    );
+    assert_eq!(emulator.request_count(), 0, "listing the models never reaches Bedrock");
+
+    let refused = stack.post(r#"{"storyType":"CATS","model":"huge"}"#, None).await;
+    assert_eq!((refused.status, refused.header("content-type")), (400, Some("application/json")));
+    assert_eq!(refused.events()[0]["code"], "model_not_allowed");
+    assert_eq!(refused.events()[0]["message"], "model \"huge\" is not offered here; choose one of: fast, smart");
+    assert_eq!(emulator.request_count(), 0, "an unknown alias never reaches Bedrock");
+
+    for path in ["stories", "models/", "favicon.ico"] {
+        let other = stack.get(path).await;
+        assert_eq!((other.status, other.header("content-type")), (405, Some("application/json")), "GET /{path}");
+        assert_eq!(other.events()[0]["code"], "method_not_allowed", "GET /{path}");
+    }
+
+    let got = stack.post(r#"{"storyType":"CATS","model":"smart","maxTokens":3000}"#, None).await;
+    assert_eq!(got.status, 200, "{}", got.text());
+    let start = &got.events()[0];
+    assert_eq!(
+        (start["model"].as_str(), start["modelAlias"].as_str()),
+        (Some("us.anthropic.claude-haiku-5-5"), Some("smart"))
+    );
+    assert_eq!(
+        (emulator.requests()[0].model_id.as_str(), emulator.requests()[0].max_tokens),
+        ("us.anthropic.claude-haiku-5-5", Some(3000))
+    );
+    let summary: Value = serde_json::from_str(
+        &stack.wait_for_log(|l| l.contains("request summary") && l.contains(r#""status":200"#)).await,
+    )
+    .unwrap();
+    assert_eq!(
+        (summary["fields"]["model"].as_str(), summary["fields"]["model_alias"].as_str()),
+        (Some("us.anthropic.claude-haiku-5-5"), Some("smart"))
+    );
+    let emf: Value =
+        serde_json::from_str(&stack.wait_for_log(|l| l.contains(r#""_aws":"#) && l.contains(r#""Completed":1"#)).await)
+            .unwrap();
+    assert_eq!(
+        (emf["model"].as_str(), emf["modelId"].as_str()),
+        (Some("smart"), Some("us.anthropic.claude-haiku-5-5"))
+    );
+
+    // The emulator's `reasoning` fault streams reasoningContent before the answer, as a thinking model does.
+    let thinking = r#"{"storyType":"fault_reasoning","model":"smart"}"#;
+    let shown = stack.post(thinking, None).await;
+    let kinds = types(&shown.events()).into_iter().map(str::to_owned).collect::<Vec<_>>();
+    let first_text = kinds.iter().position(|k| k == "text").unwrap();
+    assert!(kinds[1..first_text].iter().all(|k| k == "reasoning") && first_text > 1, "{kinds:?}");
+    let sse = stack.post(thinking, Some("text/event-stream")).await;
+    assert!(sse.text().contains("event: reasoning\n"), "SSE shows it too: {}", sse.text());
+    let plain = stack.post(thinking, Some("text/plain")).await;
+    assert_eq!(
+        (plain.status, plain.text().trim_end()),
+        (200, story(&shown.events()).as_str()),
+        "text/plain is the answer alone"
+    );
+    let hidden = stack.post(r#"{"storyType":"fault_reasoning","model":"fast"}"#, None).await;
+    assert!(!types(&hidden.events()).contains(&"reasoning"), "fast hides it");
+    assert_eq!(emulator.request_count(), 5, "only the five stories reached Bedrock");
 }
 
 /// 50 callers at once, each served by its own function instance as Lambda would: every story

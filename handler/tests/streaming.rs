@@ -12,6 +12,13 @@ use support::*;
 
 const CATS: &str = r#"{"storyType":"CATS"}"#;
 
+/// Two aliases: a plain one, and one with its own limits, reasoning shown and a thinking setting.
+const MODELS: &str = r#"{
+    "fast": {"modelId": "anthropic.claude-3-haiku-20240307-v1:0", "temperature": 0.25},
+    "smart": {"modelId": "us.anthropic.claude-haiku-5-5", "maxTokens": 900, "maxTokensCap": 4000, "topP": 0.5,
+              "reasoning": "show", "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 1024}}}
+}"#;
+
 #[tokio::test]
 async fn a_story_streams_as_ndjson_events_from_start_to_usage() {
     // Paced, so Bedrock's latencyMs is not 0 (which is how the SDK shows a latency Bedrock did not send).
@@ -88,6 +95,74 @@ async fn a_story_type_of_any_script_reaches_bedrock_in_nfc() {
             "Tell me a very short story about: می\u{200c}خواهم",
         ]
     );
+}
+
+#[tokio::test]
+async fn the_request_s_model_alias_decides_what_bedrock_receives() {
+    let emulator = fast_emulator().await;
+    let app = app(&emulator, &[("STREAMER_MODELS", MODELS), ("STREAMER_DEFAULT_MODEL", "fast")]);
+
+    let smart = call(&app, post(r#"{"storyType":"CATS","model":"smart"}"#, None)).await;
+    let fast = call(&app, post(r#"{"storyType":"CATS","maxTokens":7}"#, None)).await;
+
+    assert_eq!((smart.status, fast.status), (200, 200));
+    let start = &smart.events()[0];
+    assert_eq!(
+        (start["model"].as_str(), start["modelAlias"].as_str()),
+        (Some("us.anthropic.claude-haiku-5-5"), Some("smart"))
+    );
+    assert_eq!(fast.events()[0]["modelAlias"], "fast", "no \"model\": the default alias");
+    let [smart, fast] = emulator.requests().try_into().expect("two Bedrock calls");
+    assert_eq!(smart.model_id, "us.anthropic.claude-haiku-5-5");
+    assert_eq!((smart.max_tokens, smart.temperature, smart.top_p), (Some(900), None, Some(0.5)));
+    assert_eq!(
+        smart.additional_model_request_fields,
+        Some(serde_json::json!({"thinking": {"type": "enabled", "budget_tokens": 1024}})),
+        "passed to ConverseStream as given"
+    );
+    assert_eq!(fast.model_id, "anthropic.claude-3-haiku-20240307-v1:0");
+    assert_eq!((fast.max_tokens, fast.temperature, fast.top_p), (Some(7), Some(0.25), None));
+    assert_eq!(fast.additional_model_request_fields, None);
+}
+
+#[tokio::test]
+async fn a_model_not_configured_is_400_listing_the_aliases_and_never_reaches_bedrock() {
+    let emulator = fast_emulator().await;
+    let app = app(&emulator, &[("STREAMER_MODELS", MODELS), ("STREAMER_DEFAULT_MODEL", "fast")]);
+
+    let got = call(&app, post(r#"{"storyType":"CATS","model":"huge"}"#, None)).await;
+    let over_cap = call(&app, post(r#"{"storyType":"CATS","model":"fast","maxTokens":3000}"#, None)).await;
+
+    assert_eq!(got.status, 400);
+    let body: serde_json::Value = serde_json::from_str(&got.text()).unwrap();
+    assert_eq!(body["code"], "model_not_allowed");
+    assert_eq!(body["message"], "model \"huge\" is not offered here; choose one of: fast, smart");
+    assert_eq!(over_cap.status, 400, "fast keeps the stack's cap (2048); smart's 4000 is its own");
+    assert_eq!(emulator.request_count(), 0);
+}
+
+#[tokio::test]
+async fn get_models_lists_the_aliases_and_other_gets_stay_405() {
+    let emulator = fast_emulator().await;
+    let app = app(&emulator, &[("STREAMER_MODELS", MODELS), ("STREAMER_DEFAULT_MODEL", "fast")]);
+    let get = |path: &str| http::Request::builder().method("GET").uri(path).body(bytes::Bytes::new()).unwrap();
+
+    let listing = call(&app, get("/models")).await;
+    let other = call(&app, get("/stories")).await;
+
+    assert_eq!((listing.status, listing.content_type.as_str()), (200, "application/json"));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&listing.text()).unwrap(),
+        serde_json::json!({
+            "defaultModel": "fast",
+            "models": [
+                {"alias": "fast", "modelId": "anthropic.claude-3-haiku-20240307-v1:0", "maxTokens": 512, "maxTokensCap": 2048, "reasoning": "hide"},
+                {"alias": "smart", "modelId": "us.anthropic.claude-haiku-5-5", "maxTokens": 900, "maxTokensCap": 4000, "reasoning": "show"},
+            ],
+        })
+    );
+    assert_eq!(other.status, 405);
+    assert_eq!(emulator.request_count(), 0);
 }
 
 #[tokio::test]

@@ -20,6 +20,9 @@
 mod support;
 
 use bedrock_streamer::error::ApiError;
+use std::sync::LazyLock;
+
+use bedrock_streamer::models::{Model, Models};
 use bedrock_streamer::request::{self, Limits, StoryRequest};
 use bedrock_streamer::story_type::{self, MAX_CHARS};
 use bedrock_streamer::wire::{self, Event, Format, Usage};
@@ -49,7 +52,7 @@ fn story_text() -> impl Strategy<Value = String> {
 /// An event with owned data (`wire::Event` borrows), and the JSON the README documents for it.
 #[derive(Debug, Clone)]
 enum Owned {
-    Start { model: String, request_id: String, bedrock_request_id: Option<String> },
+    Start { model: String, model_alias: String, request_id: String, bedrock_request_id: Option<String> },
     Text(String),
     Reasoning(String),
     Stop(String),
@@ -60,8 +63,8 @@ enum Owned {
 impl Owned {
     fn event(&self) -> Event<'_> {
         match self {
-            Owned::Start { model, request_id, bedrock_request_id } => {
-                Event::Start { model, request_id, bedrock_request_id: bedrock_request_id.as_deref() }
+            Owned::Start { model, model_alias, request_id, bedrock_request_id } => {
+                Event::Start { model, model_alias, request_id, bedrock_request_id: bedrock_request_id.as_deref() }
             }
             Owned::Text(message) => Event::Text { message },
             Owned::Reasoning(message) => Event::Reasoning { message },
@@ -73,9 +76,10 @@ impl Owned {
 
     fn json(&self) -> Value {
         match self {
-            Owned::Start { model, request_id, bedrock_request_id } => json!({
+            Owned::Start { model, model_alias, request_id, bedrock_request_id } => json!({
                 "type": "start",
                 "model": model,
+                "modelAlias": model_alias,
                 "requestId": request_id,
                 "bedrockRequestId": bedrock_request_id,
             }),
@@ -109,8 +113,14 @@ impl Owned {
 
 fn any_event() -> impl Strategy<Value = Owned> {
     prop_oneof![
-        (story_text(), story_text(), proptest::option::of(story_text()))
-            .prop_map(|(model, request_id, bedrock_request_id)| Owned::Start { model, request_id, bedrock_request_id }),
+        (story_text(), story_text(), story_text(), proptest::option::of(story_text())).prop_map(
+            |(model, model_alias, request_id, bedrock_request_id)| Owned::Start {
+                model,
+                model_alias,
+                request_id,
+                bedrock_request_id
+            }
+        ),
         story_text().prop_map(Owned::Text),
         story_text().prop_map(Owned::Reasoning),
         story_text().prop_map(Owned::Stop),
@@ -409,7 +419,15 @@ proptest! {
 // Requests
 // ---------------------------------------------------------------------------------------------
 
-const ANY_STORY: Limits<'static> = Limits { max_tokens_cap: 2048, allowed_story_types: None };
+static ONE_MODEL: LazyLock<Models> = LazyLock::new(|| models_capped_at(2048));
+fn any_story() -> Limits<'static> {
+    Limits { models: &ONE_MODEL, allowed_story_types: None }
+}
+
+/// The one-model form with the given maxTokens cap.
+fn models_capped_at(cap: u32) -> Models {
+    Models::single(Model::new("default", "m", 1, cap))
+}
 
 /// A script's letters, the marks that sit on them, and whether words of it may use the
 /// zero-width non-joiner and joiner. Every range here is safe to case-map both ways (no Greek
@@ -551,7 +569,7 @@ fn parsed(fields: Value, limits: Limits<'_>) -> Result<StoryRequest, (u16, &'sta
 }
 
 fn refused(story_type: &str) -> Result<String, TestCaseError> {
-    match parsed(json!({"storyType": story_type}), ANY_STORY) {
+    match parsed(json!({"storyType": story_type}), any_story()) {
         Err((400, "invalid_story_type", message)) => Ok(message),
         other => Err(TestCaseError::fail(format!("{story_type:?} was not refused as invalid_story_type: {other:?}"))),
     }
@@ -562,8 +580,8 @@ proptest! {
     /// their marks and joiners, get in as their NFC.
     #[test]
     fn any_valid_story_type_is_accepted_in_nfc(story_type in valid_story_type()) {
-        let req = parsed(json!({"storyType": story_type}), ANY_STORY);
-        prop_assert_eq!(req, Ok(StoryRequest { story_type: nfc(&story_type), max_tokens: None }));
+        let req = parsed(json!({"storyType": story_type}), any_story());
+        prop_assert_eq!(req, Ok(StoryRequest { story_type: nfc(&story_type), model: "default".into(), max_tokens: None }));
     }
 
     /// Decomposed (NFD) and composed forms are one story type, and the length is counted after
@@ -571,7 +589,7 @@ proptest! {
     #[test]
     fn a_decomposed_story_type_is_the_composed_one(story_type in valid_story_type()) {
         let decomposed: String = story_type.nfd().collect();
-        let req = parsed(json!({"storyType": decomposed}), ANY_STORY);
+        let req = parsed(json!({"storyType": decomposed}), any_story());
         prop_assert_eq!(req.map(|r| r.story_type), Ok(nfc(&story_type)));
     }
 
@@ -638,7 +656,7 @@ proptest! {
         if listed {
             allowed.push(story_type::key(&story_type));
         }
-        let limits = Limits { max_tokens_cap: 2048, allowed_story_types: Some(&allowed) };
+        let limits = Limits { models: &ONE_MODEL, allowed_story_types: Some(&allowed) };
         let sent: String = story_type.to_uppercase().nfd().collect();
         let got = parsed(json!({"storyType": sent}), limits);
         if allowed.contains(&story_type::key(&story_type)) {
@@ -653,7 +671,8 @@ proptest! {
     fn max_tokens_from_1_to_the_cap_is_accepted(
         (cap, n) in (1..=u32::MAX).prop_flat_map(|cap| (Just(cap), 1..=cap)),
     ) {
-        let limits = Limits { max_tokens_cap: cap, allowed_story_types: None };
+        let models = models_capped_at(cap);
+        let limits = Limits { models: &models, allowed_story_types: None };
         let req = parsed(json!({"storyType": "CATS", "maxTokens": n}), limits);
         prop_assert_eq!(req.map(|r| r.max_tokens), Ok(Some(n)));
     }
@@ -664,7 +683,8 @@ proptest! {
             (Just(cap), prop_oneof![Just(0), u64::from(cap) + 1..=u64::MAX])
         }),
     ) {
-        let limits = Limits { max_tokens_cap: cap, allowed_story_types: None };
+        let models = models_capped_at(cap);
+        let limits = Limits { models: &models, allowed_story_types: None };
         let (status, code, message) =
             parsed(json!({"storyType": "CATS", "maxTokens": n}), limits).unwrap_err();
         prop_assert_eq!((status, code), (400, "invalid_max_tokens"));
@@ -678,7 +698,7 @@ proptest! {
         number in prop_oneof!["-[1-9][0-9]{0,9}", "(0|[1-9][0-9]{0,3})\\.[0-9]{1,3}", "[1-9]e[0-9]"],
     ) {
         let body = format!("{{\"storyType\":\"CATS\",\"maxTokens\":{number}}}");
-        let err = request::parse(body.as_bytes(), ANY_STORY).unwrap_err();
+        let err = request::parse(body.as_bytes(), any_story()).unwrap_err();
         prop_assert_eq!((err.status().as_u16(), err.code()), (400, "invalid_max_tokens"));
     }
 
@@ -691,7 +711,7 @@ proptest! {
                 .prop_map(String::into_bytes),
         ],
     ) {
-        match request::parse(&bytes, ANY_STORY) {
+        match request::parse(&bytes, any_story()) {
             Ok(req) => {
                 let sent: Value = serde_json::from_slice(&bytes).unwrap();
                 prop_assert_eq!(nfc(sent["storyType"].as_str().unwrap()), req.story_type);
@@ -720,7 +740,7 @@ fn as_one_line(message: &str) -> String {
 fn python_reads_one_event_per_line() {
     let breaks = "a\nb\rc\r\nd\u{b}e\u{c}f\u{1c}g\u{1d}h\u{1e}i\u{85}j\u{2028}k\u{2029}l";
     let events = [
-        Event::Start { model: breaks, request_id: "r", bedrock_request_id: None },
+        Event::Start { model: breaks, model_alias: breaks, request_id: "r", bedrock_request_id: None },
         Event::Text { message: breaks },
         Event::Error { code: "timeout", message: breaks },
     ];

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { environmentBytes, handlerEnvironment, type HandlerSettings, settingsProblems, storyTypeKey, storyTypeProblem } from "../settings";
+import { reviewModels } from "../models";
 import { DEFAULTS } from "../streamerArgs";
 import { PROGRAM_DIR } from "./support/pulumiCli";
 
@@ -62,11 +63,11 @@ describe("the environment", () => {
         const keys = /const KEYS: \[&str; \d+\] = \[([^\]]*)\]/.exec(source);
         assert.ok(keys, "handler/src/settings.rs declares its KEYS");
         const known = [...keys[1].matchAll(/"([a-z_]+)"/g)].map(([, key]) => `STREAMER_${key.toUpperCase()}`).sort();
-        const everything = handlerEnvironment(
-            { ...minimal, temperature: 0.5, topP: 0.5, systemPrompt: "x", templates: { A: "{storyType}" }, allowedStoryTypes: ["A"] },
-            10,
-        );
-        assert.deepEqual(Object.keys(everything).sort(), known);
+        const everything = { ...minimal, systemPrompt: "x", templates: { A: "{storyType}" }, allowedStoryTypes: ["A"] };
+        // The one-model form and the models form: each names some variables, together every one.
+        const oneModel = handlerEnvironment({ ...everything, temperature: 0.5, topP: 0.5 }, 10);
+        const severalModels = handlerEnvironment({ ...everything, models: { fast: { modelId: "m" } }, defaultModel: "fast" }, 10);
+        assert.deepEqual([...new Set([...Object.keys(oneModel), ...Object.keys(severalModels)])].sort(), known);
     });
 
     test("the component's defaults are the handler's own (config/default.toml)", () => {
@@ -115,6 +116,20 @@ describe("the rules shared with the handler (config/settings-cases.json)", () =>
     const configKey = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
     const settingsOf = (values: Record<string, unknown>): HandlerSettings =>
         ({ ...minimal, ...Object.fromEntries(Object.entries(values).map(([key, value]) => [configKey(key), value])) }) as HandlerSettings;
+    /** Cases about STREAMER_MODELS / STREAMER_DEFAULT_MODEL: models.ts checks those, in its own words. */
+    const aboutModels = (c: SettingsCase) => "models" in c.settings || "default_model" in c.settings;
+    /** Everything the preview would refuse: the settings and the models map together. */
+    const stackProblems = (s: HandlerSettings) => [
+        ...settingsProblems(s),
+        ...reviewModels(s.models, s.defaultModel, {
+            modelId: s.modelId,
+            defaultModelId: minimal.modelId,
+            maxTokens: s.maxTokens,
+            maxTokensCap: s.maxTokensCap,
+            temperature: s.temperature,
+            topP: s.topP,
+        }).problems,
+    ];
     /** `problem` with each `${other_key}` written as the stack names it. */
     const inStackWords = (problem: string) => problem.replace(/\$\{([a-z_]+)\}/g, (_, key: string) => configKey(key));
 
@@ -137,15 +152,23 @@ describe("the rules shared with the handler (config/settings-cases.json)", () =>
         const stackCases = cases.settings.valid.filter((c) => c.handlerOnly === undefined);
         assert.ok(stackCases.length > 0);
         for (const { settings } of stackCases) {
-            assert.deepEqual(settingsProblems(settingsOf(settings)), [], JSON.stringify(settings));
+            assert.deepEqual(stackProblems(settingsOf(settings)), [], JSON.stringify(settings));
         }
     });
 
     test("every invalid setting is one problem, named by its config key, in the handler's words", () => {
-        const stackCases = cases.settings.invalid.filter((c) => c.handlerOnly === undefined);
+        const stackCases = cases.settings.invalid.filter((c) => c.handlerOnly === undefined && !aboutModels(c));
         assert.ok(stackCases.length > 0);
         for (const { settings, key, problem } of stackCases) {
             assert.deepEqual(settingsProblems(settingsOf(settings)), [`${configKey(key!)}: ${inStackWords(problem!)}`], JSON.stringify(settings));
+        }
+    });
+
+    test("every invalid models setting stops the preview too", () => {
+        const stackCases = cases.settings.invalid.filter((c) => c.handlerOnly === undefined && aboutModels(c));
+        assert.ok(stackCases.length > 0);
+        for (const { settings } of stackCases) {
+            assert.notDeepEqual(stackProblems(settingsOf(settings)), [], JSON.stringify(settings));
         }
     });
 });

@@ -110,10 +110,19 @@ impl Stack {
 
     /// Sends a request with curl and reads its output as it streams (`-N`), timing each line.
     pub async fn curl(&self, args: &[&str]) -> Curled {
+        self.curl_path("", args).await
+    }
+
+    /// `GET <url><path>`.
+    pub async fn get(&self, path: &str) -> Curled {
+        self.curl_path(path, &[]).await
+    }
+
+    async fn curl_path(&self, path: &str, args: &[&str]) -> Curled {
         let mut child = Command::new("curl")
             .args(["-sS", "-N", "-D", "-", "--max-time", "60"])
             .args(args)
-            .arg(&self.url)
+            .arg(format!("{}{path}", self.url))
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
