@@ -77,7 +77,7 @@ fn accepted(body: &[u8], limits: Limits<'_>, req: &StoryRequest) {
         assert!(allowed.contains(&story_type::key(&req.story_type)));
     }
     if let Some(n) = req.max_tokens {
-        assert!((1..=limits.max_tokens_cap).contains(&n));
+        assert!((1..=limits.models.default_model().max_tokens_cap).contains(&n));
     }
     // What was accepted is what the caller sent, in NFC.
     let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
@@ -147,7 +147,9 @@ fn well_formed(body: &[u8], limits: Limits<'_>) -> bool {
     let allowed = limits.allowed_story_types.is_none_or(|list| list.contains(&story_type::key(&story_type)));
     let max_tokens_ok = match fields.get("maxTokens") {
         None | Some(Value::Null) => true,
-        Some(n) => n.as_u64().is_some_and(|n| (1..=u64::from(limits.max_tokens_cap)).contains(&n)),
+        Some(n) => {
+            n.as_u64().is_some_and(|n| (1..=u64::from(limits.models.default_model().max_tokens_cap)).contains(&n))
+        }
     };
     valid_story_type(&story_type) && allowed && max_tokens_ok
 }
