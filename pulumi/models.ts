@@ -93,7 +93,9 @@ export interface ModelsReview {
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
-const isWholeNumber = (value: unknown): value is number => typeof value === "number" && Number.isInteger(value) && value >= 1;
+/** Largest token count the handler reads (a u32). */
+const MAX_TOKENS = 4294967295;
+const isWholeNumber = (value: unknown): value is number => typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_TOKENS;
 const isUnitFraction = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= 1;
 
 /**
@@ -145,10 +147,10 @@ export function reviewModels(models: ModelMap, defaultModel: string | undefined,
         for (const field of Object.keys(settings)) {
             if (!(FIELDS as readonly string[]).includes(field)) problems.push(`${key}.${field} is not a model setting; known: ${FIELDS.join(", ")}`);
         }
-        if (typeof settings.modelId !== "string" || settings.modelId === "") problems.push(`${key}.modelId must be a Bedrock model id, profile id or ARN`);
+        if (typeof settings.modelId !== "string" || settings.modelId.trim() === "") problems.push(`${key}.modelId must be a Bedrock model id, profile id or ARN`);
         for (const field of ["maxTokens", "maxTokensCap"] as const) {
             if (settings[field] !== undefined && !isWholeNumber(settings[field])) {
-                problems.push(`${key}.${field} must be a whole number of at least 1, got ${JSON.stringify(settings[field])}`);
+                problems.push(`${key}.${field} must be a whole number from 1 to ${MAX_TOKENS}, got ${JSON.stringify(settings[field])}`);
             }
         }
         const maxTokens = settings.maxTokens ?? stack.maxTokens;
