@@ -493,7 +493,7 @@ describe("the other stack recipes", () => {
     });
 });
 
-describe("just invoke env storyType", () => {
+describe("just invoke env storyType model accept", () => {
     const credentials = { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secretexample" };
     const curl = (result: Result) => {
         const calls = result.calls.filter((c) => c.tool === "curl");
@@ -569,8 +569,22 @@ describe("just invoke env storyType", () => {
     });
 
     test("asks for NDJSON events on request", () => {
-        const args = curl(just(workspace(), ["invoke", "dev", "CATS", "application/x-ndjson"], credentials));
+        const args = curl(just(workspace(), ["invoke", "dev", "CATS", "", "application/x-ndjson"], credentials));
         assert.deepEqual(header(args, "accept"), ["accept: application/x-ndjson"]);
+        assert.equal(args[args.indexOf("--data") + 1], '{"storyType":"CATS"}', "an empty model: the stack's default");
+    });
+
+    test("names a model alias of the stack's models on request", () => {
+        const args = curl(just(workspace(), ["invoke", "dev", "CATS", "fast"], credentials));
+        assert.deepEqual(JSON.parse(args[args.indexOf("--data") + 1]), { storyType: "CATS", model: "fast" });
+        assert.deepEqual(header(args, "accept"), ["accept: text/plain"]);
+    });
+
+    test("a story type or alias with quotes, backslashes or a leading dash is sent as one JSON string each", () => {
+        for (const [storyType, model] of [['say "hi"', "a\\b"], ["-cats_", "-x"], ["it's", "$(true)"]]) {
+            const args = curl(just(workspace(), ["invoke", "dev", storyType, model], credentials));
+            assert.deepEqual(JSON.parse(args[args.indexOf("--data") + 1]), { storyType, model }, `${storyType} ${model}`);
+        }
     });
 
     test("an HTTP error fails the recipe and names the permissions a signed caller needs", () => {
