@@ -136,31 +136,46 @@ describe("the page served by the function", () => {
         await page.close();
     });
 
-    test("offers a model picker only when GET models lists more than one model", async () => {
+    test("offers no model picker when GET models lists one model", async () => {
         const page = await browser.newPage();
+        const listed = page.waitForResponse((response) => response.url().endsWith("/models"));
         await page.goto(stack.url);
+        assert.equal((await (await listed).json()).models.length, 1);
         assert.equal(await page.getByTestId("model").isVisible(), false, "this stack has one model");
         await page.close();
+    });
+});
 
-        const picking = await browser.newPage();
-        await picking.route("**/models", (route) =>
-            route.fulfill({
-                contentType: "application/json",
-                body: JSON.stringify({ defaultModel: "fast", models: [{ alias: "fast", modelId: "m1" }, { alias: "clever", modelId: "m2" }] }),
-            }),
-        );
-        const posted = [];
-        picking.on("request", (request) => request.method() === "POST" && posted.push(JSON.parse(request.postData())));
-        await picking.goto(stack.url);
-        const picker = picking.getByLabel("Model");
-        await picker.waitFor({ state: "visible" });
-        assert.equal(await picker.inputValue(), "fast", "the default model is chosen");
-        await picker.selectOption("clever");
-        await tell(picking, "owls");
-        await eventually(() => posted.length > 0, 10_000, "the story request");
-        assert.deepEqual(posted[0], { storyType: "owls", model: "clever" });
-        await picking.getByTestId("stop").click();
-        await picking.close();
+describe("a stack with two models (STREAMER_MODELS, Pulumi config models)", () => {
+    test("the page offers both, the default chosen, and the story streams from the one picked", async () => {
+        const models = {
+            fast: { modelId: "anthropic.claude-3-haiku-20240307-v1:0" },
+            clever: { modelId: "us.anthropic.claude-haiku-5-5", reasoning: "show" },
+        };
+        const two = await offlineStack({ STREAMER_MODELS: JSON.stringify(models), STREAMER_DEFAULT_MODEL: "fast" });
+        try {
+            const page = await browser.newPage();
+            const posted = [];
+            page.on("request", (request) => request.method() === "POST" && posted.push(JSON.parse(request.postData())));
+            await page.goto(two.url);
+            const picker = page.getByLabel("Model");
+            await picker.waitFor({ state: "visible" });
+            assert.deepEqual(await picker.locator("option").evaluateAll((options) => options.map((o) => o.value)), ["clever", "fast"]);
+            assert.equal(await picker.inputValue(), "fast", "the stack's defaultModel is chosen");
+            await picker.selectOption("clever");
+            const streamed = page.waitForResponse((response) => response.request().method() === "POST");
+            await tell(page, "owls");
+            assert.deepEqual(posted[0], { storyType: "owls", model: "clever" });
+            // The start event names the alias and the model id; the page shows the alias.
+            const start = JSON.parse((await (await streamed).text()).split("\n")[0]);
+            assert.deepEqual([start.type, start.modelAlias, start.model], ["start", "clever", "us.anthropic.claude-haiku-5-5"]);
+            await page.getByText(/ · model clever$/).waitFor({ timeout: 30_000 });
+            await page.getByTestId("stop-reason").filter({ hasText: "end_turn" }).waitFor({ timeout: 30_000 });
+            assert.match(two.emulatorLog(), / us\.anthropic\.claude-haiku-5-5 .* fault=none/, "Bedrock was asked for clever's model");
+            await page.close();
+        } finally {
+            await two.stop();
+        }
     });
 });
 
@@ -183,7 +198,7 @@ describe("the page served by the playground", () => {
 });
 
 describe("with the page turned off (STREAMER_PAGE=false, Pulumi config page: false)", () => {
-    test("GET / answers 405 method_not_allowed, like any other GET", async () => {
+    test("GET / answers 405 method_not_allowed, like any other GET but /models", async () => {
         const off = await offlineStack({ STREAMER_PAGE: "false" });
         try {
             const page = await browser.newPage();
@@ -192,6 +207,9 @@ describe("with the page turned off (STREAMER_PAGE=false, Pulumi config page: fal
             assert.equal((await response.json()).code, "method_not_allowed");
             assert.equal(response.headers().allow, "POST");
             await page.close();
+            const listing = await fetch(off.url + "models");
+            assert.equal(listing.status, 200, "GET /models answers with the page off too");
+            assert.equal((await listing.json()).defaultModel, "default");
         } finally {
             await off.stop();
         }
