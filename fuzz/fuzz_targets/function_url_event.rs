@@ -7,14 +7,15 @@
 //! Invariants: never panics. **Read**: the method is the event's `requestContext.http.method`;
 //! the body is the event's `body` (base64-decoded when `isBase64Encoded` is true; empty when
 //! absent); every header is one of the event's, its name lower-cased, its value unchanged, and
-//! every event header HTTP can carry is there. **Refused**: 400 with `invalid_event` or
+//! every event header HTTP can carry is there; the path (what the routes read: `GET /` the page,
+//! `GET /models` the listing) is the event's `rawPath`, or `/` when it has none a URI can carry. **Refused**: 400 with `invalid_event` or
 //! `invalid_body` (only when the body is flagged base64 and is not), and the error body is
 //! exactly `{"type":"error","code":…,"message":…}`. **Complete**: an event with a string method
 //! that is an HTTP token, headers an object (or absent), body a string (or absent),
 //! `isBase64Encoded` a boolean (or absent) and, when flagged, a base64 body is always read.
-//! **Outside the API**: replacing `rawQueryString`, `rawPath`, `cookies` and
-//! `queryStringParameters` with other values (raw spaces, quotes, `<`, wrong types) never changes
-//! the outcome.
+//! **Outside the API**: replacing `rawQueryString`, `cookies` and `queryStringParameters` with
+//! other values (raw spaces, quotes, `<`, wrong types), or `rawPath` with a wrong type, never changes
+//! the outcome (whether the event is read, and its method, headers and body).
 
 #![no_main]
 
@@ -53,6 +54,12 @@ fn read(event: &Value, request: &Request) {
         assert_eq!(request.body().as_ref(), BASE64.decode(body).expect("a flagged body was base64").as_slice());
     } else {
         assert_eq!(request.body().as_ref(), body.as_bytes());
+    }
+    let raw_path = event.get("rawPath").and_then(Value::as_str);
+    let path = request.uri().path();
+    assert!(path == "/" || Some(path) == raw_path, "the path {path:?} is neither / nor rawPath {raw_path:?}");
+    if raw_path == Some("/models") {
+        assert_eq!(path, "/models");
     }
     let headers = event.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
     for (name, value) in request.headers() {
@@ -99,7 +106,10 @@ fn outside_the_api(event: &Value, result: &Result<Request, ApiError>) {
     let again = function_url::request(Event::from_slice(changed.to_string().as_bytes()), None);
     match (result, &again) {
         (Ok(first), Ok(second)) => {
-            assert_eq!((first.method(), first.headers(), first.body()), (second.method(), second.headers(), second.body()))
+            assert_eq!(
+                (first.method(), first.headers(), first.body()),
+                (second.method(), second.headers(), second.body())
+            )
         }
         (Err(first), Err(second)) => assert_eq!(first.code(), second.code()),
         _ => panic!("fields outside the API changed the outcome: {result:?} then {again:?}"),

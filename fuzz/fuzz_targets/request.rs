@@ -1,8 +1,9 @@
 //! `request::parse` over arbitrary bodies and arbitrary limits.
 //!
-//! Input layout (so seeds stay readable): byte 0 holds flags, bytes 1..5 the `maxTokens` cap
-//! (little-endian u32, 0 read as 1), the rest is the request body. Shorter inputs are a body alone
-//! with no allow-list and a cap of 2048.
+//! Input layout (so seeds stay readable): byte 0 holds flags, bytes 1..5 the `maxTokens` cap of
+//! the default model (little-endian u32, 0 read as 1), the rest is the request body. Shorter inputs
+//! are a body alone with no allow-list and a cap of 2048. Two models are configured: `default`
+//! with that cap and `wide` with the largest cap, so a `"model"` changes which cap applies.
 //!
 //! Flags: bits 0-1 choose the allow-list (none; a fixed list; an empty list; a list holding exactly
 //! the body's own `storyType` as a key (lower case, NFC), so the "allowed" path is reached for any story type);
@@ -12,8 +13,9 @@
 //!
 //! Invariants: never panics; on Ok the storyType is the body's own `storyType` in NFC, satisfies
 //! README's rule (spelled out again below: letters, digits, marks on them, space, `-`, `_`, joiners
-//! between letters, 1-64 characters, a letter or digit), and is in the allow-list when there is one; `maxTokens` is
-//! the body's own and within 1..=cap; a well-formed request is never rejected; on Err the status is
+//! between letters, 1-64 characters, a letter or digit), and is in the allow-list when there is one; the
+//! model is the body's own `"model"` (or `default` without one) and a configured alias; `maxTokens` is
+//! the body's own and within 1..=that model's cap; a well-formed request is never rejected; on Err the status is
 //! 400 or 413 with the matching code, and the error body is JSON {type:"error", code, message}.
 
 #![no_main]
@@ -41,7 +43,8 @@ fuzz_target!(|data: &[u8]| {
         2 => Some(Vec::new()),
         _ => Some(story_type_in(body).map(|s| vec![story_type::key(&s)]).unwrap_or_default()),
     };
-    let models = Models::single(Model::new("default", "m", 1, cap));
+    let models = Models::new(vec![Model::new("default", "m", 1, cap), Model::new("wide", "w", 1, u32::MAX)], "default")
+        .expect("default is one of them");
     let limits = Limits { models: &models, allowed_story_types: allowed.as_deref() };
 
     let result = request::parse(body, limits);
@@ -76,8 +79,9 @@ fn accepted(body: &[u8], limits: Limits<'_>, req: &StoryRequest) {
     if let Some(allowed) = limits.allowed_story_types {
         assert!(allowed.contains(&story_type::key(&req.story_type)));
     }
+    let model = limits.models.get(&req.model).expect("the accepted model is a configured alias");
     if let Some(n) = req.max_tokens {
-        assert!((1..=limits.models.default_model().max_tokens_cap).contains(&n));
+        assert!((1..=model.max_tokens_cap).contains(&n));
     }
     // What was accepted is what the caller sent, in NFC.
     let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
@@ -85,6 +89,10 @@ fn accepted(body: &[u8], limits: Limits<'_>, req: &StoryRequest) {
     };
     let sent = fields.get("storyType").and_then(Value::as_str).expect("a storyType was sent");
     assert_eq!(sent.nfc().collect::<String>(), req.story_type);
+    match fields.get("model") {
+        None | Some(Value::Null) => assert_eq!(req.model, "default"),
+        Some(alias) => assert_eq!(alias.as_str(), Some(req.model.as_str())),
+    }
     match fields.get("maxTokens") {
         None | Some(Value::Null) => assert_eq!(req.max_tokens, None),
         Some(n) => assert_eq!(n.as_u64(), req.max_tokens.map(u64::from)),
@@ -96,7 +104,11 @@ fn rejected(err: &ApiError) {
     assert!(err.is_client_error());
     match code {
         "payload_too_large" => assert_eq!(status, 413),
-        "invalid_json" | "invalid_story_type" | "story_type_not_allowed" | "invalid_max_tokens" => {
+        "invalid_json"
+        | "invalid_story_type"
+        | "story_type_not_allowed"
+        | "model_not_allowed"
+        | "invalid_max_tokens" => {
             assert_eq!(status, 400)
         }
         other => panic!("request parsing produced the non-request error {other}"),
@@ -132,7 +144,8 @@ fn valid_story_type(s: &str) -> bool {
 }
 
 /// A request every reading of the README accepts: a small JSON object with a valid, allowed
-/// `storyType` and, if any, a whole `maxTokens` within the cap.
+/// `storyType`, if any a `model` naming a configured alias, and if any a whole `maxTokens` within
+/// that model's cap.
 fn well_formed(body: &[u8], limits: Limits<'_>) -> bool {
     if body.len() > MAX_BODY_BYTES {
         return false;
@@ -145,11 +158,17 @@ fn well_formed(body: &[u8], limits: Limits<'_>) -> bool {
     };
     let story_type: String = story_type.nfc().collect();
     let allowed = limits.allowed_story_types.is_none_or(|list| list.contains(&story_type::key(&story_type)));
+    let model = match fields.get("model") {
+        None | Some(Value::Null) => Some(limits.models.default_model()),
+        Some(Value::String(alias)) => limits.models.get(alias),
+        Some(_) => None,
+    };
+    let Some(model) = model else {
+        return false;
+    };
     let max_tokens_ok = match fields.get("maxTokens") {
         None | Some(Value::Null) => true,
-        Some(n) => {
-            n.as_u64().is_some_and(|n| (1..=u64::from(limits.models.default_model().max_tokens_cap)).contains(&n))
-        }
+        Some(n) => n.as_u64().is_some_and(|n| (1..=u64::from(model.max_tokens_cap)).contains(&n)),
     };
     valid_story_type(&story_type) && allowed && max_tokens_ok
 }

@@ -10,7 +10,7 @@
 //! - SSE: exactly `event: <name>\n[<field>\n]data: <json>\n\n` with no line break inside the JSON
 //!   (the name is the type, `failure` for an error; the field is `retry: 5000` on start and
 //!   `id: end` on usage and error), and the data parses as the same JSON as the NDJSON line;
-//! - Plain: a text event is the text's bytes, stop is `\n`, start and usage are not shown, an error
+//! - Plain: a text event is the text's bytes, stop is `\n`, start, reasoning and usage are not shown, an error
 //!   is `\n[error <code>: <message>]\n`, and for a message without line breaks that is one line of
 //!   its own starting `[error `.
 //!
@@ -67,6 +67,7 @@ fuzz_target!(|data: &[u8]| {
             }),
         ),
         (Event::Text { message: text }, json!({"type": "text", "message": text})),
+        (Event::Reasoning { message: text }, json!({"type": "reasoning", "message": text})),
         (Event::Stop { reason: f.reason }, json!({"type": "stop", "reason": f.reason})),
         (
             Event::Usage(Usage {
@@ -113,7 +114,7 @@ fn sse_extra(event: &Event<'_>) -> Option<&'static str> {
     match event {
         Event::Start { .. } => Some("retry: 5000"),
         Event::Usage { .. } | Event::Error { .. } => Some("id: end"),
-        Event::Text { .. } | Event::Stop { .. } => None,
+        Event::Text { .. } | Event::Reasoning { .. } | Event::Stop { .. } => None,
     }
 }
 
