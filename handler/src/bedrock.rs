@@ -4,9 +4,15 @@
 //!
 //! Error text for the caller comes from the error's code and message (an AccessDenied's Display is
 //! just "service error"); the full chain goes to the logs only.
+//!
+//! The SDK's HTTPS client is assembled in `http_client` so that its TCP stream can ACK Bedrock's
+//! frames at once (`quick_ack`); both stay inside this module.
+
+mod http_client;
+mod quick_ack;
 
 use aws_config::BehaviorVersion;
-use aws_sdk_bedrockruntime::config::{Credentials, Region, SharedHttpClient};
+use aws_sdk_bedrockruntime::config::{Credentials, Region};
 use aws_sdk_bedrockruntime::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::RequestId;
 use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
@@ -16,7 +22,6 @@ use aws_sdk_bedrockruntime::types::{
     ContentBlock, ContentBlockDelta, ConversationRole, ConverseStreamOutput, InferenceConfiguration, Message,
     ReasoningContentBlockDelta, SystemContentBlock,
 };
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_types::event_stream::RawMessage;
 use aws_smithy_types::{Document, Number};
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -89,7 +94,7 @@ impl Client {
     /// The standard AWS chain: region and credentials from the environment (the Lambda role), and
     /// the endpoint override from `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` (how the local emulator is reached).
     pub async fn from_env() -> Client {
-        let config = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client()).load().await;
+        let config = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client::shared()).load().await;
         Client(aws_sdk_bedrockruntime::Client::new(&config))
     }
 
@@ -100,7 +105,7 @@ impl Client {
             .region(Region::new(region.to_owned()))
             .credentials_provider(Credentials::new(access_key_id, secret_access_key, None, None, "static"))
             .endpoint_url(endpoint)
-            .http_client(http_client())
+            .http_client(http_client::shared())
             .build();
         Client(aws_sdk_bedrockruntime::Client::from_conf(config))
     }
@@ -160,12 +165,6 @@ fn document(value: &serde_json::Value) -> Document {
         Value::Array(items) => Document::Array(items.iter().map(document).collect()),
         Value::Object(fields) => object(fields),
     }
-}
-
-/// HTTPS through rustls with ring: one TLS stack, a smaller binary than the SDK's default
-/// (aws-lc), which `just bench` counts in cold start, memory and zip size.
-fn http_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https()
 }
 
 type Events = EventReceiver<ConverseStreamOutput, ConverseStreamOutputError>;
