@@ -120,6 +120,16 @@ function unitFractionProblem(value: number | undefined): string | undefined {
 }
 
 /**
+ * What the handler says of a `modelId` it refuses at cold start (handler/src/settings.rs
+ * `model_id_problem`); a `*` is left to the policy's own guard (`classifyModel`), which says why.
+ */
+export function modelIdProblem(modelId: string): string | undefined {
+    if (modelId.trim() === "") return "must not be empty";
+    if (/\s/.test(modelId)) return "must not contain spaces or other whitespace";
+    return undefined;
+}
+
+/**
  * Everything the handler would refuse at cold start, one line per problem: the config key, then
  * the handler's own words for the problem (config/settings-cases.json holds the cases both sides
  * run, handler/tests/settings_cases.rs and test/settings.test.ts).
@@ -129,7 +139,7 @@ export function settingsProblems(s: HandlerSettings): string[] {
     const problem = (key: string, text: string | undefined) => {
         if (text !== undefined) problems.push(`${key}: ${text}`);
     };
-    if (s.modelId.trim() === "") problem("modelId", "must not be empty");
+    problem("modelId", modelIdProblem(s.modelId));
     problem("maxTokens", wholeNumberProblem(s.maxTokens));
     const capProblem = wholeNumberProblem(s.maxTokensCap);
     problem("maxTokensCap", capProblem);

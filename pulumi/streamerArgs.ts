@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { functionUrlRegionProblem } from "./functionUrlRegions";
 import { configuredModels, reviewModels } from "./models";
 import { classifyModel } from "./policy";
-import { environmentBytes, ENVIRONMENT_LIMIT_BYTES, handlerEnvironment, type HandlerSettings, settingsProblems } from "./settings";
+import { environmentBytes, ENVIRONMENT_LIMIT_BYTES, handlerEnvironment, type HandlerSettings, modelIdProblem, settingsProblems } from "./settings";
 
 export const AUTH_TYPES = ["AWS_IAM", "NONE"] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
@@ -121,7 +121,8 @@ export function corsOriginProblem(origin: unknown): string | undefined {
 function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>, modelProblems: string[]): string[] {
     const problems: string[] = [];
     for (const model of configuredModels(r.modelId, r.models)) {
-        if (model.modelId === "") continue;
+        // Reported by settingsProblems or reviewModels in the handler's words.
+        if (model.modelId === "" || (model.key === "modelId" && modelIdProblem(model.modelId) !== undefined)) continue;
         try {
             classifyModel(model.modelId);
         } catch (error) {

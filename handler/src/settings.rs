@@ -114,9 +114,9 @@ impl Settings {
     }
 
     fn validate(raw: &Raw, explicit_model_id: bool) -> Result<Self, SettingsError> {
-        let model_id = raw.required("model_id").trim().to_owned();
-        if model_id.is_empty() {
-            return Err(invalid("model_id", "must not be empty".into()));
+        let model_id = raw.required("model_id").to_owned();
+        if let Some(problem) = model_id_problem(&model_id) {
+            return Err(invalid("model_id", problem.into()));
         }
         let max_tokens = whole_number("max_tokens", raw.required("max_tokens"), 1, u32::MAX as u64)? as u32;
         let max_tokens_cap = whole_number("max_tokens_cap", raw.required("max_tokens_cap"), 1, u32::MAX as u64)? as u32;
@@ -246,6 +246,29 @@ fn models_map(json: &str) -> Result<Map<String, Value>, SettingsError> {
     })
 }
 
+/// What is wrong with a model id, if anything. Bedrock's ids, profile ids and ARNs have no
+/// whitespace and no `*`; the stack refuses both too (pulumi/policy.ts `classifyModel`: its IAM
+/// policy names exactly the id the handler calls, never a trimmed or wildcard one).
+fn model_id_problem(id: &str) -> Option<&'static str> {
+    if id.trim().is_empty() {
+        Some("must not be empty")
+    } else if id.chars().any(char::is_whitespace) {
+        Some("must not contain spaces or other whitespace")
+    } else if id.contains('*') {
+        Some("must name exactly one model, without '*'")
+    } else {
+        None
+    }
+}
+
+/// A JSON number's value when it is a whole number of at least 0, however it is written: the stack
+/// reads `models` with `JSON.parse`, for which `512.0` and `5.12e2` are 512, so the handler reads
+/// them so too. (A request's `maxTokens` is stricter: wire_properties.rs.)
+fn whole_json_number(n: &serde_json::Number) -> Option<u64> {
+    // Above 2^64 the cast saturates, which every caller's range check refuses.
+    n.as_u64().or_else(|| n.as_f64().filter(|x| *x >= 0.0 && x.fract() == 0.0).map(|x| x as u64))
+}
+
 /// An alias is what a request sends as `"model"` and the metrics' `model` dimension: short and plain.
 fn is_alias(alias: &str) -> bool {
     let mut chars = alias.chars();
@@ -269,7 +292,16 @@ fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Re
         return Err(problem(format!("{} is not a model setting; known: {}", quoted(unknown), MODEL_FIELDS.join(", "))));
     }
     let model_id = match fields.get("modelId") {
-        Some(Value::String(id)) if !id.trim().is_empty() => id.trim().to_owned(),
+        Some(Value::String(id)) => match model_id_problem(id) {
+            None => id.clone(),
+            Some(what) if !id.trim().is_empty() => return Err(problem(format!("modelId {what}; got {}", quoted(id)))),
+            Some(_) => {
+                return Err(problem(format!(
+                    "modelId must be a Bedrock model id, inference profile id or ARN; got {}",
+                    quoted(id)
+                )));
+            }
+        },
         other => {
             return Err(problem(format!(
                 "modelId must be a Bedrock model id, inference profile id or ARN; got {}",
@@ -280,7 +312,8 @@ fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Re
     let whole = |field: &str, fallback: u32| match fields.get(field) {
         None => Ok(fallback),
         Some(v) => v
-            .as_u64()
+            .as_number()
+            .and_then(whole_json_number)
             .filter(|n| (1..=u64::from(u32::MAX)).contains(n))
             .map(|n| n as u32)
             .ok_or_else(|| problem(format!("{field}: expected a whole number from 1 to {}, got {v}", u32::MAX))),
@@ -331,7 +364,8 @@ fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Re
 fn default_model(mut models: Vec<Model>, default: Option<&str>) -> Result<Models, SettingsError> {
     models.sort_by(|a, b| a.alias.cmp(&b.alias));
     let aliases = models.iter().map(|m| m.alias.as_str()).collect::<Vec<_>>().join(", ");
-    let default = match default.map(str::trim) {
+    // Not trimmed: an alias never has spaces, and the stack refuses " fast" as it is.
+    let default = match default {
         Some(alias) => alias.to_owned(),
         None if models.len() == 1 => models[0].alias.clone(),
         None => {

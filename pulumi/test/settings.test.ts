@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { environmentBytes, handlerEnvironment, type HandlerSettings, settingsProblems, storyTypeKey, storyTypeProblem } from "../settings";
-import { reviewModels } from "../models";
+import { configuredModels, reviewModels } from "../models";
+import { classifyModel } from "../policy";
 import { DEFAULTS } from "../streamerArgs";
 import { PROGRAM_DIR } from "./support/pulumiCli";
 
@@ -118,9 +119,20 @@ describe("the rules shared with the handler (config/settings-cases.json)", () =>
         ({ ...minimal, ...Object.fromEntries(Object.entries(values).map(([key, value]) => [configKey(key), value])) }) as HandlerSettings;
     /** Cases about STREAMER_MODELS / STREAMER_DEFAULT_MODEL: models.ts checks those, in its own words. */
     const aboutModels = (c: SettingsCase) => "models" in c.settings || "default_model" in c.settings;
-    /** Everything the preview would refuse: the settings and the models map together. */
+    /** What the policy's guard refuses of a model id (streamerArgs.ts runs it on every configured model). */
+    const modelIdGuard = (s: HandlerSettings) =>
+        configuredModels(s.modelId, s.models).flatMap(({ modelId }) => {
+            try {
+                classifyModel(modelId);
+                return [];
+            } catch (error) {
+                return [(error as Error).message];
+            }
+        });
+    /** Everything the preview would refuse: the settings, the models map and the model ids together. */
     const stackProblems = (s: HandlerSettings) => [
         ...settingsProblems(s),
+        ...modelIdGuard(s),
         ...reviewModels(s.models, s.defaultModel, {
             modelId: s.modelId,
             defaultModelId: minimal.modelId,
