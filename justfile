@@ -56,6 +56,14 @@ test-demo:
         *"sea otters"*) echo "demo: ok, streamed $(printf '%s' "$out" | wc -w) words" ;;
         *) echo "demo: the story did not arrive: $out" >&2; exit 1 ;;
     esac
+    # A setting the handler refuses stops the demo at once with the handler's words, not a hung request.
+    if refused=$(STREAMER_MODELS='{"fast":{"modelId":"m","maxTokens":0}}' timeout 60 scripts/demo 2>&1); then
+        echo "demo: a refused STREAMER_MODELS still ran: $refused" >&2; exit 1
+    fi
+    case "$refused" in
+        *"STREAMER_MODELS: alias"*"maxTokens: expected a whole number"*"the handler exited"*) echo "demo: ok, a refused setting is named at once" ;;
+        *) echo "demo: a refused setting was not named: $refused" >&2; exit 1 ;;
+    esac
 
 # The story page in your browser: http://127.0.0.1:PORT/, requests signed (SigV4) and forwarded to the stack `env`'s Function URL; no env: the offline stack
 playground env="" port="8080":
