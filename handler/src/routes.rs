@@ -36,6 +36,12 @@ pub fn route(method: &Method, path: &str, headers: &HeaderMap, page: bool) -> Ro
     }
 }
 
+/// The methods `path` answers, for the `Allow` header of a 405: POST (a story) everywhere, and GET
+/// where a GET has a route (the page when it is on, the model listing).
+pub fn allowed_methods(path: &str, page: bool) -> &'static str {
+    if path == "/models" || (page && path == "/") { "GET, POST" } else { "POST" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +68,14 @@ mod tests {
         assert_eq!(route(&Method::POST, "/models", &none, true), Route::Story, "a POST there is a story request");
         assert_eq!(route(&Method::GET, "/models/", &none, true), Route::Story);
         assert_eq!(route(&Method::GET, "/v1/models", &none, true), Route::Story);
+    }
+
+    #[test]
+    fn a_405_allows_get_only_where_a_get_has_a_route() {
+        assert_eq!(allowed_methods("/models", false), "GET, POST");
+        assert_eq!(allowed_methods("/", true), "GET, POST");
+        assert_eq!(allowed_methods("/", false), "POST", "the page turned off");
+        assert_eq!(allowed_methods("/models/", true), "POST");
     }
 
     #[test]

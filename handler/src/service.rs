@@ -56,7 +56,12 @@ impl App {
             }
             Err(error) => {
                 let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-                refused(&error, Format::negotiate(accept).ok(), summary)
+                let mut response = refused(&error, Format::negotiate(accept).ok(), summary);
+                if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+                    let allowed = routes::allowed_methods(req.uri().path(), self.settings.page);
+                    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allowed));
+                }
+                response
             }
         }
     }
@@ -174,8 +179,5 @@ fn refusal(format: Option<Format>, error: &ApiError) -> Response<Body> {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if error.status() == StatusCode::METHOD_NOT_ALLOWED {
-        headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
-    }
     response
 }

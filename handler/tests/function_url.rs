@@ -397,7 +397,12 @@ async fn a_request_chooses_its_model_by_alias_and_get_models_lists_them() {
         let other = stack.get(path).await;
         assert_eq!((other.status, other.header("content-type")), (405, Some("application/json")), "GET /{path}");
         assert_eq!(other.events()[0]["code"], "method_not_allowed", "GET /{path}");
+        assert_eq!(other.header("allow"), Some("POST"), "GET /{path}");
     }
+    let put = stack.curl_path("models", &["-X", "PUT"]).await;
+    assert_eq!((put.status, put.header("allow")), (405, Some("GET, POST")), "/models answers GET too");
+    let delete = stack.curl(&["-X", "DELETE"]).await;
+    assert_eq!((delete.status, delete.header("allow")), (405, Some("POST")), "the page is off: / answers POST alone");
 
     let got = stack.post(r#"{"storyType":"CATS","model":"smart","maxTokens":3000}"#, None).await;
     assert_eq!(got.status, 200, "{}", got.text());

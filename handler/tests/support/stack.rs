@@ -118,7 +118,8 @@ impl Stack {
         self.curl_path(path, &[]).await
     }
 
-    async fn curl_path(&self, path: &str, args: &[&str]) -> Curled {
+    /// curl with `args` at `<url><path>`.
+    pub async fn curl_path(&self, path: &str, args: &[&str]) -> Curled {
         let mut child = Command::new("curl")
             .args(["-sS", "-N", "-D", "-", "--max-time", "60"])
             .args(args)
