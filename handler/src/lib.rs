@@ -21,4 +21,5 @@ pub mod settings;
 pub mod story_type;
 pub mod summary;
 pub mod telemetry;
+mod unique_keys;
 pub mod wire;

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::models::{DEFAULT_ALIAS, Model, Models, Reasoning};
 use crate::prompt::{Template, Templates};
-use crate::story_type;
+use crate::{story_type, unique_keys};
 
 const DEFAULTS: &str = include_str!("../../config/default.toml");
 const PREFIX: &str = "STREAMER";
@@ -199,14 +200,11 @@ fn templates(default: &str, by_type: Option<&str>) -> Result<Templates, Settings
     let default = Template::parse(default).map_err(|e| invalid("default_template", e.to_string()))?;
     let by_type: HashMap<String, String> = match by_type {
         None => HashMap::new(),
-        Some(json) => serde_json::from_str(json).map_err(|e| {
-            invalid(
-                "templates",
-                format!(
-                    "expected a JSON object of storyType to template text, e.g. {{\"CATS\":\"… {{storyType}} …\"}}: {e}"
-                ),
-            )
-        })?,
+        Some(json) => json_setting(
+            "templates",
+            json,
+            "a JSON object of storyType to template text, e.g. {\"CATS\":\"… {storyType} …\"}",
+        )?,
     };
     let mut parsed: HashMap<String, (String, Template)> = HashMap::with_capacity(by_type.len());
     // Sorted, so that of two keys for one story type the message always names the same pair.
@@ -241,9 +239,15 @@ const MODEL_FIELDS: [&str; 7] =
     ["modelId", "maxTokens", "maxTokensCap", "temperature", "topP", "reasoning", "additionalModelRequestFields"];
 
 fn models_map(json: &str) -> Result<Map<String, Value>, SettingsError> {
-    serde_json::from_str(json).map_err(|e| {
-        invalid("models", format!("expected a JSON object of alias to model settings, e.g. {MODELS_EXAMPLE}: {e}"))
-    })
+    json_setting("models", json, &format!("a JSON object of alias to model settings, e.g. {MODELS_EXAMPLE}"))
+}
+
+/// A setting written as JSON text, read as `T`: every such setting goes through here, so none can
+/// keep one of two equal keys silently ([`unique_keys`]).
+fn json_setting<T: DeserializeOwned>(key: &str, json: &str, expected: &str) -> Result<T, SettingsError> {
+    let value = serde_json::from_str(json).map_err(|e| invalid(key, format!("expected {expected}: {e}")))?;
+    unique_keys::check(json).map_err(|e| invalid(key, format!("{e}; name each key once")))?;
+    Ok(value)
 }
 
 /// What is wrong with a model id, if anything. Bedrock's ids, profile ids and ARNs have no
@@ -541,6 +545,22 @@ mod tests {
         assert!(
             message.starts_with("STREAMER_MODELID: unknown setting; known settings are STREAMER_MODEL_ID, "),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn a_json_setting_naming_a_key_twice_fails_the_start_instead_of_keeping_the_last() {
+        let models = r#"{"fast": {"modelId": "a"}, "fast": {"modelId": "b"}}"#;
+        assert_eq!(
+            error_of(&[("STREAMER_MODELS", models), ("STREAMER_DEFAULT_MODEL", "fast")]),
+            "STREAMER_MODELS: key \"fast\" appears twice at line 1 column 33; name each key once"
+        );
+        let fields = r#"{"fast": {"modelId": "a", "modelId": "b"}}"#;
+        assert!(error_of(&[("STREAMER_MODELS", fields)]).starts_with("STREAMER_MODELS: key \"modelId\" appears twice"));
+        let templates = r#"{"CATS": "a {storyType}", "CATS": "b {storyType}"}"#;
+        assert!(
+            error_of(&[("STREAMER_TEMPLATES", templates)])
+                .starts_with("STREAMER_TEMPLATES: key \"CATS\" appears twice"),
         );
     }
 
