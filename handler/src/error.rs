@@ -26,9 +26,9 @@ pub enum ApiError {
     #[error("{0}")]
     InvalidMaxTokens(String),
     /// `model`: what the caller sent as `"model"`, as JSON text (`"huge"`, `7`).
-    #[error("model {model} is not offered here; choose one of: {allowed}")]
+    #[error("model {} is not offered here; choose one of: {allowed}", echo(.model))]
     ModelNotAllowed { model: String, allowed: String },
-    #[error("cannot answer with {0}; accepted: application/x-ndjson, application/json, text/event-stream, text/plain")]
+    #[error("cannot answer with {}; accepted: application/x-ndjson, application/json, text/event-stream, text/plain", echo(.0))]
     NotAcceptable(String),
 
     /// Bedrock's ThrottlingException; `message` is Bedrock's own (it says which quota, such as
@@ -149,6 +149,21 @@ pub enum StreamBreak {
     /// A well-formed message whose content could not be read (such as an unknown message type).
     #[error("Bedrock sent an event that could not be read ({reason}); the story is incomplete")]
     Unreadable { reason: String },
+}
+
+/// Longest caller value a message repeats whole: the longest a model alias can be (settings.rs
+/// `is_alias`), as a storyType ([`crate::story_type::MAX_CHARS`]), which is checked before any message
+/// repeats it.
+const ECHO_CHARS: usize = 64;
+
+/// A value the caller sent, as a message repeats it: whole up to [`ECHO_CHARS`] characters; longer,
+/// its first ones, `…` and how long it was (`"xxxx… (16390 characters)`), so a 16 KiB `model` is
+/// not sent back (or logged) whole.
+fn echo(value: &str) -> String {
+    match value.char_indices().nth(ECHO_CHARS) {
+        None => value.to_owned(),
+        Some((cut, _)) => format!("{}… ({} characters)", &value[..cut], value.chars().count()),
+    }
 }
 
 fn retried_text(retried: bool) -> &'static str {
@@ -285,6 +300,21 @@ mod tests {
                 .is_client_error()
         );
         assert!(!ApiError::UpstreamError(UpstreamFailure::Unreachable).is_client_error());
+    }
+
+    #[test]
+    fn a_long_value_the_caller_sent_is_cut_in_the_message_saying_how_long_it_was() {
+        let alias = "a".repeat(62);
+        let model = ApiError::ModelNotAllowed { model: format!("\"{alias}\""), allowed: "fast".into() };
+        assert_eq!(model.to_string(), format!("model \"{alias}\" is not offered here; choose one of: fast"));
+        let huge = ApiError::ModelNotAllowed { model: format!("\"{}\"", "é".repeat(16_000)), allowed: "fast".into() };
+        assert_eq!(
+            huge.to_string(),
+            format!("model \"{}… (16002 characters) is not offered here; choose one of: fast", "é".repeat(63))
+        );
+        let accept = ApiError::NotAcceptable("x/y, ".repeat(2000)).to_string();
+        let first = &"x/y, ".repeat(2000)[..64];
+        assert!(accept.starts_with(&format!("cannot answer with {first}… (10000 characters);")), "{accept}");
     }
 
     #[test]

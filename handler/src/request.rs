@@ -244,5 +244,13 @@ mod tests {
             (code, message.as_str()),
             ("model_not_allowed", "model 7 is not offered here; choose one of: fast, smart")
         );
+        let long = format!(r#"{{"storyType":"CATS","model":"{}"}}"#, "x".repeat(16_000));
+        let (_, code, message) = rejected(&long, limits);
+        assert_eq!(code, "model_not_allowed");
+        assert_eq!(
+            message,
+            format!("model \"{}… (16002 characters) is not offered here; choose one of: fast, smart", "x".repeat(63)),
+            "cut, saying how long it was"
+        );
     }
 }
