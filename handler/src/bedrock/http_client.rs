@@ -80,7 +80,9 @@ impl HttpClient for Client {
     }
 }
 
-/// rustls with ring, the cipher suites aws-smithy-http-client 1.5 allows, the system's roots.
+/// rustls with ring, the cipher suites aws-smithy-http-client 1.5 allows, the system's roots, or
+/// instead those `SSL_CERT_FILE` / `SSL_CERT_DIR` name (rustls-native-certs 0.8.5 source, read
+/// 2026-11-29; how a deployment trusts a corporate CA, and how `tests/tls.rs` trusts its own).
 fn tls_config() -> rustls::ClientConfig {
     use rustls::CipherSuite::*;
     const SUITES: [rustls::CipherSuite; 7] = [
