@@ -47,7 +47,8 @@ struct ServerCert {
 static PKI: LazyLock<Pki> = LazyLock::new(|| {
     let ca = new_ca("bedrock-streamer test CA");
     let rogue = new_ca("a CA nobody trusts");
-    let ca_file = std::env::temp_dir().join(format!("bedrock-streamer-tls-test-ca-{}.pem", std::process::id()));
+    // In cargo's scratch directory for integration tests (under target/), not the system's /tmp.
+    let ca_file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tls-test-ca-{}.pem", std::process::id()));
     std::fs::write(&ca_file, ca.pem()).unwrap();
     // SAFETY: every test of this binary reaches `PKI` first thing, so while the first one runs
     // this the others wait on the `LazyLock` or have not started: no other thread reads the
