@@ -13,8 +13,10 @@ pub enum ApiError {
     /// The event's body cannot be decoded (flagged base64 but is not).
     #[error("{0}")]
     InvalidBody(String),
-    #[error("method {0} is not allowed; send POST with a JSON body such as {{\"storyType\":\"CATS\"}}")]
-    MethodNotAllowed(String),
+    /// A request no route takes: its method and path, and what the function does serve
+    /// ([`crate::routes::served`]), so a `GET /favicon.ico` is not told to send POST there.
+    #[error("{} {} is not served here; this function serves {served}", echo(.method), echo(.path))]
+    MethodNotAllowed { method: String, path: String, served: &'static str },
     #[error("the request body is {size} bytes; the limit is {limit}")]
     PayloadTooLarge { size: usize, limit: usize },
     #[error("{0}")]
@@ -315,6 +317,15 @@ mod tests {
         let accept = ApiError::NotAcceptable("x/y, ".repeat(2000)).to_string();
         let first = &"x/y, ".repeat(2000)[..64];
         assert!(accept.starts_with(&format!("cannot answer with {first}… (10000 characters);")), "{accept}");
+    }
+
+    #[test]
+    fn a_request_no_route_takes_is_told_what_the_function_serves() {
+        let favicon =
+            ApiError::MethodNotAllowed { method: "GET".into(), path: "/favicon.ico".into(), served: "GET /models" };
+        assert_eq!(favicon.to_string(), "GET /favicon.ico is not served here; this function serves GET /models");
+        let long = ApiError::MethodNotAllowed { method: "GET".into(), path: "/a".repeat(50), served: "GET /models" };
+        assert!(long.to_string().starts_with(&format!("GET {}… (100 characters) is not served", "/a".repeat(32))));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Which job a Function URL request asks for, from its method, path and headers alone (the body
 //! is read only for a story): the story page, the model listing, an SSE client reconnecting after
 //! a story ended, or a story. Everything else goes on to the story path, which answers any method
-//! but POST with 405 (so an unknown `GET /anything` is a 405 `method_not_allowed` JSON error).
+//! but POST with 405 (so an unknown `GET /anything` is a 405 `method_not_allowed` JSON error whose
+//! message names what the function does serve, [`served`]).
 
 use http::{HeaderMap, Method};
 
@@ -42,6 +43,17 @@ pub fn allowed_methods(path: &str, page: bool) -> &'static str {
     if path == "/models" || (page && path == "/") { "GET, POST" } else { "POST" }
 }
 
+/// What the function serves, as a 405's message names it (after "this function serves "): the
+/// routes above, and a story by POST at any path.
+pub fn served(page: bool) -> &'static str {
+    if page {
+        "GET / (the story page), GET /models (the model list) and POST with a JSON body such as \
+         {\"storyType\":\"CATS\"} (a story, at any path)"
+    } else {
+        "GET /models (the model list) and POST with a JSON body such as {\"storyType\":\"CATS\"} (a story, at any path)"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +88,12 @@ mod tests {
         assert_eq!(allowed_methods("/", true), "GET, POST");
         assert_eq!(allowed_methods("/", false), "POST", "the page turned off");
         assert_eq!(allowed_methods("/models/", true), "POST");
+    }
+
+    #[test]
+    fn a_405_names_the_page_only_when_it_is_on() {
+        assert!(served(true).starts_with("GET / (the story page), GET /models (the model list) and POST "));
+        assert!(served(false).starts_with("GET /models (the model list) and POST "));
     }
 
     #[test]

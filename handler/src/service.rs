@@ -88,7 +88,11 @@ impl App {
         summary: &mut Summary,
     ) -> Result<(Format, bedrock::Accepted, Reasoning), ApiError> {
         if req.method() != Method::POST {
-            return Err(ApiError::MethodNotAllowed(req.method().to_string()));
+            return Err(ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+                path: req.uri().path().to_owned(),
+                served: routes::served(self.settings.page),
+            });
         }
         let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
         let format = Format::negotiate(accept)?;

@@ -398,6 +398,14 @@ async fn a_request_chooses_its_model_by_alias_and_get_models_lists_them() {
         assert_eq!((other.status, other.header("content-type")), (405, Some("application/json")), "GET /{path}");
         assert_eq!(other.events()[0]["code"], "method_not_allowed", "GET /{path}");
         assert_eq!(other.header("allow"), Some("POST"), "GET /{path}");
+        assert_eq!(
+            other.events()[0]["message"],
+            format!(
+                "GET /{path} is not served here; this function serves GET /models (the model list) and POST with a \
+                 JSON body such as {{\"storyType\":\"CATS\"}} (a story, at any path)"
+            ),
+            "names what the URL serves, the page being off"
+        );
     }
     let put = stack.curl_path("models", &["-X", "PUT"]).await;
     assert_eq!((put.status, put.header("allow")), (405, Some("GET, POST")), "/models answers GET too");
