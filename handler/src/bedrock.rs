@@ -220,6 +220,15 @@ fn item(output: ConverseStreamOutput) -> Option<StreamItem> {
     }
 }
 
+/// The last error in `error`'s source chain: what actually broke.
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
 /// What a failure before the stream started means for the caller.
 fn refused(model: &str, region: &str, error: SdkError<ConverseStreamError>) -> ApiError {
     tracing::warn!(error = %DisplayErrorContext(&error), "Bedrock refused the call");
@@ -249,7 +258,10 @@ fn refused(model: &str, region: &str, error: SdkError<ConverseStreamError>) -> A
             }
         }
         SdkError::TimeoutError(_) => ApiError::UpstreamTimeout(NoAnswer::Sdk),
-        SdkError::DispatchFailure(_) => ApiError::UpstreamError(UpstreamFailure::Unreachable),
+        SdkError::DispatchFailure(failure) => {
+            let cause = failure.as_connector_error().map_or_else(|| "no connection".to_owned(), |e| innermost(e));
+            ApiError::UpstreamError(UpstreamFailure::Unreachable { cause })
+        }
         _ => ApiError::UpstreamError(UpstreamFailure::Unreadable),
     }
 }

@@ -125,9 +125,11 @@ pub enum UpstreamFailure {
     /// A mid-stream exception of a type the SDK does not model (`:exception-type`), with its message.
     #[error("Bedrock sent an exception this handler does not know, {exception_type}: {message}")]
     UnknownException { exception_type: String, message: String },
-    /// No connection to Bedrock.
-    #[error("could not reach Bedrock")]
-    Unreachable,
+    /// No connection to Bedrock; `cause` is the innermost error of the attempt (a refused
+    /// connection, a name that did not resolve, `invalid peer certificate: UnknownIssuer`): the
+    /// top-level texts of the HTTP client say only that a request failed.
+    #[error("could not reach Bedrock: {cause}")]
+    Unreachable { cause: String },
     /// Bedrock's answer was not the shape its API promises.
     #[error("Bedrock's answer could not be read")]
     Unreadable,
@@ -301,7 +303,7 @@ mod tests {
             !ApiError::Throttled { model: "m".into(), message: "Too many tokens per day.".into(), retried: true }
                 .is_client_error()
         );
-        assert!(!ApiError::UpstreamError(UpstreamFailure::Unreachable).is_client_error());
+        assert!(!ApiError::UpstreamError(UpstreamFailure::Unreachable { cause: "refused".into() }).is_client_error());
     }
 
     #[test]
