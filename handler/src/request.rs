@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::models::Models;
 use crate::story_type;
+use crate::unique_keys;
 
 /// Largest accepted body; a story request is a few dozen bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -41,6 +42,11 @@ pub fn parse(body: &[u8], limits: Limits<'_>) -> Result<StoryRequest, ApiError> 
     }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::InvalidJson(format!("the request body is not valid JSON: {e}")))?;
+    // serde_json keeps the last of two equal keys; which `storyType` the caller meant is not ours
+    // to guess.
+    unique_keys::check(body).map_err(|e| {
+        ApiError::InvalidJson(format!("the request body names a field twice: {e}; name each field once"))
+    })?;
     let Value::Object(fields) = value else {
         return Err(ApiError::InvalidJson(format!(
             "the request body must be a JSON object such as {{\"storyType\":\"CATS\"}}, not {}",
@@ -148,6 +154,19 @@ mod tests {
         for word in ["Hündchen_2-Katzen", "बिल्ली", "ไก่", "می\u{200C}خواهم"] {
             let body = serde_json::to_vec(&serde_json::json!({ "storyType": word })).unwrap();
             assert_eq!(parse(&body, any()).unwrap().story_type, word);
+        }
+    }
+
+    #[test]
+    fn a_field_named_twice_is_refused_whichever_it_is() {
+        for body in [
+            r#"{"storyType":"CATS","storyType":"DOGS"}"#,
+            r#"{"storyType":"CATS","maxTokens":5,"maxTokens":500}"#,
+            r#"{"storyType":"CATS","extra":{"a":1,"\u0061":2}}"#,
+        ] {
+            let (status, code, message) = rejected(body, any());
+            assert_eq!((status, code), (400, "invalid_json"), "{body}");
+            assert!(message.contains("names a field twice: key") && message.contains("appears twice"), "{message}");
         }
     }
 

@@ -246,7 +246,7 @@ fn models_map(json: &str) -> Result<Map<String, Value>, SettingsError> {
 /// keep one of two equal keys silently ([`unique_keys`]).
 fn json_setting<T: DeserializeOwned>(key: &str, json: &str, expected: &str) -> Result<T, SettingsError> {
     let value = serde_json::from_str(json).map_err(|e| invalid(key, format!("expected {expected}: {e}")))?;
-    unique_keys::check(json).map_err(|e| invalid(key, format!("{e}; name each key once")))?;
+    unique_keys::check(json.as_bytes()).map_err(|e| invalid(key, format!("{e}; name each key once")))?;
     Ok(value)
 }
 

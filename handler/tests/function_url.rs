@@ -275,6 +275,7 @@ async fn bad_requests_get_a_4xx_json_error_and_never_reach_bedrock() {
         (posting("eyJzdG9yeVR5cGUiOiJDQVRTIn0="), 400, "invalid_json"),
         (posting(&nul), 400, "invalid_json"),
         (posting(&latin1), 400, "invalid_json"),
+        (posting("{\"storyType\":\"CATS\",\"storyType\":\"DOGS\"}"), 400, "invalid_json"),
         (posting("{\"storyType\":\"CA\\u0000TS\"}"), 400, "invalid_story_type"),
         (posting("{}"), 400, "invalid_story_type"),
         (posting("{\"story_type\":\"CATS\"}"), 400, "invalid_story_type"),
