@@ -172,7 +172,7 @@ function workspace(omit: string[] = []): string {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-just-"));
     fs.mkdirSync(path.join(root, "pulumi"));
     fs.writeFileSync(path.join(root, "justfile"), "import 'pulumi/deploy.just'\n");
-    for (const file of ["deploy.just", "Pulumi.yaml", "preflight.ts", "models.ts", "policy.ts", "functionUrlRegions.ts"]) {
+    for (const file of ["deploy.just", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "preflight.ts", "models.ts", "policy.ts", "functionUrlRegions.ts"]) {
         fs.copyFileSync(path.join(PROGRAM_DIR, file), path.join(root, "pulumi", file));
     }
     fs.cpSync(path.join(PROGRAM_DIR, "preflight"), path.join(root, "pulumi", "preflight"), { recursive: true });
@@ -310,6 +310,17 @@ describe("just deploy env", () => {
             assert.equal(call.cwd, path.join(root, "pulumi"), call.args.join(" "));
         }
     });
+
+    for (const recipe of ["deploy", "preview"]) {
+        test(`just ${recipe} of a stack with no Pulumi.<env>.yaml (a typo) stops before Pulumi creates it, naming the stacks here`, () => {
+            const result = just(workspace(), [recipe, "prdo"]);
+            assert.notEqual(result.status, 0);
+            assert.match(result.stderr, /no stack 'prdo' here: pulumi\/Pulumi\.prdo\.yaml does not exist \(stacks here: dev prod\)/);
+            assert.match(result.stderr, /pulumi stack init prdo && pulumi config set aws:region/);
+            assert.deepEqual(commands(result, "pulumi").filter((c) => !c.startsWith("whoami")), []);
+            assert.deepEqual(commands(result, "cargo"), []);
+        });
+    }
 
     const missing: [string, string[], Record<string, string>, RegExp][] = [
         ["the Pulumi CLI", ["pulumi"], {}, /the Pulumi CLI is not installed; deploying needs it/],
