@@ -143,11 +143,11 @@ fn valid_story_type(s: &str) -> bool {
         })
 }
 
-/// A request every reading of the README accepts: a small JSON object with a valid, allowed
-/// `storyType`, if any a `model` naming a configured alias, and if any a whole `maxTokens` within
-/// that model's cap.
+/// A request every reading of the README accepts: a small JSON object that names no field twice
+/// (at any depth), with a valid, allowed `storyType`, if any a `model` naming a configured alias,
+/// and if any a whole `maxTokens` within that model's cap.
 fn well_formed(body: &[u8], limits: Limits<'_>) -> bool {
-    if body.len() > MAX_BODY_BYTES {
+    if body.len() > MAX_BODY_BYTES || serde_json::from_slice::<EveryKeyOnce>(body).is_err() {
         return false;
     }
     let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
@@ -192,4 +192,60 @@ fn padded(body: &[u8], len: usize) -> Vec<u8> {
 /// What a caller can tell apart: the accepted request, or the error's code.
 fn outcome(result: &Result<StoryRequest, ApiError>) -> Result<&StoryRequest, &'static str> {
     result.as_ref().map_err(ApiError::code)
+}
+
+/// Any JSON value whose objects name each key once (keys compared unescaped); written here apart
+/// from the handler's own check, as the oracle for it.
+struct EveryKeyOnce;
+
+impl<'de> serde::Deserialize<'de> for EveryKeyOnce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(EveryKeyOnceVisitor)
+    }
+}
+
+struct EveryKeyOnceVisitor;
+
+impl<'de> serde::de::Visitor<'de> for EveryKeyOnceVisitor {
+    type Value = EveryKeyOnce;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<EveryKeyOnce, E> {
+        Ok(EveryKeyOnce)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<EveryKeyOnce, E> {
+        Ok(EveryKeyOnce)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<EveryKeyOnce, E> {
+        Ok(EveryKeyOnce)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<EveryKeyOnce, E> {
+        Ok(EveryKeyOnce)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<EveryKeyOnce, E> {
+        Ok(EveryKeyOnce)
+    }
+    fn visit_unit<E>(self) -> Result<EveryKeyOnce, E> {
+        Ok(EveryKeyOnce)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<EveryKeyOnce, A::Error> {
+        while items.next_element::<EveryKeyOnce>()?.is_some() {}
+        Ok(EveryKeyOnce)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut entries: A) -> Result<EveryKeyOnce, A::Error> {
+        let mut keys: Vec<String> = Vec::new();
+        while let Some(key) = entries.next_key::<String>()? {
+            if keys.contains(&key) {
+                return Err(serde::de::Error::custom("a key twice"));
+            }
+            keys.push(key);
+            entries.next_value::<EveryKeyOnce>()?;
+        }
+        Ok(EveryKeyOnce)
+    }
 }
