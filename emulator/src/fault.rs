@@ -184,7 +184,7 @@ struct Kind {
     make: fn(usize) -> Fault,
 }
 
-/// Every fault, in the order the README documents them: the one list that parsing, prompt
+/// Every fault, in the order emulator/README.md documents them: the one list that parsing, prompt
 /// markers and `--help` are built from.
 const KINDS: [Kind; 24] = [
     Kind { name: "throttling", summary: "429 ThrottlingException (SDK retries)", make: |_| Fault::Throttling },

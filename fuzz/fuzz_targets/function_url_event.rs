@@ -80,7 +80,7 @@ fn refused(error: &ApiError) {
     assert_eq!(body, json!({"type": "error", "code": error.code(), "message": error.to_string()}));
 }
 
-/// An event every reading of README's rules must accept.
+/// An event every reading of docs/api.md's rules must accept.
 fn readable(event: &Value) -> bool {
     let present = |key: &str| event.get(key).filter(|v| !v.is_null());
     let method = event.pointer("/requestContext/http/method").and_then(Value::as_str);

@@ -12,7 +12,7 @@
 //! 413).
 //!
 //! Invariants: never panics; on Ok the storyType is the body's own `storyType` in NFC, satisfies
-//! README's rule (spelled out again below: letters, digits, marks on them, space, `-`, `_`, joiners
+//! docs/api.md's rule (spelled out again below: letters, digits, marks on them, space, `-`, `_`, joiners
 //! between letters, 1-64 characters, a letter or digit), and is in the allow-list when there is one; the
 //! model is the body's own `"model"` (or `default` without one) and a configured alias; `maxTokens` is
 //! the body's own and within 1..=that model's cap; a well-formed request is never rejected; on Err the status is
@@ -143,7 +143,7 @@ fn valid_story_type(s: &str) -> bool {
         })
 }
 
-/// A request every reading of the README accepts: a small JSON object that names no field twice
+/// A request every reading of docs/api.md accepts: a small JSON object that names no field twice
 /// (at any depth), with a valid, allowed `storyType`, if any a `model` naming a configured alias,
 /// and if any a whole `maxTokens` within that model's cap.
 fn well_formed(body: &[u8], limits: Limits<'_>) -> bool {

@@ -48,7 +48,7 @@ pub enum ApiError {
     #[error("the model {model} is not ready to serve requests yet ({message}); retry in a few seconds")]
     ModelNotReady { model: String, message: String },
     /// `detail`: Bedrock's own message. Model access is no longer granted on a console page (the
-    /// "Model access" page is retired; README, Bedrock model access, read 2026-11-29).
+    /// "Model access" page is retired; docs/deploy.md, Bedrock model access, read 2026-11-29).
     #[error(
         "Bedrock denied access to {model} ({detail}). The account may not be subscribed to the model yet: as an \
          administrator, open {model} in the Bedrock console's Model catalog, submit the use-case form if it asks, \
@@ -194,7 +194,7 @@ fn model_said(status: Option<i32>, message: Option<&str>) -> String {
 macro_rules! codes {
     ($($variant:ident => $status:ident, $code:literal;)*) => {
         impl ApiError {
-            /// Every `code` an error can carry, in the order README's Errors table lists them.
+            /// Every `code` an error can carry, in the order docs/api.md's Errors table lists them.
             pub const CODES: &[&str] = &[$($code),*];
 
             /// The HTTP status of the whole response when the error comes before the stream.
@@ -204,7 +204,7 @@ macro_rules! codes {
                 }
             }
 
-            /// The stable, machine-readable code (README's Errors table).
+            /// The stable, machine-readable code (docs/api.md's Errors table).
             pub fn code(&self) -> &'static str {
                 match self {
                     $(ApiError::$variant { .. } => $code,)*

@@ -234,7 +234,7 @@ fn templates(default: &str, by_type: Option<&str>) -> Result<Templates, Settings
 
 const MODELS_EXAMPLE: &str = r#"{"fast": {"modelId": "us.anthropic.claude-haiku-5-5"}}"#;
 
-/// The fields an alias may set (README: `STREAMER_MODELS`); anything else is a typo.
+/// The fields an alias may set (docs/configuration.md: `STREAMER_MODELS`); anything else is a typo.
 const MODEL_FIELDS: [&str; 7] =
     ["modelId", "maxTokens", "maxTokensCap", "temperature", "topP", "reasoning", "additionalModelRequestFields"];
 

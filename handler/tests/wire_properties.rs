@@ -49,7 +49,7 @@ fn story_text() -> impl Strategy<Value = String> {
     prop_oneof![any::<String>(), vec(prop_oneof![select(AWKWARD), any::<char>()], 0..48).prop_map(String::from_iter)]
 }
 
-/// An event with owned data (`wire::Event` borrows), and the JSON the README documents for it.
+/// An event with owned data (`wire::Event` borrows), and the JSON docs/api.md documents for it.
 #[derive(Debug, Clone)]
 enum Owned {
     Start { model: String, model_alias: String, request_id: String, bedrock_request_id: Option<String> },

@@ -29,7 +29,7 @@ interface InferenceProfile {
     models?: { modelArn: string }[];
 }
 
-const README = "README: Choose a model";
+const README = "docs/deploy.md: Choose a model";
 
 /** The model id an ARN such as `arn:aws:bedrock:us-east-1::foundation-model/<id>` names. */
 function modelIdOf(modelArn: string): string {

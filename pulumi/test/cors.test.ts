@@ -27,7 +27,7 @@ function pageRequests(): { requests: PageRequest[]; responseHeadersRead: string[
 
 /** What aws-sigv4 (bedrock-playground) and other SigV4 signers add to a request; checked against botocore in playground/tests/signing.rs. */
 const SIGV4_HEADERS = ["authorization", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token"];
-/** Sent by SSE clients when they reconnect (README: "Server-Sent Events"). */
+/** Sent by SSE clients when they reconnect (docs/api.md: "Server-Sent Events"). */
 const SSE_RECONNECT_HEADERS = ["last-event-id"];
 /** Response headers a cross-origin page can always read (Fetch standard, "CORS-safelisted response-header name", read 2026-11-29). */
 const CORS_SAFELISTED_RESPONSE_HEADERS = ["cache-control", "content-language", "content-length", "content-type", "expires", "last-modified", "pragma"];

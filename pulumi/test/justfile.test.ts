@@ -1,6 +1,6 @@
 // The justfile recipes and the program agree: `just build` leaves the package where the program
 // reads it, and deploy/invoke/logs call the Pulumi CLI, the AWS CLI, cargo-lambda and curl the
-// way the README says. Each test runs the real recipes, imported by a root justfile exactly as the
+// way docs/deploy.md says. Each test runs the real recipes, imported by a root justfile exactly as the
 // repository's is, in a scratch copy of the layout, with stand-ins for those tools on PATH that
 // record how they were called.
 
@@ -229,11 +229,11 @@ function commands(result: Result, tool: string): string[] {
 
 const codeZipDefault = loadProject().config.codeZip.default as string;
 
-test("README documents every recipe of deploy.just", () => {
+test("docs/deploy.md documents every recipe of deploy.just", () => {
     const listed = spawnSync(JUST, ["--justfile", path.join(PROGRAM_DIR, "deploy.just"), "--summary"], { encoding: "utf8" });
     assert.equal(listed.status, 0, listed.stderr);
-    const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
-    for (const recipe of listed.stdout.trim().split(/\s+/)) assert.ok(readme.includes(`just ${recipe}`), `README names just ${recipe}`);
+    const readme = fs.readFileSync(path.join(REPO, "docs", "deploy.md"), "utf8");
+    for (const recipe of listed.stdout.trim().split(/\s+/)) assert.ok(readme.includes(`just ${recipe}`), `docs/deploy.md names just ${recipe}`);
 });
 
 describe("the package `just build` writes", () => {
@@ -391,7 +391,7 @@ describe("the preflight: every configured model and the concurrency, checked aga
         const root = stack({ "aws:region": "us-east-1", "bedrock-streamer:modelId": HAIKU_3 }, { "us-east-1": { models: { [HAIKU_3]: eol } } });
         const result = just(root, ["deploy", "dev"]);
         assertStopped(result, /modelId anthropic\.claude-3-haiku-20240307-v1:0: reached end of life in us-east-1 on 2026-09-10/);
-        assert.match(result.stderr, /pulumi config set modelId <model or profile id> --stack dev \(README: Choose a model\)/);
+        assert.match(result.stderr, /pulumi config set modelId <model or profile id> --stack dev \(docs\/deploy.md: Choose a model\)/);
     });
 
     test("a model Bedrock does not know in the region (end of life, never offered, or a typo) stops it", () => {

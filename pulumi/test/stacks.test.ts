@@ -94,17 +94,17 @@ describe("the typed config", () => {
         }
     });
 
-    test("README's Configure table has a row for every key, starting with its Pulumi.yaml default", () => {
-        const readme = fs.readFileSync(path.join(PROGRAM_DIR, "../README.md"), "utf8");
+    test("docs/deploy.md's Configure table has a row for every key, starting with its Pulumi.yaml default", () => {
+        const readme = fs.readFileSync(path.join(PROGRAM_DIR, "../docs/deploy.md"), "utf8");
         const table = readme.slice(readme.indexOf("| Key | Default | Sets | Meaning |"));
         const rows = table.slice(0, table.indexOf("\n\n")).split("\n");
         for (const [key, declaration] of Object.entries(project.config)) {
             const row = rows.find((line) => line.startsWith(`| \`${key}\` |`));
-            assert.ok(row, `README has a row for ${key}`);
+            assert.ok(row, `docs/deploy.md has a row for ${key}`);
             const value = declaration.default;
             const shown = typeof value === "string" ? (value === "" ? '""' : value) : JSON.stringify(value);
             const cell = row.split(" | ")[1];
-            assert.ok(cell.startsWith(`\`${shown}\``), `README gives ${key} the default ${cell}; Pulumi.yaml says ${shown}`);
+            assert.ok(cell.startsWith(`\`${shown}\``), `docs/deploy.md gives ${key} the default ${cell}; Pulumi.yaml says ${shown}`);
         }
     });
 
