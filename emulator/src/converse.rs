@@ -11,7 +11,8 @@
 //! (github.com/earendil-works/pi pull 3443), "The text field in the ContentBlock object at
 //! messages.N.content.M is blank. …" (github.com/aws-samples/bedrock-engineer issue 8), "Value '1.5'
 //! at 'inferenceConfig.temperature' failed to satisfy constraint: Member must have value less
-//! than or equal to 1" (github.com/stdapi-ai/stdapi.ai issue 224).
+//! than or equal to 1" (github.com/stdapi-ai/stdapi.ai issue 224). `stopSequences`: 0 to 2,500
+//! strings of at least one character (API reference, `InferenceConfiguration`, read 2026-12-07).
 
 use serde_json::Value;
 
@@ -25,6 +26,10 @@ pub(crate) struct ConverseRequest {
     pub system: Option<String>,
     /// The text of the last user message, joined by newlines.
     pub prompt: String,
+    /// Every message, in order: its role and its text blocks joined by newlines.
+    pub messages: Vec<Turn>,
+    /// `inferenceConfig.stopSequences`.
+    pub stop_sequences: Vec<String>,
     /// Words in every message and system block: a stand-in for the model's tokenizer.
     pub input_tokens: usize,
     /// `additionalModelRequestFields`, as sent (recorded for tests).
@@ -32,6 +37,15 @@ pub(crate) struct ConverseRequest {
     /// `additionalModelRequestFields.thinking.type` (`enabled`, `adaptive`, `disabled`), the
     /// Anthropic switch for extended thinking.
     pub thinking: Option<String>,
+}
+
+/// One message of the conversation as it reached the emulator.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Turn {
+    /// `user` or `assistant` (whatever was sent, when the request is refused for it).
+    pub role: String,
+    /// The message's text blocks, joined by newlines.
+    pub text: String,
 }
 
 impl ConverseRequest {
@@ -74,6 +88,10 @@ fn read(body: &[u8], request: &mut ConverseRequest) -> Result<(), String> {
     if let Some(last_user) = messages.iter().rev().find(|m| role(m).as_deref() == Some("user")) {
         request.prompt = content(last_user).unwrap_or_default();
     }
+    request.messages = messages
+        .iter()
+        .map(|m| Turn { role: role(m).unwrap_or_default(), text: content(m).unwrap_or_default() })
+        .collect();
     request.input_tokens =
         messages.iter().filter_map(content).chain(request.system.clone()).map(|t| word_count(&t)).sum();
 
@@ -122,8 +140,37 @@ fn read_inference_config(config: Option<&Value>, request: &mut ConverseRequest) 
             },
         }
     }
+    match config.get("stopSequences") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            let stops: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_owned)).collect();
+            match stops {
+                Some(stops) => {
+                    if stops.len() > MAX_STOP_SEQUENCES {
+                        error = error.or(Some(format!(
+                            "1 validation error detected: Value at 'inferenceConfig.stopSequences' failed to satisfy \
+                             constraint: Member must have length less than or equal to {MAX_STOP_SEQUENCES}"
+                        )));
+                    } else if stops.iter().any(String::is_empty) {
+                        error = error.or(Some(
+                            "1 validation error detected: Value at 'inferenceConfig.stopSequences' failed to satisfy \
+                             constraint: Member must satisfy constraint: [Member must have length greater than or \
+                             equal to 1]"
+                                .to_owned(),
+                        ));
+                    }
+                    request.stop_sequences = stops;
+                }
+                None => error = error.or(Some(malformed("inferenceConfig.stopSequences is not a list of strings"))),
+            }
+        }
+        Some(_) => error = error.or(Some(malformed("inferenceConfig.stopSequences is not a list of strings"))),
+    }
     error.map_or(Ok(()), Err)
 }
+
+/// Most stop sequences `InferenceConfiguration` takes.
+const MAX_STOP_SEQUENCES: usize = 2500;
 
 /// Roles, then the conversation's shape: starts with a user turn, alternates, no empty content
 /// and no blank text.
@@ -237,6 +284,41 @@ mod tests {
         assert_eq!((request.max_tokens, request.temperature, request.top_p), (Some(12), Some(0.5), Some(0.9)));
         assert_eq!(request.input_tokens, 2 + 1 + 4 + 2);
         assert!(!request.thinks(true));
+    }
+
+    #[test]
+    fn keeps_every_turn_of_the_conversation_and_the_stop_sequences() {
+        let body = br#"{
+            "messages": [
+                {"role": "user", "content": [{"text": "My name is Otto."}]},
+                {"role": "assistant", "content": [{"text": "Hello Otto."}]},
+                {"role": "user", "content": [{"text": "What is my name?"}, {"text": "Say it."}]}
+            ],
+            "inferenceConfig": {"stopSequences": ["END", "\n\n"]}
+        }"#;
+        let (request, error) = parse(body);
+        assert_eq!(error, None);
+        let turn = |role: &str, text: &str| Turn { role: role.into(), text: text.into() };
+        assert_eq!(
+            request.messages,
+            [
+                turn("user", "My name is Otto."),
+                turn("assistant", "Hello Otto."),
+                turn("user", "What is my name?\nSay it.")
+            ]
+        );
+        assert_eq!(request.stop_sequences, ["END", "\n\n"]);
+    }
+
+    #[test]
+    fn stop_sequences_are_strings_of_at_least_one_character() {
+        let with =
+            |stops: &str| error(&format!(r#"{{"messages": [{HI}], "inferenceConfig": {{"stopSequences": {stops}}}}}"#));
+        assert!(with(r#"["ok", ""]"#).contains("Member must have length greater than or equal to 1"));
+        assert!(with(r#"[1]"#).starts_with("Malformed input request: inferenceConfig.stopSequences"));
+        assert!(with(r#""END""#).starts_with("Malformed input request: inferenceConfig.stopSequences"));
+        let many = serde_json::to_string(&vec!["x"; 2501]).unwrap();
+        assert!(with(&many).contains("less than or equal to 2500"));
     }
 
     #[test]

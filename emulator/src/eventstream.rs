@@ -15,6 +15,7 @@ use std::time::Duration;
 pub(crate) enum StopReason {
     EndTurn,
     MaxTokens,
+    StopSequence,
 }
 
 impl StopReason {
@@ -22,6 +23,7 @@ impl StopReason {
         match self {
             Self::EndTurn => "end_turn",
             Self::MaxTokens => "max_tokens",
+            Self::StopSequence => "stop_sequence",
         }
     }
 }

@@ -92,6 +92,8 @@ pub(crate) async fn handle(
         additional_model_request_fields: converse.additional_model_request_fields.clone(),
         system: converse.system.clone(),
         prompt: converse.prompt.clone(),
+        messages: converse.messages.clone(),
+        stop_sequences: converse.stop_sequences.clone(),
         signed,
         fault,
         received_at,

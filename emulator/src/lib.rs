@@ -11,7 +11,8 @@
 //! `about:`, else the last word), paced by [`EmulatorConfig::first_token_delay`] and
 //! [`EmulatorConfig::token_interval`]. [`Fault`]s, picked per request from a script, a
 //! `fault_<name>` word in the prompt, or a default, reproduce Bedrock's failures before and during
-//! the stream. Every request is recorded as a [`RecordedRequest`] for tests to assert on.
+//! the stream. A last user message carrying the word [`ECHO_MARKER`] is answered with the
+//! conversation it was sent instead of a story. Every request is recorded as a [`RecordedRequest`] for tests to assert on.
 //!
 //! ```no_run
 //! # async fn example() -> std::io::Result<()> {
@@ -40,8 +41,10 @@ mod story;
 
 pub use catalog::Models;
 pub use config::EmulatorConfig;
+pub use converse::Turn;
 pub use fault::{
     CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, DEFAULT_AFTER_TOKENS, EMPTY_DELTA_LEAD, Fault, ParseFaultError,
 };
 pub use record::{ExchangeOutcome, RecordedRequest};
 pub use server::Emulator;
+pub use story::ECHO_MARKER;

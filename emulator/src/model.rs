@@ -69,8 +69,9 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Plans a `story_words`-word story about the prompt's subject, cut to `maxTokens` the way a
-    /// model stops at its token budget, preceded by reasoning when the model thinks, and ended
+    /// Plans a `story_words`-word story about the prompt's subject (or the echo of the
+    /// conversation, [`story::ECHO_MARKER`]), cut before the first stop sequence and to
+    /// `maxTokens` the way a model stops, preceded by reasoning when the model thinks, and ended
     /// the way the fault says. Deadlines are fixed from the request's arrival, so slow polling
     /// does not stretch the whole stream.
     pub fn new(
@@ -81,8 +82,16 @@ impl Plan {
         received_at: Instant,
     ) -> Self {
         let subject = story::subject_of(&request.prompt);
-        let mut tokens = story::tokens(&subject, config.story_words);
+        let mut tokens = if story::asks_for_echo(&request.prompt) {
+            story::echo_tokens(request.system.as_deref(), &request.messages)
+        } else {
+            story::tokens(&subject, config.story_words)
+        };
         let mut stop_reason = StopReason::EndTurn;
+        if let Some(cut) = cut_at_stop_sequence(&tokens, &request.stop_sequences) {
+            tokens = cut;
+            stop_reason = StopReason::StopSequence;
+        }
         if let Some(max) = request.max_tokens.and_then(|max| usize::try_from(max).ok())
             && max < tokens.len()
         {
@@ -160,6 +169,28 @@ impl Plan {
     }
 }
 
+/// The tokens before the earliest of `stops` in their text (the stop sequence itself is not
+/// sent, as Bedrock does not send it), or `None` when none occurs.
+fn cut_at_stop_sequence(tokens: &[String], stops: &[String]) -> Option<Vec<String>> {
+    let text = tokens.concat();
+    let at = stops.iter().filter_map(|stop| text.find(stop.as_str())).min()?;
+    let mut kept = Vec::new();
+    let mut length = 0;
+    for token in tokens {
+        if length + token.len() <= at {
+            kept.push(token.clone());
+            length += token.len();
+        } else {
+            let part = &token[..at - length];
+            if !part.is_empty() {
+                kept.push(part.to_owned());
+            }
+            break;
+        }
+    }
+    Some(kept)
+}
+
 /// When token slot `n` (0-based) is due: deadlines are fixed from the request's arrival, so slow
 /// polling does not stretch the whole stream.
 fn due(first_token_at: Instant, token_interval: Duration, n: usize) -> Instant {
@@ -220,6 +251,7 @@ async fn sleep_until(deadline: Instant) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::converse::Turn;
 
     /// The plan's actions, the story spelled out as one text delta per token.
     fn plan(fault: Option<Fault>, thinks: bool) -> Vec<Action> {
@@ -296,6 +328,43 @@ mod tests {
             usage: Usage { input_tokens: 2, output_tokens: 4, cache: Some((CACHE_READ_TOKENS, CACHE_WRITE_TOKENS)) },
             metrics: true
         }));
+    }
+
+    #[test]
+    fn the_answer_stops_before_the_first_stop_sequence() {
+        let request = ConverseRequest {
+            prompt: "about: owls".into(),
+            stop_sequences: vec!["time".into(), "upon".into()],
+            ..Default::default()
+        };
+        let config = EmulatorConfig { story_words: 4, ..Default::default() };
+        let steps = Plan::new(&request, &config, None, false, Instant::now()).steps;
+        let Action::Story { tokens, .. } = &steps[1].action else { panic!("{:?}", steps[1]) };
+        assert_eq!(tokens, &["Once", " "], "cut inside a token, before the earliest match");
+        assert!(steps.iter().any(|s| s.action == Action::MessageStop(StopReason::StopSequence)));
+        let missing = ConverseRequest { stop_sequences: vec!["zebra".into()], ..request };
+        let steps = Plan::new(&missing, &config, None, false, Instant::now()).steps;
+        assert!(steps.iter().any(|s| s.action == Action::MessageStop(StopReason::EndTurn)));
+    }
+
+    #[test]
+    fn the_echo_marker_answers_with_the_conversation() {
+        let turn = |role: &str, text: &str| Turn { role: role.into(), text: text.into() };
+        let request = ConverseRequest {
+            prompt: "Name? echo_conversation".into(),
+            system: Some("Be brief.".into()),
+            messages: vec![
+                turn("user", "I am Otto."),
+                turn("assistant", "Hi."),
+                turn("user", "Name? echo_conversation"),
+            ],
+            max_tokens: Some(6),
+            ..Default::default()
+        };
+        let steps = Plan::new(&request, &EmulatorConfig::default(), None, false, Instant::now()).steps;
+        let Action::Story { tokens, .. } = &steps[1].action else { panic!("{:?}", steps[1]) };
+        assert_eq!(tokens.concat(), "[system] Be brief. [user] I am", "maxTokens still cuts it");
+        assert!(steps.iter().any(|s| s.action == Action::MessageStop(StopReason::MaxTokens)));
     }
 
     #[test]

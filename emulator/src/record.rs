@@ -1,5 +1,6 @@
 //! What the emulator saw and did, per request, for tests to assert on.
 
+use crate::converse::Turn;
 use crate::fault::Fault;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -32,6 +33,10 @@ pub struct RecordedRequest {
     pub system: Option<String>,
     /// The text of the last user message, joined by newlines.
     pub prompt: String,
+    /// Every message as sent, in order (role and text), so a test can see each turn arrive.
+    pub messages: Vec<Turn>,
+    /// `inferenceConfig.stopSequences`, as sent.
+    pub stop_sequences: Vec<String>,
     /// Whether the request carried a SigV4 `Authorization` header (`AWS4-HMAC-SHA256 ...`).
     /// The signature itself is not checked: there are no real credentials to check it against.
     pub signed: bool,

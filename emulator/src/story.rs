@@ -1,5 +1,32 @@
 //! The text the emulated model "generates": a deterministic little story about what was asked,
-//! so tests can check that the caller's subject made it through and the answer made it back.
+//! so tests can check that the caller's subject made it through and the answer made it back; or,
+//! when the last user message carries [`ECHO_MARKER`], the conversation it was sent, so a test can
+//! prove that every earlier turn reached Bedrock.
+
+use crate::converse::Turn;
+
+/// The word (whole, like a `fault_<name>` marker) that makes the model answer with the
+/// conversation it was sent instead of a story: `[system] … [user] … [assistant] … [user] …`.
+pub const ECHO_MARKER: &str = "echo_conversation";
+
+/// Whether `prompt` (the last user message) carries [`ECHO_MARKER`] as a word of its own.
+pub fn asks_for_echo(prompt: &str) -> bool {
+    prompt.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|word| word == ECHO_MARKER)
+}
+
+/// What an echo answers, as tokens like [`tokens`]': the system text, then each message's, each
+/// labelled with its role in brackets, whitespace collapsed.
+pub fn echo_tokens(system: Option<&str>, messages: &[Turn]) -> Vec<String> {
+    let labelled = system
+        .map(|text| ("system", text))
+        .into_iter()
+        .chain(messages.iter().map(|turn| (turn.role.as_str(), turn.text.as_str())));
+    labelled
+        .flat_map(|(role, text)| std::iter::once(format!("[{role}]")).chain(text.split_whitespace().map(str::to_owned)))
+        .enumerate()
+        .map(|(i, word)| if i == 0 { word } else { format!(" {word}") })
+        .collect()
+}
 
 /// What a prompt asks a story about: the text after the last `about:` (trimmed), otherwise the
 /// prompt's last word without trailing punctuation; whitespace is collapsed because tokens are
@@ -81,6 +108,25 @@ mod tests {
         assert_eq!(tokens[0], "Once");
         assert!(tokens[1..].iter().all(|t| t.starts_with(' ') && !t[1..].contains(' ')));
         assert!(tokens.concat().starts_with("Once upon a time there was a story about lighthouses."));
+    }
+
+    #[test]
+    fn the_echo_marker_is_a_whole_word() {
+        assert!(asks_for_echo("What is my name? echo_conversation"));
+        assert!(asks_for_echo("(echo_conversation)"));
+        assert!(!asks_for_echo("no_echo_conversation here"));
+        assert!(!asks_for_echo("echo_conversations"));
+    }
+
+    #[test]
+    fn an_echo_labels_every_turn_with_its_role() {
+        let turn = |role: &str, text: &str| Turn { role: role.into(), text: text.into() };
+        let messages = [turn("user", "My name is\nOtto."), turn("assistant", "Hi Otto."), turn("user", "Name?")];
+        assert_eq!(
+            echo_tokens(Some("Be brief."), &messages).concat(),
+            "[system] Be brief. [user] My name is Otto. [assistant] Hi Otto. [user] Name?"
+        );
+        assert_eq!(echo_tokens(None, &messages[..1]), ["[user]", " My", " name", " is", " Otto."]);
     }
 
     #[test]
