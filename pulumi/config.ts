@@ -71,6 +71,7 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         defaultTemplate: config.require("defaultTemplate"),
         templates: templatesFrom(config),
         allowedStoryTypes: config.requireObject<string[]>("allowedStoryTypes"),
+        keepAliveSecs: config.requireNumber("keepAliveSecs"),
         // The component checks these against their allowed values and says what is accepted.
         logLevel: config.require("logLevel") as LogLevel,
         page: config.requireBoolean("page"),

@@ -31,6 +31,11 @@ export interface HandlerSettings {
     templates: Record<string, string>;
     /** Accepted story types (case- and composition-insensitive); empty accepts any valid storyType. */
     allowedStoryTypes: string[];
+    /**
+     * Seconds a stream may stay silent (a model thinking) before a keep-alive is written (an SSE
+     * comment, an NDJSON `ping` event); 0 sends none. 0 to 900.
+     */
+    keepAliveSecs: number;
     logLevel: LogLevel;
     /** Serve the story page at GET / (handler/assets/page.html); false answers GET / with 405. */
     page: boolean;
@@ -104,6 +109,9 @@ export function storyTypeKey(storyType: string): string {
 /** Largest maxTokens and maxTokensCap the handler reads (a u32). */
 const MAX_WHOLE_NUMBER = 4294967295;
 
+/** Longest keep-alive interval the handler takes (handler/src/settings.rs `MAX_KEEP_ALIVE_SECS`). */
+export const MAX_KEEP_ALIVE_SECS = 900;
+
 /** A value as the handler quotes it in a message: JSON text of the value as text. */
 function quoted(value: unknown): string {
     return JSON.stringify(String(value));
@@ -170,6 +178,9 @@ export function settingsProblems(s: HandlerSettings): string[] {
         const entryProblem = storyTypeProblem(storyType);
         if (entryProblem !== undefined) problem("allowedStoryTypes", `entry ${JSON.stringify(storyType)}: ${entryProblem}`);
     }
+    if (!Number.isInteger(s.keepAliveSecs) || s.keepAliveSecs < 0 || s.keepAliveSecs > MAX_KEEP_ALIVE_SECS) {
+        problem("keepAliveSecs", `expected a whole number from 0 to ${MAX_KEEP_ALIVE_SECS}, got ${quoted(s.keepAliveSecs)}`);
+    }
     if (!(LOG_LEVELS as readonly string[]).includes(s.logLevel.trim().toLowerCase())) {
         problem("logLevel", `expected one of ${LOG_LEVELS.join(", ")}; got ${JSON.stringify(s.logLevel)}`);
     }
@@ -197,6 +208,7 @@ export function handlerEnvironment(s: HandlerSettings, timeoutSecs: number): Rec
         STREAMER_MAX_TOKENS_CAP: String(s.maxTokensCap),
         STREAMER_DEFAULT_TEMPLATE: s.defaultTemplate,
         STREAMER_DEADLINE_SECS: String(timeoutSecs),
+        STREAMER_KEEP_ALIVE_SECS: String(s.keepAliveSecs),
         STREAMER_LOG_LEVEL: s.logLevel,
         STREAMER_PAGE: String(s.page),
     };

@@ -67,6 +67,7 @@ export const DEFAULTS: Readonly<Omit<ResolvedStreamerArgs, "codeZip" | UnsetUnle
     defaultTemplate: "Tell me a very short story about: {storyType}",
     templates: {},
     allowedStoryTypes: [],
+    keepAliveSecs: 15,
     logLevel: "info",
     page: true,
     authType: "AWS_IAM",

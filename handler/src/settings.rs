@@ -22,7 +22,7 @@ const PREFIX: &str = "STREAMER";
 /// Every key the handler reads, the one list of them: each is `STREAMER_<KEY>` in the environment
 /// and `<key>` in `config/default.toml`; anything else under `STREAMER_` is a typo and fails the
 /// start.
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 15] = [
     "model_id",
     "models",
     "default_model",
@@ -35,12 +35,16 @@ const KEYS: [&str; 14] = [
     "templates",
     "allowed_story_types",
     "deadline_secs",
+    "keep_alive_secs",
     "log_level",
     "page",
 ];
 
 /// Longest overall deadline: Lambda's own 15-minute limit.
 const MAX_DEADLINE_SECS: u64 = 900;
+
+/// Longest keep-alive interval: no stream can be silent longer than Lambda's 15 minutes anyway.
+const MAX_KEEP_ALIVE_SECS: u64 = 900;
 
 const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 
@@ -57,6 +61,10 @@ pub struct Settings {
     /// The longest a request may take; the handler also stops 0.5 s before Lambda's own deadline
     /// for the invocation ([`crate::deadline`]).
     pub deadline: Duration,
+    /// After this long with nothing written to a stream, a keep-alive is written (an SSE comment,
+    /// an NDJSON `ping` event) so that a proxy's idle timeout does not cut a model that is still
+    /// thinking; `None` (`STREAMER_KEEP_ALIVE_SECS=0`) sends none.
+    pub keep_alive: Option<Duration>,
     pub log_level: String,
     /// Serve the story page at `GET /`.
     pub page: bool,
@@ -131,6 +139,7 @@ impl Settings {
             ));
         }
         let deadline_secs = whole_number("deadline_secs", raw.required("deadline_secs"), 1, MAX_DEADLINE_SECS)?;
+        let keep_alive_secs = whole_number("keep_alive_secs", raw.required("keep_alive_secs"), 0, MAX_KEEP_ALIVE_SECS)?;
         let log_level = raw.required("log_level").trim().to_ascii_lowercase();
         if !LOG_LEVELS.contains(&log_level.as_str()) {
             return Err(invalid(
@@ -190,6 +199,7 @@ impl Settings {
             templates: templates(raw.required("default_template"), raw.get("templates"))?,
             allowed_story_types: raw.get("allowed_story_types").map(allowed_story_types).transpose()?,
             deadline: Duration::from_secs(deadline_secs),
+            keep_alive: (keep_alive_secs > 0).then(|| Duration::from_secs(keep_alive_secs)),
             log_level,
             page: boolean("page", raw.required("page"))?,
         })
@@ -458,6 +468,7 @@ mod tests {
         assert_eq!(s.templates.render("CATS"), "Tell me a very short story about: CATS");
         assert_eq!(s.allowed_story_types, None);
         assert_eq!(s.deadline, Duration::from_secs(60));
+        assert_eq!(s.keep_alive, Some(Duration::from_secs(15)));
         assert_eq!(s.log_level, "info");
         assert!(s.page);
     }
@@ -475,6 +486,7 @@ mod tests {
             ("STREAMER_TEMPLATES", r#"{"Cats": "A poem about {storyType}"}"#),
             ("STREAMER_ALLOWED_STORY_TYPES", "CATS, Dogs ,"),
             ("STREAMER_DEADLINE_SECS", "25"),
+            ("STREAMER_KEEP_ALIVE_SECS", "0"),
             ("STREAMER_LOG_LEVEL", "DEBUG"),
             ("STREAMER_PAGE", "FALSE"),
             ("UNRELATED", "ignored"),
@@ -488,6 +500,7 @@ mod tests {
         assert_eq!(s.templates.render("OWLS"), "A tale of OWLS");
         assert_eq!(s.allowed_story_types, Some(vec!["cats".to_string(), "dogs".to_string()]));
         assert_eq!(s.deadline, Duration::from_secs(25));
+        assert_eq!(s.keep_alive, None, "0 sends no keep-alive");
         assert_eq!(s.log_level, "debug");
         assert!(!s.page);
     }

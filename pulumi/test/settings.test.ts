@@ -22,6 +22,7 @@ const minimal: HandlerSettings = {
     defaultTemplate: "Tell me a very short story about: {storyType}",
     templates: {},
     allowedStoryTypes: [],
+    keepAliveSecs: 15,
     logLevel: "info",
     page: true,
 };
@@ -34,6 +35,7 @@ describe("the environment", () => {
             STREAMER_MAX_TOKENS_CAP: "2048",
             STREAMER_DEFAULT_TEMPLATE: "Tell me a very short story about: {storyType}",
             STREAMER_DEADLINE_SECS: "55",
+            STREAMER_KEEP_ALIVE_SECS: "15",
             STREAMER_LOG_LEVEL: "info",
             STREAMER_PAGE: "true",
         });
@@ -82,6 +84,7 @@ describe("the environment", () => {
         assert.equal(DEFAULTS.maxTokens, value("max_tokens"));
         assert.equal(DEFAULTS.maxTokensCap, value("max_tokens_cap"));
         assert.equal(DEFAULTS.defaultTemplate, value("default_template"));
+        assert.equal(DEFAULTS.keepAliveSecs, value("keep_alive_secs"));
         assert.equal(DEFAULTS.logLevel, value("log_level"));
     });
 

@@ -32,6 +32,7 @@ const HANDLER_VARIABLES: Record<string, string> = {
     models: "STREAMER_MODELS",
     defaultModel: "STREAMER_DEFAULT_MODEL",
     allowedStoryTypes: "STREAMER_ALLOWED_STORY_TYPES",
+    keepAliveSecs: "STREAMER_KEEP_ALIVE_SECS",
     logLevel: "STREAMER_LOG_LEVEL",
     page: "STREAMER_PAGE",
 };
