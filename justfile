@@ -1,5 +1,10 @@
-# bedrock-streamer: `just` lists the recipes. Deploy recipes (build, deploy, preview, destroy,
-# invoke, logs, outputs, test-infra) live in pulumi/deploy.just, `bench` in bench/bench.just, `fuzz` in fuzz/fuzz.just.
+# bedrock-streamer: `./just` lists the recipes (./just sets up .venv first; see scripts/setup). Deploy
+# recipes (build, deploy, preview, destroy, invoke, logs, outputs, test-infra) live in pulumi/deploy.just,
+# `bench` in bench/bench.just, `fuzz` in fuzz/fuzz.just.
+
+# The pinned Python tools (just, cargo-lambda, boto3, botocore, policy_sentry, parliament) come from the
+# project's .venv, first on the PATH of every recipe and of what the recipes run (the tests included).
+export PATH := justfile_directory() / ".venv/bin" + ":" + env("PATH")
 
 import 'pulumi/deploy.just'
 import 'bench/bench.just'
@@ -17,7 +22,7 @@ demo storyType="CATS" accept="text/plain":
 dev port="9000":
     #!/usr/bin/env bash
     set -euo pipefail
-    command -v cargo-lambda >/dev/null || { echo "error: cargo-lambda is missing: pip install cargo-lambda" >&2; exit 1; }
+    command -v cargo-lambda >/dev/null || { echo "error: cargo-lambda is missing: run ./just dev (it installs the pinned tools into .venv)" >&2; exit 1; }
     if [ -z "${AWS_ACCESS_KEY_ID:-}${AWS_PROFILE:-}" ] && [ ! -e "$HOME/.aws/credentials" ] && [ ! -e "$HOME/.aws/config" ]; then
         echo "error: no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and AWS_REGION" >&2
         exit 1
@@ -42,7 +47,7 @@ test-clients:
 test-page:
     #!/usr/bin/env bash
     set -euo pipefail
-    command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || { echo "error: Chromium is missing: apt-get install chromium (or set CHROMIUM)" >&2; exit 1; }
+    scripts/setup chromium
     [ -d clients/node_modules/playwright-core ] || npm ci --prefix clients --no-audit --no-fund
     cargo build --quiet --bin bedrock-streamer --bin bedrock-emulator --bin bedrock-playground
     npm test --prefix clients

@@ -31,7 +31,7 @@ interface NamedPolicy {
 /** Runs the reference check over the policies; its findings, by policy name. */
 function check(policies: NamedPolicy[]): { sources: Record<string, string>; findings: Finding[] } {
     const run = spawnSync("python3", [CHECKER], { input: JSON.stringify(policies), encoding: "utf8" });
-    assert.equal(run.status, 0, `${CHECKER} failed (pip install -r pulumi/test/requirements.txt):\n${run.stderr}`);
+    assert.equal(run.status, 0, `${CHECKER} failed (./just test-infra installs policy_sentry and parliament into .venv):\n${run.stderr}`);
     return JSON.parse(run.stdout);
 }
 

@@ -280,7 +280,7 @@ describe("the package `just build` writes", () => {
     test("without cargo-lambda it says how to get it", () => {
         const result = just(workspace(), ["build"], { FAKE_NO_CARGO_LAMBDA: "1" });
         assert.notEqual(result.status, 0);
-        assert.match(result.stderr, /cargo-lambda is missing: pip install cargo-lambda/);
+        assert.match(result.stderr, /cargo-lambda is missing: run \.\/just build \(it installs the pinned tools into \.venv\)/);
     });
 });
 

@@ -45,7 +45,7 @@ impl Stack {
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .expect("cargo-lambda is installed (pip install cargo-lambda)");
+            .expect("cargo-lambda is on PATH (./just test-rust puts .venv/bin first)");
         // Ready once it says it serves; the function must not poll before then.
         let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
         let ready = tokio::time::timeout(Duration::from_secs(60), async {
