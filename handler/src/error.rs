@@ -32,6 +32,23 @@ pub enum ApiError {
     ModelNotAllowed { model: String, allowed: String },
     #[error("cannot answer with {}; accepted: application/x-ndjson, application/json, text/event-stream, text/plain", echo(.0))]
     NotAcceptable(String),
+    /// A conversation's `messages` the stack's policy refuses (none, an unknown role, empty
+    /// content, opening or ending with the assistant); `param` names the field, such as
+    /// `messages[2].role`, for the OpenAI error object.
+    #[error("{message}")]
+    InvalidMessages { param: String, message: String },
+    /// A conversation over one of the stack's limits (`chatMaxMessages`, `chatMaxMessageChars`,
+    /// `chatMaxTotalChars`).
+    #[error("{message}")]
+    ConversationTooLarge { param: String, message: String },
+    /// A parameter this function cannot honour (`n` other than 1, tools, image parts, a
+    /// `response_format` other than text), refused rather than ignored.
+    #[error("{message}")]
+    UnsupportedParameter { param: String, message: String },
+    /// A parameter outside what the model alias allows (a `temperature` above 1, one the alias
+    /// fixes, a `stop` that is not a list of strings).
+    #[error("{message}")]
+    InvalidParameter { param: String, message: String },
 
     /// Bedrock's ThrottlingException; `message` is Bedrock's own (it says which quota, such as
     /// "Too many tokens per day"), `retried` whether the SDK had retried (it never retries mid-stream).
@@ -222,9 +239,13 @@ codes! {
     StoryTypeNotAllowed => BAD_REQUEST, "story_type_not_allowed";
     InvalidMaxTokens => BAD_REQUEST, "invalid_max_tokens";
     ModelNotAllowed => BAD_REQUEST, "model_not_allowed";
+    InvalidMessages => BAD_REQUEST, "invalid_messages";
+    UnsupportedParameter => BAD_REQUEST, "unsupported_parameter";
+    InvalidParameter => BAD_REQUEST, "invalid_parameter";
     MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed";
     NotAcceptable => NOT_ACCEPTABLE, "not_acceptable";
     PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large";
+    ConversationTooLarge => PAYLOAD_TOO_LARGE, "conversation_too_large";
     Throttled => TOO_MANY_REQUESTS, "throttled";
     QuotaExceeded => TOO_MANY_REQUESTS, "quota_exceeded";
     ModelNotReady => TOO_MANY_REQUESTS, "model_not_ready";

@@ -6,10 +6,13 @@
 //! encoders, the error vocabulary). The rest is how a request is served, private to the crate.
 
 pub mod bedrock;
+pub mod chat_request;
+pub mod conversation;
 mod deadline;
 pub mod error;
 pub mod function_url;
 pub mod models;
+pub mod openai;
 mod page;
 mod prompt;
 mod relay;

@@ -86,6 +86,11 @@ impl Models {
         self.get(&self.default).expect("the default is one of the models")
     }
 
+    /// Every configured model, sorted by alias.
+    pub fn all(&self) -> impl Iterator<Item = &Model> {
+        self.models.iter()
+    }
+
     /// The aliases, comma-separated, for messages.
     pub fn aliases(&self) -> String {
         self.models.iter().map(|m| m.alias.as_str()).collect::<Vec<_>>().join(", ")

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::models::Models;
+use crate::models::{Model, Models};
 use crate::story_type;
 use crate::unique_keys;
 
@@ -32,13 +32,21 @@ pub struct Limits<'a> {
 }
 
 pub fn parse(body: &[u8], limits: Limits<'_>) -> Result<StoryRequest, ApiError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge { size: body.len(), limit: MAX_BODY_BYTES });
+    let fields = json_object(body, MAX_BODY_BYTES, r#"{"storyType":"CATS"}"#)?;
+    let story_type = story_type(&fields, limits.allowed_story_types)?;
+    let model = model(&fields, limits.models)?;
+    let max_tokens = max_tokens(&fields, "maxTokens", model.max_tokens_cap)?;
+    Ok(StoryRequest { story_type, model: model.alias.clone(), max_tokens })
+}
+
+/// A request body as a JSON object: at most `max_bytes`, not blank, valid JSON naming each field
+/// once, an object. `example` is a body the messages show.
+pub(crate) fn json_object(body: &[u8], max_bytes: usize, example: &str) -> Result<Map<String, Value>, ApiError> {
+    if body.len() > max_bytes {
+        return Err(ApiError::PayloadTooLarge { size: body.len(), limit: max_bytes });
     }
     if body.iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
-        return Err(ApiError::InvalidJson(
-            "the request body is empty; send a JSON object such as {\"storyType\":\"CATS\"}".into(),
-        ));
+        return Err(ApiError::InvalidJson(format!("the request body is empty; send a JSON object such as {example}")));
     }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::InvalidJson(format!("the request body is not valid JSON: {e}")))?;
@@ -47,24 +55,23 @@ pub fn parse(body: &[u8], limits: Limits<'_>) -> Result<StoryRequest, ApiError> 
     unique_keys::check(body).map_err(|e| {
         ApiError::InvalidJson(format!("the request body names a field twice: {e}; name each field once"))
     })?;
-    let Value::Object(fields) = value else {
-        return Err(ApiError::InvalidJson(format!(
-            "the request body must be a JSON object such as {{\"storyType\":\"CATS\"}}, not {}",
-            kind(&value)
-        )));
-    };
-    let story_type = story_type(&fields, limits.allowed_story_types)?;
+    match value {
+        Value::Object(fields) => Ok(fields),
+        other => Err(ApiError::InvalidJson(format!(
+            "the request body must be a JSON object such as {example}, not {}",
+            kind(&other)
+        ))),
+    }
+}
+
+/// The model alias a request names with `"model"`, or the default when it names none.
+pub(crate) fn model<'m>(fields: &Map<String, Value>, models: &'m Models) -> Result<&'m Model, ApiError> {
     let model = match fields.get("model") {
-        None | Some(Value::Null) => Some(limits.models.default_model()),
-        Some(Value::String(alias)) => limits.models.get(alias),
+        None | Some(Value::Null) => Some(models.default_model()),
+        Some(Value::String(alias)) => models.get(alias),
         Some(_) => None,
     };
-    let model = model.ok_or_else(|| ApiError::ModelNotAllowed {
-        model: fields["model"].to_string(),
-        allowed: limits.models.aliases(),
-    })?;
-    let max_tokens = max_tokens(&fields, model.max_tokens_cap)?;
-    Ok(StoryRequest { story_type, model: model.alias.clone(), max_tokens })
+    model.ok_or_else(|| ApiError::ModelNotAllowed { model: fields["model"].to_string(), allowed: models.aliases() })
 }
 
 fn story_type(fields: &Map<String, Value>, allowed: Option<&[String]>) -> Result<String, ApiError> {
@@ -87,15 +94,16 @@ fn story_type(fields: &Map<String, Value>, allowed: Option<&[String]>) -> Result
     Ok(story_type)
 }
 
-fn max_tokens(fields: &Map<String, Value>, cap: u32) -> Result<Option<u32>, ApiError> {
-    match fields.get("maxTokens") {
+/// The token budget a request asks for in `field`, within `1..=cap` (the model alias's cap).
+pub(crate) fn max_tokens(fields: &Map<String, Value>, field: &str, cap: u32) -> Result<Option<u32>, ApiError> {
+    match fields.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_u64() {
             Some(n) if n >= 1 && n <= u64::from(cap) => Ok(Some(n as u32)),
-            _ => Err(ApiError::InvalidMaxTokens(format!("maxTokens must be a whole number from 1 to {cap}; got {n}"))),
+            _ => Err(ApiError::InvalidMaxTokens(format!("{field} must be a whole number from 1 to {cap}; got {n}"))),
         },
         Some(other) => Err(ApiError::InvalidMaxTokens(format!(
-            "maxTokens must be a whole number from 1 to {cap}, not {}",
+            "{field} must be a whole number from 1 to {cap}, not {}",
             kind(other)
         ))),
     }
@@ -118,7 +126,6 @@ mod tests {
     use std::sync::LazyLock;
 
     use super::*;
-    use crate::models::Model;
 
     static ONE_MODEL: LazyLock<Models> = LazyLock::new(|| Models::single(Model::new("default", "m", 512, 2048)));
     static TWO_MODELS: LazyLock<Models> = LazyLock::new(|| {
