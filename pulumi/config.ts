@@ -75,6 +75,11 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         // The component checks these against their allowed values and says what is accepted.
         logLevel: config.require("logLevel") as LogLevel,
         page: config.requireBoolean("page"),
+        chat: config.requireBoolean("chat"),
+        chatSystemPrompt: optionalText(config, "chatSystemPrompt"),
+        chatMaxMessages: config.requireNumber("chatMaxMessages"),
+        chatMaxMessageChars: config.requireNumber("chatMaxMessageChars"),
+        chatMaxTotalChars: config.requireNumber("chatMaxTotalChars"),
         authType: config.require("authType") as AuthType,
         architecture: config.require("architecture") as Architecture,
         // -1, Lambda's own word for "no reservation", is how config says unset.

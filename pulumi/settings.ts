@@ -39,6 +39,16 @@ export interface HandlerSettings {
     logLevel: LogLevel;
     /** Serve the story page at GET / (handler/assets/page.html); false answers GET / with 405. */
     page: boolean;
+    /** Serve conversations (POST /chat, POST /v1/chat/completions, GET /v1/models); false answers them with 405. */
+    chat: boolean;
+    /** Sent first with every conversation, before the caller's own system messages; undefined sends none. */
+    chatSystemPrompt?: string;
+    /** Most messages one conversation request may send (1 to 1000). */
+    chatMaxMessages: number;
+    /** Most Unicode characters in one message (1 to 400000, at most `chatMaxTotalChars`). */
+    chatMaxMessageChars: number;
+    /** Most Unicode characters in all of a request's messages (1 to 400000). */
+    chatMaxTotalChars: number;
 }
 
 /** Where a template puts the caller's storyType. */
@@ -123,6 +133,16 @@ function wholeNumberProblem(value: number): string | undefined {
         : `expected a whole number from 1 to ${MAX_WHOLE_NUMBER}, got ${quoted(value)}`;
 }
 
+/** Most messages a conversation may be allowed (handler/src/settings.rs `MAX_CHAT_MESSAGES`). */
+export const MAX_CHAT_MESSAGES = 1000;
+
+/** Most characters a conversation may be allowed (handler/src/settings.rs `MAX_CHAT_CHARS`: its body stays under Lambda's 6 MB). */
+export const MAX_CHAT_CHARS = 400000;
+
+function boundedWholeNumberProblem(value: number, max: number): string | undefined {
+    return Number.isInteger(value) && value >= 1 && value <= max ? undefined : `expected a whole number from 1 to ${max}, got ${quoted(value)}`;
+}
+
 function unitFractionProblem(value: number | undefined): string | undefined {
     return value === undefined || (Number.isFinite(value) && value >= 0 && value <= 1) ? undefined : `expected a number from 0.0 to 1.0, got ${quoted(value)}`;
 }
@@ -181,6 +201,17 @@ export function settingsProblems(s: HandlerSettings): string[] {
     if (!Number.isInteger(s.keepAliveSecs) || s.keepAliveSecs < 0 || s.keepAliveSecs > MAX_KEEP_ALIVE_SECS) {
         problem("keepAliveSecs", `expected a whole number from 0 to ${MAX_KEEP_ALIVE_SECS}, got ${quoted(s.keepAliveSecs)}`);
     }
+    problem("chatMaxMessages", boundedWholeNumberProblem(s.chatMaxMessages, MAX_CHAT_MESSAGES));
+    const messageCharsProblem = boundedWholeNumberProblem(s.chatMaxMessageChars, MAX_CHAT_CHARS);
+    const totalCharsProblem = boundedWholeNumberProblem(s.chatMaxTotalChars, MAX_CHAT_CHARS);
+    problem("chatMaxMessageChars", messageCharsProblem);
+    problem("chatMaxTotalChars", totalCharsProblem);
+    if (messageCharsProblem === undefined && totalCharsProblem === undefined && s.chatMaxMessageChars > s.chatMaxTotalChars) {
+        problem(
+            "chatMaxMessageChars",
+            `${s.chatMaxMessageChars} is above chatMaxTotalChars (${s.chatMaxTotalChars}); one message cannot be longer than the whole conversation`,
+        );
+    }
     if (!(LOG_LEVELS as readonly string[]).includes(s.logLevel.trim().toLowerCase())) {
         problem("logLevel", `expected one of ${LOG_LEVELS.join(", ")}; got ${JSON.stringify(s.logLevel)}`);
     }
@@ -211,10 +242,15 @@ export function handlerEnvironment(s: HandlerSettings, timeoutSecs: number): Rec
         STREAMER_KEEP_ALIVE_SECS: String(s.keepAliveSecs),
         STREAMER_LOG_LEVEL: s.logLevel,
         STREAMER_PAGE: String(s.page),
+        STREAMER_CHAT: String(s.chat),
+        STREAMER_CHAT_MAX_MESSAGES: String(s.chatMaxMessages),
+        STREAMER_CHAT_MAX_MESSAGE_CHARS: String(s.chatMaxMessageChars),
+        STREAMER_CHAT_MAX_TOTAL_CHARS: String(s.chatMaxTotalChars),
     };
     if (!hasModels && s.temperature !== undefined) env.STREAMER_TEMPERATURE = String(s.temperature);
     if (!hasModels && s.topP !== undefined) env.STREAMER_TOP_P = String(s.topP);
     if (s.systemPrompt !== undefined) env.STREAMER_SYSTEM_PROMPT = s.systemPrompt;
+    if (s.chatSystemPrompt !== undefined) env.STREAMER_CHAT_SYSTEM_PROMPT = s.chatSystemPrompt;
     if (Object.keys(s.templates).length > 0) env.STREAMER_TEMPLATES = JSON.stringify(s.templates);
     if (s.allowedStoryTypes.length > 0) env.STREAMER_ALLOWED_STORY_TYPES = s.allowedStoryTypes.join(",");
     return env;

@@ -53,7 +53,7 @@ export interface BedrockStreamerArgs extends Partial<HandlerSettings> {
 }
 
 /** Arguments that are unset unless given: no default value stands in for them. */
-type UnsetUnlessGiven = "temperature" | "topP" | "systemPrompt" | "reservedConcurrency" | "defaultModel" | "region";
+type UnsetUnlessGiven = "temperature" | "topP" | "systemPrompt" | "chatSystemPrompt" | "reservedConcurrency" | "defaultModel" | "region";
 
 /** The arguments with every default filled in and `codeZip` an absolute path. */
 export type ResolvedStreamerArgs = Required<Omit<BedrockStreamerArgs, UnsetUnlessGiven>> & Pick<BedrockStreamerArgs, UnsetUnlessGiven>;
@@ -70,6 +70,10 @@ export const DEFAULTS: Readonly<Omit<ResolvedStreamerArgs, "codeZip" | UnsetUnle
     keepAliveSecs: 15,
     logLevel: "info",
     page: true,
+    chat: true,
+    chatMaxMessages: 100,
+    chatMaxMessageChars: 32000,
+    chatMaxTotalChars: 100000,
     authType: "AWS_IAM",
     memorySize: 256,
     timeout: 60,
@@ -181,7 +185,7 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     if (envBytes > ENVIRONMENT_LIMIT_BYTES) {
         problems.push(
             `the function's environment is ${envBytes} bytes, over Lambda's ${ENVIRONMENT_LIMIT_BYTES}-byte limit; ` +
-                "shorten templates, defaultTemplate, systemPrompt or models",
+                "shorten templates, defaultTemplate, systemPrompt, chatSystemPrompt or models",
         );
     }
     if (!fs.existsSync(r.codeZip)) {

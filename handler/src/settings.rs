@@ -12,6 +12,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::conversation::ChatLimits;
 use crate::models::{DEFAULT_ALIAS, Model, Models, Reasoning};
 use crate::prompt::{Template, Templates};
 use crate::{story_type, unique_keys};
@@ -22,7 +23,7 @@ const PREFIX: &str = "STREAMER";
 /// Every key the handler reads, the one list of them: each is `STREAMER_<KEY>` in the environment
 /// and `<key>` in `config/default.toml`; anything else under `STREAMER_` is a typo and fails the
 /// start.
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 20] = [
     "model_id",
     "models",
     "default_model",
@@ -38,6 +39,11 @@ const KEYS: [&str; 15] = [
     "keep_alive_secs",
     "log_level",
     "page",
+    "chat",
+    "chat_system_prompt",
+    "chat_max_messages",
+    "chat_max_message_chars",
+    "chat_max_total_chars",
 ];
 
 /// Longest overall deadline: Lambda's own 15-minute limit.
@@ -45,6 +51,14 @@ const MAX_DEADLINE_SECS: u64 = 900;
 
 /// Longest keep-alive interval: no stream can be silent longer than Lambda's 15 minutes anyway.
 const MAX_KEEP_ALIVE_SECS: u64 = 900;
+
+/// Most messages a stack may let a conversation hold.
+const MAX_CHAT_MESSAGES: u64 = 1000;
+
+/// Most characters a stack may let a conversation hold: with every character written the longest
+/// way JSON allows (12 bytes, [`ChatLimits::max_body_bytes`]) the body stays under Lambda's 6 MB
+/// request payload (Lambda quotas, "Invocation payload", read 2026-12-07).
+const MAX_CHAT_CHARS: u64 = 400_000;
 
 const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 
@@ -68,6 +82,12 @@ pub struct Settings {
     pub log_level: String,
     /// Serve the story page at `GET /`.
     pub page: bool,
+    /// Serve conversations: `POST /chat`, `POST /v1/chat/completions`, `GET /v1/models`.
+    pub chat: bool,
+    /// The stack's system prompt for conversations: Bedrock gets it first, then the caller's
+    /// system messages.
+    pub chat_system_prompt: Option<String>,
+    pub chat_limits: ChatLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,6 +213,33 @@ impl Settings {
             }
         };
         let models = default_model(aliases, raw.get("default_model"))?;
+        let chat_limits = ChatLimits {
+            max_messages: whole_number("chat_max_messages", raw.required("chat_max_messages"), 1, MAX_CHAT_MESSAGES)?
+                as usize,
+            max_message_chars: whole_number(
+                "chat_max_message_chars",
+                raw.required("chat_max_message_chars"),
+                1,
+                MAX_CHAT_CHARS,
+            )? as usize,
+            max_total_chars: whole_number(
+                "chat_max_total_chars",
+                raw.required("chat_max_total_chars"),
+                1,
+                MAX_CHAT_CHARS,
+            )? as usize,
+        };
+        if chat_limits.max_message_chars > chat_limits.max_total_chars {
+            return Err(invalid(
+                "chat_max_message_chars",
+                format!(
+                    "{} is above {} ({}); one message cannot be longer than the whole conversation",
+                    chat_limits.max_message_chars,
+                    var_name("chat_max_total_chars"),
+                    chat_limits.max_total_chars
+                ),
+            ));
+        }
         Ok(Settings {
             models,
             system_prompt: raw.get("system_prompt").filter(|s| !s.trim().is_empty()).map(str::to_owned),
@@ -202,6 +249,9 @@ impl Settings {
             keep_alive: (keep_alive_secs > 0).then(|| Duration::from_secs(keep_alive_secs)),
             log_level,
             page: boolean("page", raw.required("page"))?,
+            chat: boolean("chat", raw.required("chat"))?,
+            chat_system_prompt: raw.get("chat_system_prompt").filter(|s| !s.trim().is_empty()).map(str::to_owned),
+            chat_limits,
         })
     }
 }
@@ -471,6 +521,12 @@ mod tests {
         assert_eq!(s.keep_alive, Some(Duration::from_secs(15)));
         assert_eq!(s.log_level, "info");
         assert!(s.page);
+        assert!(s.chat);
+        assert_eq!(s.chat_system_prompt, None);
+        assert_eq!(
+            s.chat_limits,
+            ChatLimits { max_messages: 100, max_message_chars: 32_000, max_total_chars: 100_000 }
+        );
     }
 
     #[test]
@@ -489,6 +545,11 @@ mod tests {
             ("STREAMER_KEEP_ALIVE_SECS", "0"),
             ("STREAMER_LOG_LEVEL", "DEBUG"),
             ("STREAMER_PAGE", "FALSE"),
+            ("STREAMER_CHAT", "false"),
+            ("STREAMER_CHAT_SYSTEM_PROMPT", "You help with baking."),
+            ("STREAMER_CHAT_MAX_MESSAGES", "20"),
+            ("STREAMER_CHAT_MAX_MESSAGE_CHARS", "1000"),
+            ("STREAMER_CHAT_MAX_TOTAL_CHARS", "5000"),
             ("UNRELATED", "ignored"),
         ])
         .unwrap();
@@ -503,6 +564,9 @@ mod tests {
         assert_eq!(s.keep_alive, None, "0 sends no keep-alive");
         assert_eq!(s.log_level, "debug");
         assert!(!s.page);
+        assert!(!s.chat);
+        assert_eq!(s.chat_system_prompt.as_deref(), Some("You help with baking."));
+        assert_eq!(s.chat_limits, ChatLimits { max_messages: 20, max_message_chars: 1000, max_total_chars: 5000 });
     }
 
     #[test]

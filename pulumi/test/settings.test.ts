@@ -25,6 +25,10 @@ const minimal: HandlerSettings = {
     keepAliveSecs: 15,
     logLevel: "info",
     page: true,
+    chat: true,
+    chatMaxMessages: 100,
+    chatMaxMessageChars: 32000,
+    chatMaxTotalChars: 100000,
 };
 
 describe("the environment", () => {
@@ -38,6 +42,10 @@ describe("the environment", () => {
             STREAMER_KEEP_ALIVE_SECS: "15",
             STREAMER_LOG_LEVEL: "info",
             STREAMER_PAGE: "true",
+            STREAMER_CHAT: "true",
+            STREAMER_CHAT_MAX_MESSAGES: "100",
+            STREAMER_CHAT_MAX_MESSAGE_CHARS: "32000",
+            STREAMER_CHAT_MAX_TOTAL_CHARS: "100000",
         });
     });
 
@@ -66,7 +74,7 @@ describe("the environment", () => {
         const keys = /const KEYS: \[&str; \d+\] = \[([^\]]*)\]/.exec(source);
         assert.ok(keys, "handler/src/settings.rs declares its KEYS");
         const known = [...keys[1].matchAll(/"([a-z_]+)"/g)].map(([, key]) => `STREAMER_${key.toUpperCase()}`).sort();
-        const everything = { ...minimal, systemPrompt: "x", templates: { A: "{storyType}" }, allowedStoryTypes: ["A"] };
+        const everything = { ...minimal, systemPrompt: "x", chatSystemPrompt: "y", templates: { A: "{storyType}" }, allowedStoryTypes: ["A"] };
         // The one-model form and the models form: each names some variables, together every one.
         const oneModel = handlerEnvironment({ ...everything, temperature: 0.5, topP: 0.5 }, 10);
         const severalModels = handlerEnvironment({ ...everything, models: { fast: { modelId: "m" } }, defaultModel: "fast" }, 10);
@@ -86,6 +94,10 @@ describe("the environment", () => {
         assert.equal(DEFAULTS.defaultTemplate, value("default_template"));
         assert.equal(DEFAULTS.keepAliveSecs, value("keep_alive_secs"));
         assert.equal(DEFAULTS.logLevel, value("log_level"));
+        assert.equal(DEFAULTS.chat, value("chat"));
+        assert.equal(DEFAULTS.chatMaxMessages, value("chat_max_messages"));
+        assert.equal(DEFAULTS.chatMaxMessageChars, value("chat_max_message_chars"));
+        assert.equal(DEFAULTS.chatMaxTotalChars, value("chat_max_total_chars"));
     });
 
     test("its size is the UTF-8 bytes of its JSON form, at least what Lambda counts", () => {

@@ -35,6 +35,11 @@ const HANDLER_VARIABLES: Record<string, string> = {
     keepAliveSecs: "STREAMER_KEEP_ALIVE_SECS",
     logLevel: "STREAMER_LOG_LEVEL",
     page: "STREAMER_PAGE",
+    chat: "STREAMER_CHAT",
+    chatSystemPrompt: "STREAMER_CHAT_SYSTEM_PROMPT",
+    chatMaxMessages: "STREAMER_CHAT_MAX_MESSAGES",
+    chatMaxMessageChars: "STREAMER_CHAT_MAX_MESSAGE_CHARS",
+    chatMaxTotalChars: "STREAMER_CHAT_MAX_TOTAL_CHARS",
 };
 
 /** The issue's keys, plus codeZip (where `just build` leaves the package). */
@@ -115,7 +120,7 @@ describe("the typed config", () => {
             const declared = key === "templates" || key === "models" ? JSON.parse(defaults[key] as string) : defaults[key];
             assert.deepEqual(declared, value, key);
         }
-        for (const unset of ["temperature", "topP", "systemPrompt", "defaultModel"]) assert.equal(defaults[unset], "", unset);
+        for (const unset of ["temperature", "topP", "systemPrompt", "chatSystemPrompt", "defaultModel"]) assert.equal(defaults[unset], "", unset);
         assert.equal(defaults.reservedConcurrency, -1);
     });
 
@@ -381,7 +386,7 @@ describe("several models (pulumi config set models …)", () => {
 
     test("the models map counts toward Lambda's 4 KB environment", async () => {
         const models = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`story-model-${i}`, { modelId: `us.${SHIPPED_MODEL}`, maxTokens: 512 }]));
-        await assert.rejects(withModels(models, "story-model-0"), /the function's environment is \d+ bytes, over Lambda's 4096-byte limit; shorten templates, defaultTemplate, systemPrompt or models/);
+        await assert.rejects(withModels(models, "story-model-0"), /the function's environment is \d+ bytes, over Lambda's 4096-byte limit; shorten templates, defaultTemplate, systemPrompt, chatSystemPrompt or models/);
     });
 });
 
