@@ -114,7 +114,7 @@ fn sse_extra(event: &Event<'_>) -> Option<&'static str> {
     match event {
         Event::Start { .. } => Some("retry: 5000"),
         Event::Usage { .. } | Event::Error { .. } => Some("id: end"),
-        Event::Text { .. } | Event::Reasoning { .. } | Event::Stop { .. } => None,
+        Event::Text { .. } | Event::Reasoning { .. } | Event::Stop { .. } | Event::Ping => None,
     }
 }
 
@@ -135,7 +135,7 @@ fn sse(event: &Event<'_>) -> (String, Value) {
 fn plain(event: &Event<'_>) {
     let bytes = Format::Plain.encode(event);
     match event {
-        Event::Start { .. } | Event::Reasoning { .. } | Event::Usage(_) => assert_eq!(bytes, None),
+        Event::Start { .. } | Event::Reasoning { .. } | Event::Usage(_) | Event::Ping => assert_eq!(bytes, None),
         Event::Text { message } => assert_eq!(bytes.as_deref(), Some(message.as_bytes())),
         Event::Stop { .. } => assert_eq!(bytes.as_deref(), Some(&b"\n"[..])),
         Event::Error { code, message } => {

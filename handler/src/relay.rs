@@ -3,6 +3,7 @@
 //! body is dropped and the Bedrock stream with it (unread tokens cost money).
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -26,6 +27,11 @@ pub struct StoryRelay {
     summary: Summary,
     /// Relay the model's reasoning (`reasoning` events) instead of dropping it.
     show_reasoning: bool,
+    /// The longest the caller may hear nothing before a keep-alive ([`Event::Ping`]); `None` when
+    /// keep-alives are off or the format cannot carry one.
+    keep_alive: Option<Duration>,
+    /// When the caller was last written to.
+    last_write: Instant,
     state: State,
 }
 
@@ -50,7 +56,25 @@ impl StoryRelay {
         summary: Summary,
         show_reasoning: bool,
     ) -> Self {
-        StoryRelay { items, format, deadline, bedrock_request_id, summary, show_reasoning, state: State::NotStarted }
+        StoryRelay {
+            items,
+            format,
+            deadline,
+            bedrock_request_id,
+            summary,
+            show_reasoning,
+            keep_alive: None,
+            last_write: Instant::now(),
+            state: State::NotStarted,
+        }
+    }
+
+    /// Writes a keep-alive after `every` without anything written (`STREAMER_KEEP_ALIVE_SECS`), so
+    /// an intermediary's idle timeout (CloudFront's 30 s origin timeout) does not cut a model
+    /// that is thinking; `None` writes none. Text/plain carries none whatever this says.
+    pub fn keep_alive(mut self, every: Option<Duration>) -> Self {
+        self.keep_alive = every.filter(|_| self.format.carries_keep_alive());
+        self
     }
 
     /// The caller's chunks, one per event. Every stream ends with exactly one `usage` or `error`
@@ -81,7 +105,11 @@ impl StoryRelay {
                 State::Streaming { .. } if Instant::now() >= self.deadline.at => {
                     self.fail(ApiError::Timeout { secs: self.deadline.secs })
                 }
-                State::Streaming { stopped } => match timeout_at(self.deadline.at, self.items.next()).await {
+                // Waiting for Bedrock until the deadline, or until a keep-alive is due if that comes
+                // first; `next()` can be given up and called again without losing an event (the
+                // stream keeps its own state).
+                State::Streaming { stopped } => match timeout_at(self.wake_at(), self.items.next()).await {
+                    Err(_) if Instant::now() < self.deadline.at => self.format.encode(&Event::Ping),
                     Err(_) => self.fail(ApiError::Timeout { secs: self.deadline.secs }),
                     Ok(Some(Err(error))) => self.fail(error),
                     // Bedrock sent no metadata: the story is whole, its counts unknown.
@@ -91,9 +119,15 @@ impl StoryRelay {
                 },
             };
             if let Some(bytes) = event {
+                self.last_write = Instant::now();
                 return Some(bytes);
             }
         }
+    }
+
+    /// When to stop waiting for Bedrock: the deadline, or the next keep-alive when sooner.
+    fn wake_at(&self) -> Instant {
+        self.keep_alive.map_or(self.deadline.at, |every| (self.last_write + every).min(self.deadline.at))
     }
 
     fn relay(&mut self, item: StreamItem) -> Option<Bytes> {
@@ -169,6 +203,7 @@ mod tests {
 
     use super::*;
     use crate::bedrock::TokenUsage;
+    use crate::wire::SSE_KEEP_ALIVE;
 
     fn text(s: &str) -> Result<StreamItem, ApiError> {
         Ok(StreamItem::Text(s.into()))
@@ -395,6 +430,83 @@ mod tests {
                 .contains("event: reasoning\ndata: {\"type\":\"reasoning\",\"message\":\"Cats nap.\"}\n\n")
         );
         assert_eq!(show(Format::Plain).await, "Once\n", "text/plain is the story only");
+    }
+
+    /// Each chunk of the body with the (paused) time it was written, in whole seconds from the start.
+    async fn timed_chunks(relay: StoryRelay) -> Vec<(u64, String)> {
+        let started = Instant::now();
+        let body = relay.into_stream();
+        futures_util::pin_mut!(body);
+        let mut chunks = Vec::new();
+        while let Some(frame) = body.next().await {
+            let data = frame.unwrap().into_data().unwrap();
+            chunks.push((started.elapsed().as_secs(), String::from_utf8(data.to_vec()).unwrap()));
+        }
+        chunks
+    }
+
+    /// A model that thinks (hidden reasoning) for `thinking`, then tells a one-word story.
+    fn thinks_for(thinking: Duration) -> Items {
+        let story = stream::once(async move {
+            tokio::time::sleep(thinking).await;
+            text("Once")
+        });
+        stream::iter(vec![reasoning("Cats nap.")])
+            .chain(story)
+            .chain(stream::iter(vec![stop("end_turn"), metadata(1, 1, Some(1))]))
+            .boxed()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_stream_gets_a_keep_alive_each_interval_until_the_model_speaks() {
+        let relay = relay_of(thinks_for(Duration::from_secs(40)), Format::Ndjson, Duration::from_secs(60))
+            .keep_alive(Some(Duration::from_secs(15)));
+        let chunks = timed_chunks(relay).await;
+        let ping = r#"{"type":"ping"}"#.to_owned() + "\n";
+        let pings: Vec<u64> = chunks.iter().filter(|(_, c)| *c == ping).map(|(at, _)| *at).collect();
+        assert_eq!(pings, [15, 30], "15 s after the start, 15 s after that; the story came at 40 s: {chunks:?}");
+        assert!(chunks.last().unwrap().1.starts_with(r#"{"type":"usage""#), "{chunks:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_keep_alive_interval_counts_from_the_last_write() {
+        let items = stream::iter(vec![text("Once")])
+            .chain(stream::once(async {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                text(" upon")
+            }))
+            .chain(stream::once(async {
+                tokio::time::sleep(Duration::from_secs(20)).await;
+                stop("end_turn")
+            }))
+            .chain(stream::iter(vec![metadata(1, 2, Some(1))]))
+            .boxed();
+        let relay = relay_of(items, Format::Sse, Duration::from_secs(60)).keep_alive(Some(Duration::from_secs(15)));
+        let chunks = timed_chunks(relay).await;
+        let pings: Vec<u64> =
+            chunks.iter().filter(|(_, c)| c.as_bytes() == SSE_KEEP_ALIVE).map(|(at, _)| *at).collect();
+        assert_eq!(pings, [25], "SSE's comment line, 15 s after \" upon\" at 10 s: {chunks:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_keep_alive_when_turned_off_or_in_plain_text() {
+        for (format, every) in [(Format::Ndjson, None), (Format::Plain, Some(Duration::from_secs(15)))] {
+            let relay =
+                relay_of(thinks_for(Duration::from_secs(40)), format, Duration::from_secs(60)).keep_alive(every);
+            let body: String = timed_chunks(relay).await.into_iter().map(|(_, c)| c).collect();
+            assert!(!body.contains("ping") && !body.contains(": keep-alive"), "{format:?}: {body}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_still_ends_a_silent_stream_between_keep_alives() {
+        let relay = relay_of(thinks_for(Duration::from_secs(40)), Format::Ndjson, Duration::from_secs(20))
+            .keep_alive(Some(Duration::from_secs(15)));
+        let chunks = timed_chunks(relay).await;
+        let (at, last) = chunks.last().unwrap();
+        assert_eq!(*at, 20, "{chunks:?}");
+        assert!(last.contains(r#""code":"timeout""#), "{chunks:?}");
+        assert_eq!(chunks.iter().filter(|(_, c)| c.contains("ping")).count(), 1, "{chunks:?}");
     }
 
     /// Through the real SDK against the emulator: a thinking model's `reasoningContent` deltas

@@ -51,7 +51,8 @@ impl App {
             Ok((format, accepted, reasoning)) => {
                 let show_reasoning = reasoning == Reasoning::Show;
                 let relay =
-                    StoryRelay::new(accepted.items, format, deadline, accepted.request_id, summary, show_reasoning);
+                    StoryRelay::new(accepted.items, format, deadline, accepted.request_id, summary, show_reasoning)
+                        .keep_alive(self.settings.keep_alive);
                 streaming(format, relay)
             }
             Err(error) => {

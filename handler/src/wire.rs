@@ -52,6 +52,10 @@ pub enum Event<'a> {
     },
     /// The last event of a complete story.
     Usage(Usage),
+    /// A keep-alive after a silence (`STREAMER_KEEP_ALIVE_SECS`): a model thinking before its first
+    /// word. NDJSON writes it as `{"type":"ping"}`; SSE as a comment line instead
+    /// ([`SSE_KEEP_ALIVE`]); text/plain cannot carry one.
+    Ping,
     Error {
         code: &'static str,
         message: &'a str,
@@ -89,6 +93,10 @@ pub const SSE_RETRY_MS: u32 = 5000;
 /// "Server-sent events", read 2026-11-29).
 pub const SSE_LAST_EVENT_ID: &str = "end";
 
+/// SSE's keep-alive: a comment line, which every SSE client skips (HTML standard, "Server-sent
+/// events", event stream interpretation: a line starting with `:` is ignored).
+pub const SSE_KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
+
 impl Event<'_> {
     /// The SSE event name: the type, except `failure` for an error. `error` is the event
     /// EventSource fires for its own connection problems, so a listener for it could not tell a
@@ -101,6 +109,7 @@ impl Event<'_> {
             Event::Stop { .. } => "stop",
             Event::Usage { .. } => "usage",
             Event::Error { .. } => "failure",
+            Event::Ping => "ping",
         }
     }
 
@@ -109,7 +118,7 @@ impl Event<'_> {
         match self {
             Event::Start { .. } => format!("retry: {SSE_RETRY_MS}\n"),
             Event::Usage { .. } | Event::Error { .. } => format!("id: {SSE_LAST_EVENT_ID}\n"),
-            Event::Text { .. } | Event::Reasoning { .. } | Event::Stop { .. } => String::new(),
+            Event::Text { .. } | Event::Reasoning { .. } | Event::Stop { .. } | Event::Ping => String::new(),
         }
     }
 }
@@ -123,6 +132,11 @@ impl Format {
             Format::Sse => "text/event-stream",
             Format::Plain => "text/plain; charset=utf-8",
         }
+    }
+
+    /// Whether a keep-alive can be written in this format (not in text/plain, which is the story only).
+    pub fn carries_keep_alive(self) -> bool {
+        self != Format::Plain
     }
 
     /// Picks the format from an `Accept` header: the highest-q media range we can serve, earlier
@@ -164,6 +178,7 @@ impl Format {
                 line.push(b'\n');
                 Some(line.into())
             }
+            Format::Sse if matches!(event, Event::Ping) => Some(Bytes::from_static(SSE_KEEP_ALIVE)),
             Format::Sse => {
                 let mut frame = format!("event: {}\n{}data: ", event.sse_name(), event.sse_fields()).into_bytes();
                 frame.extend_from_slice(&json(event));
@@ -174,7 +189,7 @@ impl Format {
                 Event::Text { message } => Some(Bytes::copy_from_slice(message.as_bytes())),
                 Event::Stop { .. } => Some(Bytes::from_static(b"\n")),
                 Event::Error { code, message } => Some(format!("\n[error {code}: {}]\n", one_line(message)).into()),
-                Event::Start { .. } | Event::Reasoning { .. } | Event::Usage(_) => None,
+                Event::Start { .. } | Event::Reasoning { .. } | Event::Usage(_) | Event::Ping => None,
             },
         }
     }
@@ -277,6 +292,15 @@ mod tests {
             text(Format::Ndjson.encode(&Event::Error { code: "timeout", message: "late" })),
             "{\"type\":\"error\",\"code\":\"timeout\",\"message\":\"late\"}\n"
         );
+    }
+
+    #[test]
+    fn a_keep_alive_is_a_ping_event_in_ndjson_a_comment_in_sse_and_nothing_in_plain_text() {
+        assert_eq!(text(Format::Ndjson.encode(&Event::Ping)), "{\"type\":\"ping\"}\n");
+        assert_eq!(text(Format::Sse.encode(&Event::Ping)), ": keep-alive\n\n");
+        assert_eq!(Format::Plain.encode(&Event::Ping), None);
+        assert!(Format::Ndjson.carries_keep_alive() && Format::Sse.carries_keep_alive());
+        assert!(!Format::Plain.carries_keep_alive());
     }
 
     #[test]

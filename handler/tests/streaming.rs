@@ -196,6 +196,33 @@ async fn server_sent_events_carry_the_same_events() {
     assert_eq!(text.matches("\nid: ").count(), 1);
 }
 
+/// A model that thinks before its first word (reasoning hidden, the default) is silent to the
+/// caller; after STREAMER_KEEP_ALIVE_SECS of silence a keep-alive goes out, so that a proxy with an
+/// idle timeout does not cut the stream: a `ping` event in NDJSON, a comment line in SSE.
+#[tokio::test]
+async fn a_model_thinking_in_silence_gets_keep_alives_until_its_first_word() {
+    let emulator =
+        emulator(EmulatorConfig { first_token_delay: Duration::from_millis(2500), ..Default::default() }).await;
+    let app = app(&emulator, &[("STREAMER_KEEP_ALIVE_SECS", "1")]);
+
+    emulator.script([Fault::Reasoning]);
+    let events = call(&app, post(CATS, None)).await.events();
+    let kinds = types(&events);
+    let first_text = kinds.iter().position(|k| *k == "text").expect("the story came");
+    assert!(kinds[1..first_text].contains(&"ping"), "a ping while the model thought: {kinds:?}");
+    assert!(kinds[1..first_text].iter().all(|k| *k == "ping"), "nothing else before the story: {kinds:?}");
+    assert_eq!(events[1], serde_json::json!({"type": "ping"}), "a ping carries its type only");
+    assert_eq!(kinds.last(), Some(&"usage"));
+
+    emulator.script([Fault::Reasoning]);
+    let sse = call(&app, post(CATS, Some("text/event-stream"))).await.text();
+    let (before_story, _) = sse.split_once("event: text\n").expect("the story came");
+    assert!(before_story.contains("\n\n: keep-alive\n\n"), "an SSE comment while the model thought: {sse}");
+
+    let plain = call(&app, post(CATS, Some("text/plain"))).await.text();
+    assert!(!plain.contains("ping") && !plain.contains("keep-alive"), "text/plain is the story only: {plain}");
+}
+
 #[tokio::test]
 async fn plain_text_is_just_the_story() {
     let emulator = fast_emulator().await;
