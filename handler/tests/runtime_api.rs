@@ -161,6 +161,45 @@ async fn every_malformed_event_gets_a_json_answer_and_a_summary_line() {
     }
 }
 
+/// At `trace`, lambda_runtime would log each raw event (the caller's Authorization, cookies, query
+/// string and body) and the AWS SDK each request it signs (the role's session token) and each
+/// event-stream message (every delta of the story): only the handler's own logs follow the level.
+#[tokio::test]
+async fn a_trace_level_run_logs_none_of_the_caller_s_secrets_nor_the_story() {
+    let emulator = fast_emulator().await;
+    let api = RuntimeApi::start().await;
+    let function =
+        api.function(&emulator, &[("STREAMER_LOG_LEVEL", "trace"), ("AWS_SESSION_TOKEN", "role-session-token-secret")]);
+    let event = function_url_event(
+        r#"{"storyType":"CATS","note":"caller-body-secret"}"#,
+        json!({
+            "rawQueryString": "key=caller-query-secret",
+            "cookies": ["session=caller-cookie-secret"],
+            "headers": {
+                "authorization": "Bearer caller-authorization-secret",
+                "cookie": "session=caller-cookie-secret",
+                "host": "abc.lambda-url.us-east-1.on.aws"
+            }
+        }),
+    );
+
+    let story_text = story(&ndjson(&answers(&api, &function, bytes(event), 200, None).await));
+
+    let logs = function.log_text();
+    assert!(!function.logged("prompt").is_empty(), "the handler's own debug lines are there: {logs}");
+    for secret in [
+        "caller-authorization-secret",
+        "caller-cookie-secret",
+        "caller-query-secret",
+        "caller-body-secret",
+        "role-session-token-secret",
+    ] {
+        assert!(!logs.contains(secret), "{secret} is in the logs:\n{logs}");
+    }
+    assert!(story_text.len() > 20 && !logs.contains(&story_text), "the story is not in the logs:\n{logs}");
+    assert!(!logs.contains("contentBlockDelta"), "no Bedrock event is logged:\n{logs}");
+}
+
 #[tokio::test]
 async fn a_response_connection_closed_mid_stream_costs_that_invocation_only() {
     let emulator =

@@ -252,6 +252,11 @@ impl Function {
         self.logs.lock().unwrap().iter().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
+    /// Everything it has written to stdout so far, as written.
+    pub fn log_text(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+
     /// The log lines whose `message` (under `fields`) is `message`.
     pub fn logged(&self, message: &str) -> Vec<Value> {
         self.logs().into_iter().filter(|l| l["fields"]["message"] == message).collect()
