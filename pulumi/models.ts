@@ -40,6 +40,20 @@ export interface ConfiguredModel {
 
 const EXAMPLE = `{"fast": {"modelId": "us.anthropic.claude-haiku-5-5"}}`;
 
+/**
+ * What the handler says of a model id it refuses at cold start (handler/src/settings.rs
+ * `model_id_problem`), or undefined. Bedrock's model ids, inference-profile ids and ARNs are made
+ * of ASCII letters, digits, '.', '-', '_', ':' and '/', and nothing else is accepted: the role's
+ * policy names exactly this text, where `*` and `?` would be IAM wildcards and `${…}` a policy variable.
+ */
+export function modelIdProblem(modelId: string): string | undefined {
+    if (modelId.trim() === "") return "must not be empty";
+    if (/\s/.test(modelId)) return "must not contain spaces or other whitespace";
+    const other = /[^A-Za-z0-9.\-_:/]/.exec(modelId);
+    if (other !== null) return `may contain only ASCII letters, digits, '.', '-', '_', ':' and '/', as Bedrock's ids and ARNs do; found ${JSON.stringify(other[0])}`;
+    return undefined;
+}
+
 /** Parses the `models` config text into a map; throws one line naming the key when it is not one. */
 export function parseModels(text: string): ModelMap {
     let parsed: unknown;
@@ -147,7 +161,12 @@ export function reviewModels(models: ModelMap, defaultModel: string | undefined,
         for (const field of Object.keys(settings)) {
             if (!(FIELDS as readonly string[]).includes(field)) problems.push(`${key}.${field} is not a model setting; known: ${FIELDS.join(", ")}`);
         }
-        if (typeof settings.modelId !== "string" || settings.modelId.trim() === "") problems.push(`${key}.modelId must be a Bedrock model id, profile id or ARN`);
+        if (typeof settings.modelId !== "string" || settings.modelId.trim() === "") {
+            problems.push(`${key}.modelId must be a Bedrock model id, profile id or ARN`);
+        } else {
+            const problem = modelIdProblem(settings.modelId);
+            if (problem !== undefined) problems.push(`${key}.modelId ${problem}; got ${JSON.stringify(settings.modelId)}`);
+        }
         for (const field of ["maxTokens", "maxTokensCap"] as const) {
             if (settings[field] !== undefined && !isWholeNumber(settings[field])) {
                 problems.push(`${key}.${field} must be a whole number from 1 to ${MAX_TOKENS}, got ${JSON.stringify(settings[field])}`);

@@ -11,6 +11,8 @@
 // the region-less foundation-model ARN (`arn:aws:bedrock:::foundation-model/<id>`), which AWS does
 // not list among its models.
 
+import { modelIdProblem } from "./models";
+
 /** The one Bedrock action ConverseStream is authorised by. */
 export const INVOKE_ACTION = "bedrock:InvokeModelWithResponseStream";
 
@@ -38,15 +40,12 @@ export type ModelReference =
 /**
  * Classifies a model setting: a full ARN (by its resource type), a cross-region inference-profile
  * id (`us.anthropic…`, `global.anthropic…`) or a plain foundation-model id. Throws on anything that
- * would need a wildcard or that cannot be classified safely.
+ * is not a Bedrock id (models.ts `modelIdProblem`) or that cannot be classified safely.
  */
 export function classifyModel(modelId: string): ModelReference {
-    if (modelId.trim() === "" || /\s/.test(modelId)) {
-        throw new Error(`modelId ${JSON.stringify(modelId)} is not a Bedrock model id: it is empty or contains spaces`);
-    }
-    if (modelId.includes("*")) {
-        throw new Error(`modelId ${JSON.stringify(modelId)} contains '*'; name exactly one model, the policy never grants a wildcard`);
-    }
+    // The policy names exactly this text: a '*', '?' or '${…}' in it would grant more than one model.
+    const problem = modelIdProblem(modelId);
+    if (problem !== undefined) throw new Error(`modelId ${JSON.stringify(modelId)} ${problem}`);
     if (modelId.startsWith("arn:")) {
         const arn = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:[0-9]*:([a-z-]+)\/(.+)$/.exec(modelId);
         if (!arn) {

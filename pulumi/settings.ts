@@ -2,7 +2,7 @@
 // (see config/default.toml and handler/src/settings.rs). The checks here mirror what the handler
 // refuses at cold start, so a bad value fails `pulumi preview` instead of every invocation.
 
-import { type ModelMap, resolveDefaultModel } from "./models";
+import { type ModelMap, modelIdProblem, resolveDefaultModel } from "./models";
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -145,16 +145,6 @@ function boundedWholeNumberProblem(value: number, max: number): string | undefin
 
 function unitFractionProblem(value: number | undefined): string | undefined {
     return value === undefined || (Number.isFinite(value) && value >= 0 && value <= 1) ? undefined : `expected a number from 0.0 to 1.0, got ${quoted(value)}`;
-}
-
-/**
- * What the handler says of a `modelId` it refuses at cold start (handler/src/settings.rs
- * `model_id_problem`); a `*` is left to the policy's own guard (`classifyModel`), which says why.
- */
-export function modelIdProblem(modelId: string): string | undefined {
-    if (modelId.trim() === "") return "must not be empty";
-    if (/\s/.test(modelId)) return "must not contain spaces or other whitespace";
-    return undefined;
 }
 
 /**

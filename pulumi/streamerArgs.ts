@@ -8,9 +8,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { functionUrlRegionProblem } from "./functionUrlRegions";
-import { configuredModels, reviewModels } from "./models";
+import { configuredModels, modelIdProblem, reviewModels } from "./models";
 import { classifyModel } from "./policy";
-import { environmentBytes, ENVIRONMENT_LIMIT_BYTES, handlerEnvironment, type HandlerSettings, modelIdProblem, settingsProblems } from "./settings";
+import { environmentBytes, ENVIRONMENT_LIMIT_BYTES, handlerEnvironment, type HandlerSettings, settingsProblems } from "./settings";
 
 export const AUTH_TYPES = ["AWS_IAM", "NONE"] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
@@ -127,7 +127,7 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     const problems: string[] = [];
     for (const model of configuredModels(r.modelId, r.models)) {
         // Reported by settingsProblems or reviewModels in the handler's words.
-        if (model.modelId === "" || (model.key === "modelId" && modelIdProblem(model.modelId) !== undefined)) continue;
+        if (modelIdProblem(model.modelId) !== undefined) continue;
         try {
             classifyModel(model.modelId);
         } catch (error) {

@@ -145,7 +145,7 @@ impl Settings {
     fn validate(raw: &Raw, explicit_model_id: bool) -> Result<Self, SettingsError> {
         let model_id = raw.required("model_id").to_owned();
         if let Some(problem) = model_id_problem(&model_id) {
-            return Err(invalid("model_id", problem.into()));
+            return Err(invalid("model_id", problem));
         }
         let max_tokens = whole_number("max_tokens", raw.required("max_tokens"), 1, u32::MAX as u64)? as u32;
         let max_tokens_cap = whole_number("max_tokens_cap", raw.required("max_tokens_cap"), 1, u32::MAX as u64)? as u32;
@@ -310,19 +310,30 @@ fn json_setting<T: DeserializeOwned>(key: &str, json: &str, expected: &str) -> R
     Ok(value)
 }
 
-/// What is wrong with a model id, if anything. Bedrock's ids, profile ids and ARNs have no
-/// whitespace and no `*`; the stack refuses both too (pulumi/policy.ts `classifyModel`: its IAM
-/// policy names exactly the id the handler calls, never a trimmed or wildcard one).
-fn model_id_problem(id: &str) -> Option<&'static str> {
+/// What is wrong with a model id, if anything. Bedrock's model ids, inference-profile ids and ARNs
+/// are made of ASCII letters, digits, `.`, `-`, `_`, `:` and `/` (e.g.
+/// `us.anthropic.claude-haiku-5-5`, `anthropic.claude-3-haiku-20240307-v1:0`,
+/// `arn:aws:bedrock:us-west-2:123456789012:application-inference-profile/k3x9`), and nothing else
+/// is accepted: the stack grants its IAM policy to exactly this text, where `*` and `?` would be
+/// wildcards and `${…}` a policy variable. The stack applies the same rule (pulumi/settings.ts
+/// `modelIdProblem`).
+fn model_id_problem(id: &str) -> Option<String> {
     if id.trim().is_empty() {
-        Some("must not be empty")
+        Some("must not be empty".into())
     } else if id.chars().any(char::is_whitespace) {
-        Some("must not contain spaces or other whitespace")
-    } else if id.contains('*') {
-        Some("must name exactly one model, without '*'")
+        Some("must not contain spaces or other whitespace".into())
     } else {
-        None
+        id.chars().find(|c| !is_model_id_char(*c)).map(|c| {
+            format!(
+                "may contain only ASCII letters, digits, '.', '-', '_', ':' and '/', as Bedrock's ids and ARNs do; found {}",
+                quoted(&c.to_string())
+            )
+        })
     }
+}
+
+fn is_model_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '/')
 }
 
 /// A JSON number's value when it is a whole number of at least 0, however it is written: the stack

@@ -103,7 +103,9 @@ describe("deployment limits", () => {
         ["memory outside Lambda's range", { memorySize: 64 }, /memorySize must be a whole number of MB from 128 to 10240, got 64/],
         ["a negative concurrency other than -1", { reservedConcurrency: -5 }, /reservedConcurrency must be a whole number of at least 0/],
         ["an auth type Function URLs do not have", { authType: "API_KEY" }, /authType must be AWS_IAM or NONE, got "API_KEY"/],
-        ["a model id with a wildcard", { modelId: "anthropic.*" }, /contains '\*'; name exactly one model/],
+        ["a model id with a wildcard", { modelId: "anthropic.*" }, /modelId: may contain only ASCII letters, digits, '\.', '-', '_', ':' and '\/', as Bedrock's ids and ARNs do; found "\*"/],
+        ["a model id with a one-character wildcard", { modelId: "anthropic.claude-?????" }, /modelId: may contain only .*; found "\?"/],
+        ["an alias's model id with a policy variable", { models: JSON.stringify({ fast: { modelId: "us.anthropic.claude-haiku-5-${aws:username}" } }) }, /models\.fast\.modelId may contain only .*; found "\$"/],
         ["an inference profile prefix the policy does not know", { modelId: "xx.anthropic.claude-3-haiku-20240307-v1:0" }, /unknown prefix 'xx\.'/],
     ];
     for (const [what, changes, message] of cases) {
@@ -141,7 +143,7 @@ describe("the models config: one line naming the key", () => {
         ["additionalModelRequestFields that are not an object", models({ fast: { ...fast, additionalModelRequestFields: "thinking" } }), /models\.fast\.additionalModelRequestFields must be a JSON object/],
         ["a misspelt setting", models({ fast: { ...fast, maxToken: 100 } }), /models\.fast\.maxToken is not a model setting; known: modelId, maxTokens/],
         ["an alias a request could not name", models({ "fast model": fast }), /models alias "fast model" must be 1-64 letters, digits/],
-        ["an alias's model id with a wildcard", models({ fast: { modelId: "anthropic.*" } }), /models\.fast\.modelId: modelId "anthropic\.\*" contains '\*'/],
+        ["an alias's model id with a wildcard", models({ fast: { modelId: "anthropic.*" } }), /models\.fast\.modelId may contain only .*; found "\*"; got "anthropic\.\*"/],
     ];
     for (const [what, changes, message] of cases) {
         test(what, async () => {
