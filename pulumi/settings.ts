@@ -57,7 +57,7 @@ export const PLACEHOLDER = "{storyType}";
 /** Lambda's limit on all of a function's environment variables together. */
 export const ENVIRONMENT_LIMIT_BYTES = 4096;
 
-/** Most characters (after NFC) a storyType may have; handler/src/story_type.rs `MAX_CHARS`. */
+/** Most characters (after NFC) a storyType may have; handler/src/request/story_type.rs `MAX_CHARS`. */
 export const MAX_STORY_TYPE_CHARS = 64;
 
 const ZERO_WIDTH_NON_JOINER = "\u200C";
@@ -84,7 +84,7 @@ function shown(c: string): string {
 }
 
 /**
- * The handler's storyType rule (handler/src/story_type.rs), word for word: in NFC, 1 to 64
+ * The handler's storyType rule (handler/src/request/story_type.rs), word for word: in NFC, 1 to 64
  * characters of letters (L), numbers (N), combining marks (M) right after a letter, number or
  * mark, space, '-', '_', and the zero-width non-joiner/joiner between two letters; at least one
  * letter or number. Returns why `text` is not a storyType (the handler's own words), or undefined.
@@ -214,7 +214,7 @@ export function settingsProblems(s: HandlerSettings): string[] {
  * says so plainly and costs nothing of the 4 KB). STREAMER_DEADLINE_SECS is not a config key: it
  * is the Lambda timeout, unchanged. The handler alone owns the margin that gets the caller its
  * `timeout` event before Lambda stops the function: it ends the stream 0.5 s before the
- * invocation's own deadline (handler/src/deadline.rs), whatever STREAMER_DEADLINE_SECS says.
+ * invocation's own deadline (handler/src/stream/deadline.rs), whatever STREAMER_DEADLINE_SECS says.
  */
 export function handlerEnvironment(s: HandlerSettings, timeoutSecs: number): Record<string, string> {
     // With `models`, the map and its default alias replace STREAMER_MODEL_ID (and the one-model

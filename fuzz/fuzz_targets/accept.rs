@@ -8,7 +8,7 @@
 #![no_main]
 
 use bedrock_streamer::error::ApiError;
-use bedrock_streamer::wire::{self, Format};
+use bedrock_streamer::stream::wire::{self, Format};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

@@ -22,8 +22,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bedrock_streamer::error::ApiError;
-use bedrock_streamer::function_url::{self, Event, Request};
-use bedrock_streamer::wire;
+use bedrock_streamer::lambda::function_url::{self, Event, Request};
+use bedrock_streamer::stream::wire;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 

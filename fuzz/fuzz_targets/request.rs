@@ -21,10 +21,10 @@
 #![no_main]
 
 use bedrock_streamer::error::ApiError;
-use bedrock_streamer::models::{Model, Models};
+use bedrock_streamer::request::models::{Model, Models};
 use bedrock_streamer::request::{self, Limits, MAX_BODY_BYTES, StoryRequest};
-use bedrock_streamer::story_type::{self, MAX_CHARS};
-use bedrock_streamer::wire;
+use bedrock_streamer::request::story_type::{self, MAX_CHARS};
+use bedrock_streamer::stream::wire;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;

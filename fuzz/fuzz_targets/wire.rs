@@ -22,7 +22,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use bedrock_streamer::error::ApiError;
-use bedrock_streamer::wire::{Event, Format, Usage};
+use bedrock_streamer::stream::wire::{Event, Format, Usage};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 

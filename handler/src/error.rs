@@ -14,7 +14,7 @@ pub enum ApiError {
     #[error("{0}")]
     InvalidBody(String),
     /// A request no route takes: its method and path, and what the function does serve
-    /// ([`crate::routes::served`]), so a `GET /favicon.ico` is not told to send POST there.
+    /// ([`crate::service::routes::served`]), so a `GET /favicon.ico` is not told to send POST there.
     #[error("{} {} is not served here; this function serves {served}", echo(.method), echo(.path))]
     MethodNotAllowed { method: String, path: String, served: &'static str },
     #[error("the request body is {size} bytes; the limit is {limit}")]
@@ -173,7 +173,7 @@ pub enum StreamBreak {
 }
 
 /// Longest caller value a message repeats whole: the longest a model alias can be (settings.rs
-/// `is_alias`), as a storyType ([`crate::story_type::MAX_CHARS`]), which is checked before any message
+/// `is_alias`), as a storyType ([`crate::request::story_type::MAX_CHARS`]), which is checked before any message
 /// repeats it.
 const ECHO_CHARS: usize = 64;
 

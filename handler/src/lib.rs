@@ -6,23 +6,12 @@
 //! encoders, the error vocabulary). The rest is how a request is served, private to the crate.
 
 pub mod bedrock;
-pub mod chat_request;
-pub mod conversation;
-mod deadline;
 pub mod error;
-pub mod function_url;
-pub mod models;
+pub mod lambda;
 pub mod openai;
-mod page;
-mod prompt;
-mod relay;
 pub mod request;
-mod routes;
-pub mod runtime;
 pub mod service;
 pub mod settings;
-pub mod story_type;
+pub mod stream;
 pub mod summary;
 pub mod telemetry;
-mod unique_keys;
-pub mod wire;

@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
+use bedrock_streamer::lambda::runtime;
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
-use bedrock_streamer::{bedrock, runtime, summary, telemetry};
+use bedrock_streamer::{bedrock, summary, telemetry};
 
 // One thread: a Lambda instance serves one request at a time, and every relayed event would
 // otherwise hop between worker threads (the Bedrock connection, the runtime's forwarding task, the

@@ -1,13 +1,17 @@
 //! The caller's request: `POST {"storyType": "CATS", "model": "fast", "maxTokens": 200}`, checked
 //! against the settings before anything reaches Bedrock. `storyType` ends up inside a prompt, so only words
-//! get in ([`crate::story_type`] has the rule).
+//! get in ([`crate::request::story_type`] has the rule).
 
 use serde_json::{Map, Value};
 
+pub mod chat;
+pub mod conversation;
+pub mod models;
+pub mod story_type;
+pub(crate) mod unique_keys;
+
 use crate::error::ApiError;
-use crate::models::{Model, Models};
-use crate::story_type;
-use crate::unique_keys;
+use models::{Model, Models};
 
 /// Largest accepted body; a story request is a few dozen bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

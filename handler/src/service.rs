@@ -13,17 +13,20 @@ use lambda_runtime::Context;
 use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{self, Call};
-use crate::deadline::Deadline;
 use crate::error::{ApiError, NoAnswer};
-use crate::function_url::Request;
-use crate::models::{Models, Reasoning};
-use crate::page;
-use crate::relay::StoryRelay;
+use crate::lambda::function_url::Request;
+use crate::request::models::{Models, Reasoning};
 use crate::request::{self, Limits, StoryRequest};
-use crate::routes::{self, Route};
 use crate::settings::Settings;
+use crate::stream::deadline::Deadline;
+use crate::stream::relay::StoryRelay;
+use crate::stream::wire::{self, Format};
 use crate::summary::{RequestOutcome, Summary};
-use crate::wire::{self, Format};
+
+mod page;
+mod routes;
+
+use routes::Route;
 
 pub type Body = StreamBody<BoxStream<'static, Result<Frame<Bytes>, Infallible>>>;
 

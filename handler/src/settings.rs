@@ -12,10 +12,13 @@ use config::{Config, Environment, File, FileFormat};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::conversation::ChatLimits;
-use crate::models::{DEFAULT_ALIAS, Model, Models, Reasoning};
-use crate::prompt::{Template, Templates};
-use crate::{story_type, unique_keys};
+use crate::request::conversation::ChatLimits;
+use crate::request::models::{DEFAULT_ALIAS, Model, Models, Reasoning};
+use crate::request::{story_type, unique_keys};
+
+mod prompt;
+
+use prompt::{Template, Templates};
 
 const DEFAULTS: &str = include_str!("../../config/default.toml");
 const PREFIX: &str = "STREAMER";
@@ -73,7 +76,7 @@ pub struct Settings {
     /// Accepted story types as [`story_type::key`]s; `None` accepts any valid story type.
     pub allowed_story_types: Option<Vec<String>>,
     /// The longest a request may take; the handler also stops 0.5 s before Lambda's own deadline
-    /// for the invocation ([`crate::deadline`]).
+    /// for the invocation ([`crate::stream::deadline`]).
     pub deadline: Duration,
     /// After this long with nothing written to a stream, a keep-alive is written (an SSE comment,
     /// an NDJSON `ping` event) so that a proxy's idle timeout does not cut a model that is still

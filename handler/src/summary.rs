@@ -69,7 +69,7 @@ impl Summary {
         Summary {
             request_id,
             model,
-            model_alias: crate::models::DEFAULT_ALIAS.to_owned(),
+            model_alias: crate::request::models::DEFAULT_ALIAS.to_owned(),
             story_type: None,
             status: 200,
             started,

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use bedrock_streamer::models::{Model, Models};
+use bedrock_streamer::request::models::{Model, Models};
 use bedrock_streamer::request::{self, Limits};
 use bedrock_streamer::settings::Settings;
 use serde::Deserialize;

@@ -22,10 +22,10 @@ mod support;
 use bedrock_streamer::error::ApiError;
 use std::sync::LazyLock;
 
-use bedrock_streamer::models::{Model, Models};
+use bedrock_streamer::request::models::{Model, Models};
+use bedrock_streamer::request::story_type::{self, MAX_CHARS};
 use bedrock_streamer::request::{self, Limits, StoryRequest};
-use bedrock_streamer::story_type::{self, MAX_CHARS};
-use bedrock_streamer::wire::{self, Event, Format, Usage};
+use bedrock_streamer::stream::wire::{self, Event, Format, Usage};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;

@@ -9,9 +9,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::conversation::{ChatLimits, Conversation, read_messages};
 use crate::error::ApiError;
-use crate::models::Models;
+use crate::request::conversation::{ChatLimits, Conversation, read_messages};
+use crate::request::models::Models;
 use crate::request::{self, kind};
 
 /// A body the messages of a refused request show.
@@ -192,8 +192,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::conversation::{Role, Turn};
-    use crate::models::Model;
+    use crate::request::conversation::{Role, Turn};
+    use crate::request::models::Model;
 
     const LIMITS: ChatLimits = ChatLimits { max_messages: 10, max_message_chars: 100, max_total_chars: 200 };
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::wire::Usage;
+use crate::stream::wire::Usage;
 
 /// `data: [DONE]`: the end of a complete streamed answer.
 pub const DONE: &[u8] = b"data: [DONE]\n\n";

@@ -3,7 +3,7 @@
 
 use bedrock_emulator::Emulator;
 use bedrock_streamer::bedrock;
-use bedrock_streamer::function_url::Request;
+use bedrock_streamer::lambda::function_url::Request;
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
 use bytes::Bytes;

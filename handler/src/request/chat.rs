@@ -1,11 +1,11 @@
 //! The native conversation request: `POST /chat` with `{"messages": [...], "model"?, "maxTokens"?}`,
 //! checked against the settings before anything reaches Bedrock. `messages` is read and held to
-//! the stack's policy by [`crate::conversation`]; other fields are ignored, as a story request's are.
+//! the stack's policy by [`crate::request::conversation`]; other fields are ignored, as a story request's are.
 
-use crate::conversation::{ChatLimits, Conversation, read_messages};
 use crate::error::ApiError;
-use crate::models::Models;
 use crate::request;
+use crate::request::conversation::{ChatLimits, Conversation, read_messages};
+use crate::request::models::Models;
 
 /// A body the messages of a refused request show.
 const EXAMPLE: &str = r#"{"messages":[{"role":"user","content":"Hello"}]}"#;
@@ -30,8 +30,8 @@ pub fn parse(body: &[u8], models: &Models, limits: ChatLimits) -> Result<ChatReq
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversation::{Role, Turn};
-    use crate::models::Model;
+    use crate::request::conversation::{Role, Turn};
+    use crate::request::models::Model;
 
     const LIMITS: ChatLimits = ChatLimits { max_messages: 10, max_message_chars: 100, max_total_chars: 200 };
 

@@ -3,4 +3,4 @@
 //! to the URL it was loaded from and reads the NDJSON stream as it arrives.
 
 /// The page, as served (`text/html; charset=utf-8`).
-pub const HTML: &str = include_str!("../assets/page.html");
+pub const HTML: &str = include_str!("../../assets/page.html");

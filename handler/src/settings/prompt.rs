@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::story_type;
+use crate::request::story_type;
 
 const PLACEHOLDER: &str = "{storyType}";
 

@@ -24,7 +24,7 @@ use http_body_util::BodyDataStream;
 use lambda_runtime::tower::{Layer, Service};
 use lambda_runtime::{LambdaEvent, LambdaInvocation, Runtime, StreamResponse, service_fn};
 
-use crate::function_url::{self, Event};
+use crate::lambda::function_url::{self, Event};
 use crate::service::{App, Body};
 
 /// Failed `/next` polls in a row (no invocation between them) before the process gives up.

@@ -14,7 +14,7 @@ pub enum Route {
     /// stream (every stream's last event carries an id, no other does). Answered 204, never a
     /// new Bedrock call.
     Reconnect,
-    /// `GET /models`: the models a request may choose ([`crate::models::Models::listing`]).
+    /// `GET /models`: the models a request may choose ([`crate::request::models::Models::listing`]).
     /// Answered whether the page is on or off: the page is one client of it, scripts and SDK
     /// callers are others, and the aliases and model ids it lists are no secret (the Function
     /// URL's auth guards it like every other path).

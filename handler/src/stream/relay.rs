@@ -11,10 +11,10 @@ use http_body::Frame;
 use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{Items, Metadata, StreamItem};
-use crate::deadline::Deadline;
 use crate::error::{ApiError, StreamBreak};
+use crate::stream::deadline::Deadline;
+use crate::stream::wire::{Event, Format, Usage};
 use crate::summary::{RequestOutcome, Summary};
-use crate::wire::{Event, Format, Usage};
 
 /// One story on its way from Bedrock to the caller: the `start` event, then each Bedrock item as
 /// the caller's format shows it, until the stream ends (the request's summary is written then, or
@@ -203,7 +203,7 @@ mod tests {
 
     use super::*;
     use crate::bedrock::TokenUsage;
-    use crate::wire::SSE_KEEP_ALIVE;
+    use crate::stream::wire::SSE_KEEP_ALIVE;
 
     fn text(s: &str) -> Result<StreamItem, ApiError> {
         Ok(StreamItem::Text(s.into()))
