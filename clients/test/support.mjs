@@ -29,7 +29,7 @@ function startUntil(command, args, env, ready, what) {
             const match = ready.exec(buffered);
             if (match) {
                 clearTimeout(timer);
-                resolve({ child, match });
+                resolve({ child, match, stderr: () => stderr });
             }
         });
         child.on("exit", (code) => {
@@ -67,23 +67,23 @@ export async function offlineStack(env = {}) {
     };
 }
 
-/** bedrock-playground forwarding to `target`, signing with throwaway credentials. */
+/** bedrock-playground forwarding to `target`, signing with throwaway credentials; `log()` is its stderr so far. */
 export async function playground(target) {
-    const { child, match } = await startUntil(
+    const { child, match, stderr } = await startUntil(
         path.join(ROOT, "target/debug/bedrock-playground"),
         ["--port", "0", "--target", target],
         { AWS_ACCESS_KEY_ID: "AKIDPAGETEST", AWS_SECRET_ACCESS_KEY: "page-test", AWS_SESSION_TOKEN: "", AWS_REGION: "us-east-1", AWS_PROFILE: "" },
         /bedrock-playground listening on (\S+)\n/,
         "bedrock-playground",
     );
-    return { url: match[1], stop: () => stopGroup(child) };
+    return { url: match[1], log: stderr, stop: () => stopGroup(child) };
 }
 
-/** Headless Chromium with the flags this machine needs (no background traffic to Google). */
-export function launchChromium() {
+/** Headless Chromium with the flags this machine needs (no background traffic to Google), and `extraArgs`. */
+export function launchChromium(extraArgs = []) {
     return chromium.launch({
         executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", ...extraArgs],
     });
 }
 

@@ -3,7 +3,7 @@
 use http::Uri;
 
 pub const USAGE: &str = "\
-Usage: bedrock-playground --target URL [--region REGION] [--port N] [--unsigned]
+Usage: bedrock-playground --target URL [--region REGION] [--port N] [--unsigned] [--max-connections N]
 
 Serves the story page at http://127.0.0.1:PORT/ and forwards every other request to the Function
 URL TARGET, signed with SigV4 (service lambda) with the standard AWS credential chain (environment
@@ -15,6 +15,7 @@ Options:
   --region REGION    region to sign for (default: the chain's, e.g. AWS_REGION or the profile's)
   --port N           port to listen on, 0 for any free one (default 8080)
   --unsigned         forward without signing (a stack with authType NONE)
+  --max-connections N  connections open at once; more wait until one closes (default 128)
   -h, --help         print this help
 
 Prints `bedrock-playground listening on http://127.0.0.1:PORT/` once ready; stops on Ctrl-C.";
@@ -25,11 +26,13 @@ pub struct Args {
     pub region: Option<String>,
     pub port: u16,
     pub unsigned: bool,
+    pub max_connections: usize,
 }
 
 /// Reads `--flag value` or `--flag=value`; `Ok(None)` means help was asked for.
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let (mut target, mut region, mut port, mut unsigned) = (None, None, 8080, false);
+    let mut max_connections = crate::serve::DEFAULT_MAX_CONNECTIONS;
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
@@ -45,6 +48,14 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, Str
                 port = text.parse().map_err(|_| format!("--port must be a port number, got {text:?}"))?;
             }
             "--unsigned" => unsigned = true,
+            "--max-connections" => {
+                let text = value("--max-connections")?;
+                max_connections = text
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(format!("--max-connections must be a whole number above 0, got {text:?}"))?;
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -53,7 +64,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, Str
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
         return Err(format!("--target must be an http:// or https:// URL, got {target:?}"));
     }
-    Ok(Some(Args { target: uri, region: region.filter(|r| !r.is_empty()), port, unsigned }))
+    Ok(Some(Args { target: uri, region: region.filter(|r| !r.is_empty()), port, unsigned, max_connections }))
 }
 
 #[cfg(test)]

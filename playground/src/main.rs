@@ -1,7 +1,6 @@
 //! `bedrock-playground`: the story page on 127.0.0.1, with its requests forwarded to a Function URL
 //! and signed with SigV4, so an `AWS_IAM` stack can be tried in a browser without making it public.
 
-use std::convert::Infallible;
 use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -9,10 +8,8 @@ use std::sync::Arc;
 
 use bedrock_playground::args::{self, Args};
 use bedrock_playground::proxy::Playground;
+use bedrock_playground::serve::serve;
 use bedrock_playground::signer::Signer;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
@@ -63,32 +60,22 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let how = signer
         .as_ref()
         .map_or_else(|| "unsigned".to_owned(), |s| format!("signed with SigV4 for service lambda in {}", s.region()));
-    let playground = Arc::new(Playground::new(args.target.clone(), signer)?);
     // Loopback only: whoever reaches this port calls the stack with the caller's AWS credentials.
     let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port))).await?;
+    let address = listener.local_addr()?;
+    let playground = Arc::new(Playground::new(args.target.clone(), signer, address.port())?);
     let mut stdout = std::io::stdout().lock();
     // Scripts wait for this exact line, so it must not sit in a buffer.
-    writeln!(stdout, "bedrock-playground listening on http://{}/", listener.local_addr()?)?;
+    writeln!(stdout, "bedrock-playground listening on http://{address}/")?;
     stdout.flush()?;
     drop(stdout);
     tracing::info!(target = %args.target, "forwarding to the Function URL, {how}");
-
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            interrupted = tokio::signal::ctrl_c() => return Ok(interrupted?),
-        };
-        // Stories arrive in small chunks: each is passed on at once.
-        stream.set_nodelay(true)?;
-        let playground = playground.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let playground = playground.clone();
-                async move { Ok::<_, Infallible>(playground.handle(req).await) }
-            });
-            if let Err(error) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
-                tracing::debug!(%error, "connection ended");
-            }
-        });
-    }
+    let interrupted = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "Ctrl-C cannot be caught; stop the playground with a signal");
+            std::future::pending::<()>().await;
+        }
+    };
+    serve(listener, playground, args.max_connections, interrupted).await;
+    Ok(())
 }

@@ -1,9 +1,12 @@
-//! What the playground does with each request: the page at `GET /`, everything else forwarded to
-//! the Function URL (signed when a signer is set) with the response streamed back chunk by chunk.
+//! What the playground does with each admitted request (see `admission`): the page at `GET /`, the
+//! function's routes forwarded to the Function URL (signed when a signer is set) with the response
+//! streamed back chunk by chunk.
+
+use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{self, HeaderName, HeaderValue};
-use http::{Method, Request, Response, StatusCode, Uri};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, Uri};
 use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
@@ -11,99 +14,82 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::admission::{self, Route};
+use crate::error::{BODY_TIMEOUT_SECS, Body, MAX_BODY_BYTES, PlaygroundError};
 use crate::page;
-use crate::signer::{Signer, SignerError};
-
-/// A response: a small body of our own, or the Function URL's streamed body passed through.
-pub type Body = Either<Full<Bytes>, Incoming>;
+use crate::signer::Signer;
 
 /// The request headers passed on: what the page and SSE clients send. Anything else a browser adds
 /// (cookies, origin, user agent) stays here.
 const FORWARDED: [HeaderName; 3] = [header::CONTENT_TYPE, header::ACCEPT, HeaderName::from_static("last-event-id")];
 
-/// Far above the function's own 16 KiB limit, so the function still answers an oversized story
-/// request with its 413; this only bounds what the playground holds to sign.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-#[derive(Debug, thiserror::Error)]
-enum ProxyError {
-    #[error("the request body is over {MAX_BODY_BYTES} bytes")]
-    PayloadTooLarge,
-    #[error("the request body could not be read: {0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Signing(#[from] SignerError),
-    #[error("the Function URL {target} could not be reached: {detail}")]
-    Unreachable { target: Uri, detail: String },
-}
-
-impl ProxyError {
-    fn status(&self) -> StatusCode {
-        match self {
-            ProxyError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ProxyError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ProxyError::Signing(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ProxyError::Unreachable { .. } => StatusCode::BAD_GATEWAY,
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        match self {
-            ProxyError::PayloadTooLarge => "payload_too_large",
-            ProxyError::BadRequest(_) => "playground_bad_request",
-            ProxyError::Signing(_) => "playground_signing_failed",
-            ProxyError::Unreachable { .. } => "playground_upstream_unreachable",
-        }
-    }
-}
+/// The response headers passed back: what the page reads (content type), how to cache, and the
+/// Function URL's request id (`x-amzn-RequestId`) to find the call in its logs. Cookies and CORS
+/// headers from upstream would be set on the playground's own origin, so they stay behind.
+const RETURNED: [HeaderName; 3] =
+    [header::CONTENT_TYPE, header::CACHE_CONTROL, HeaderName::from_static("x-amzn-requestid")];
 
 pub struct Playground {
     target: Uri,
     signer: Option<Signer>,
+    port: u16,
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 impl Playground {
-    /// Forwards to `target` (its path is the base the page's paths are appended to).
-    pub fn new(target: Uri, signer: Option<Signer>) -> std::io::Result<Playground> {
+    /// Forwards to `target` (its path is the base the page's paths are appended to), answering
+    /// requests addressed to `127.0.0.1:port` (see [`admission::check_sender`]).
+    pub fn new(target: Uri, signer: Option<Signer>, port: u16) -> std::io::Result<Playground> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         let https =
             HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().wrap_connector(http);
-        Ok(Playground { target, signer, client: Client::builder(TokioExecutor::new()).build(https) })
+        Ok(Playground { target, signer, port, client: Client::builder(TokioExecutor::new()).build(https) })
     }
 
     pub async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
-        if req.method() == Method::GET && matches!(req.uri().path(), "/" | "/index.html") {
-            return page();
-        }
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-        let response = self.forward(req).await.unwrap_or_else(|error| refusal(&error));
-        tracing::info!(%method, path, status = response.status().as_u16(), "forwarded");
+        let response = match self.answer(req).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::warn!(%method, path, code = error.code(), %error, "refused");
+                return error.response();
+            }
+        };
+        tracing::info!(%method, path, status = response.status().as_u16(), "answered");
         response
     }
 
-    async fn forward(&self, req: Request<Incoming>) -> Result<Response<Body>, ProxyError> {
+    async fn answer(&self, req: Request<Incoming>) -> Result<Response<Body>, PlaygroundError> {
+        admission::check_sender(req.headers(), self.port)?;
+        match admission::route(req.method(), req.uri())? {
+            Route::Page => Ok(page()),
+            Route::Forward => self.forward(req).await,
+        }
+    }
+
+    async fn forward(&self, req: Request<Incoming>) -> Result<Response<Body>, PlaygroundError> {
         let (parts, body) = req.into_parts();
-        let body = Limited::new(body, MAX_BODY_BYTES).collect().await.map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                ProxyError::PayloadTooLarge
-            } else {
-                ProxyError::BadRequest(e.to_string())
-            }
-        })?;
+        let forwarded = forwarded_headers(&parts.headers)?;
+        let body =
+            tokio::time::timeout(Duration::from_secs(BODY_TIMEOUT_SECS), Limited::new(body, MAX_BODY_BYTES).collect())
+                .await
+                .map_err(|_| PlaygroundError::RequestTimeout)?
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        PlaygroundError::PayloadTooLarge
+                    } else {
+                        PlaygroundError::BadRequest(format!("the request body could not be read: {e}"))
+                    }
+                })?;
         let uri = upstream_uri(&self.target, &parts.uri);
         let mut upstream =
             Request::builder().method(parts.method).uri(uri.clone()).body(body.to_bytes()).expect("a valid request");
         let headers = upstream.headers_mut();
         let host = uri.authority().expect("the target has an authority").as_str();
         headers.insert(header::HOST, HeaderValue::from_str(host).expect("an authority is a valid header value"));
-        for name in FORWARDED {
-            if let Some(value) = parts.headers.get(&name) {
-                headers.insert(name, value.clone());
-            }
-        }
+        headers.extend(forwarded);
         if let Some(signer) = &self.signer {
             signer.sign(&mut upstream).await?;
         }
@@ -111,14 +97,39 @@ impl Playground {
             .client
             .request(upstream.map(Full::new))
             .await
-            .map_err(|e| ProxyError::Unreachable { target: uri, detail: error_chain(&e) })?;
+            .map_err(|e| PlaygroundError::Unreachable { target: uri, detail: error_chain(&e) })?;
         let (mut parts, body) = response.into_parts();
-        for hop_by_hop in [header::CONNECTION, header::TRANSFER_ENCODING, HeaderName::from_static("keep-alive")] {
-            parts.headers.remove(hop_by_hop);
-        }
+        parts.headers = returned_headers(&parts.headers);
         // The body is handed over as it is: hyper writes each chunk on as it arrives.
         Ok(Response::from_parts(parts, Either::Right(body)))
     }
+}
+
+/// The [`FORWARDED`] headers of a request; a value that is not visible ASCII is refused here, since
+/// SigV4 signs headers as text and the function reads them as text.
+fn forwarded_headers(headers: &HeaderMap) -> Result<HeaderMap, PlaygroundError> {
+    let mut kept = HeaderMap::new();
+    for name in FORWARDED {
+        if let Some(value) = headers.get(&name) {
+            if value.to_str().is_err() {
+                return Err(PlaygroundError::BadRequest(format!("the {name} header is not visible ASCII")));
+            }
+            kept.insert(name, value.clone());
+        }
+    }
+    Ok(kept)
+}
+
+/// The [`RETURNED`] headers of an upstream response, and `nosniff` of our own.
+fn returned_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut kept = HeaderMap::new();
+    for name in RETURNED {
+        if let Some(value) = headers.get(&name) {
+            kept.insert(name, value.clone());
+        }
+    }
+    kept.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    kept
 }
 
 /// The target's path joined with the request's: a target of `http://h/lambda-url/fn/` and a
@@ -151,16 +162,6 @@ fn page() -> Response<Body> {
         .expect("a valid response")
 }
 
-/// The playground's own failures, in the function's error shape so the page shows them alike.
-fn refusal(error: &ProxyError) -> Response<Body> {
-    let body = serde_json::json!({ "type": "error", "code": error.code(), "message": error.to_string() });
-    Response::builder()
-        .status(error.status())
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Either::Left(Full::new(Bytes::from(body.to_string()))))
-        .expect("a valid response")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +175,34 @@ mod tests {
         assert_eq!(join(&local, "/models?x=1"), "http://127.0.0.1:9000/lambda-url/bedrock-streamer/models?x=1");
         assert_eq!(join(&aws, "/"), "https://abc.lambda-url.us-west-2.on.aws/");
         assert_eq!(join(&aws, "/models"), "https://abc.lambda-url.us-west-2.on.aws/models");
+    }
+
+    #[test]
+    fn a_header_value_that_is_not_ascii_is_a_400_naming_it() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_bytes(b"application/x-ndjson\xe9").unwrap());
+        let error = forwarded_headers(&headers).unwrap_err();
+        assert_eq!((error.status().as_u16(), error.code()), (400, "playground_bad_request"));
+        assert_eq!(error.to_string(), "the accept header is not visible ASCII");
+    }
+
+    #[test]
+    fn only_what_a_browser_needs_comes_back() {
+        let mut upstream = HeaderMap::new();
+        for (name, value) in [
+            ("content-type", "application/x-ndjson"),
+            ("cache-control", "no-cache"),
+            ("x-amzn-requestid", "r-1"),
+            ("set-cookie", "session=stolen"),
+            ("access-control-allow-origin", "*"),
+            ("access-control-allow-credentials", "true"),
+            ("x-amzn-trace-id", "Root=1"),
+        ] {
+            upstream.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        let kept = returned_headers(&upstream);
+        let mut names: Vec<&str> = kept.keys().map(|k| k.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["cache-control", "content-type", "x-amzn-requestid", "x-content-type-options"]);
     }
 }
