@@ -8,7 +8,7 @@ import { region } from "@pulumi/aws/config";
 import * as pulumi from "@pulumi/pulumi";
 
 import { type ModelMap, parseModels } from "./models";
-import type { LogLevel } from "./settings";
+import type { HandlerSettings, LogLevel } from "./settings";
 import type { Architecture, AuthType, BedrockStreamerArgs } from "./streamerArgs";
 
 /** An optional text setting: "" means unset. */
@@ -53,6 +53,47 @@ function modelsFrom(config: pulumi.Config): ModelMap {
     }
 }
 
+/**
+ * Keys that configure the AWS resources themselves rather than the handler: their values are in
+ * the plan and in AWS's plain view of the function, so the stack cannot keep them secret.
+ */
+const RESOURCE_KEYS = ["authType", "reservedConcurrency", "memorySize", "timeout", "architecture", "logRetentionDays", "corsAllowOrigins", "codeZip"];
+
+/**
+ * Whether the stack set `key` with `pulumi config set --secret`. The SDK keeps its own check
+ * internal (runtime/config.ts `isConfigSecret`, which reads the PULUMI_CONFIG_SECRET_KEYS list the
+ * CLI hands the program: pulumi/pulumi#6896, read 2026-12-07).
+ */
+function isSecret(config: pulumi.Config, key: string): boolean {
+    return (pulumi.runtime as unknown as { isConfigSecret(fullKey: string): boolean }).isConfigSecret(`${config.name}:${key}`);
+}
+
+/**
+ * The handler settings the stack set as secrets, which the component keeps secret in state and
+ * outputs; a secret resource key stops the preview, one line each saying why.
+ */
+function secretSettings(config: pulumi.Config): (keyof HandlerSettings)[] {
+    const secret = Object.keys(pulumi.runtime.allConfig())
+        .filter((fullKey) => fullKey.startsWith(`${config.name}:`))
+        .map((fullKey) => fullKey.slice(config.name.length + 1))
+        .filter((key) => isSecret(config, key));
+    const refused = secret.filter((key) => RESOURCE_KEYS.includes(key));
+    if (refused.length > 0) {
+        throw new pulumi.RunError(
+            `bedrock-streamer configuration is invalid:\n` +
+                refused
+                    .map(
+                        (key) =>
+                            `  - ${key} is set with --secret, but it configures the AWS resources themselves, which the preview and ` +
+                            `anyone who can read the function see in plain text, so the stack cannot keep it secret: set it without --secret ` +
+                            `(pulumi config set ${key} <value>)`,
+                    )
+                    .join("\n"),
+        );
+    }
+    return secret as (keyof HandlerSettings)[];
+}
+
 /** Reads the stack's config; `programDir` anchors the relative codeZip path (Pulumi.yaml's folder). */
 export function readStreamerArgs(config: pulumi.Config, programDir: string): BedrockStreamerArgs {
     const reservedConcurrency = config.requireNumber("reservedConcurrency");
@@ -88,5 +129,6 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         timeout: config.requireNumber("timeout"),
         logRetentionDays: config.requireNumber("logRetentionDays"),
         corsAllowOrigins: config.requireObject<string[]>("corsAllowOrigins"),
+        secretSettings: secretSettings(config),
     };
 }

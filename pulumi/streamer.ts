@@ -21,12 +21,18 @@ export class BedrockStreamer extends pulumi.ComponentResource {
     public readonly logGroupName: pulumi.Output<string>;
     public readonly region: pulumi.Output<string>;
     public readonly authType: AuthType;
-    public readonly modelId: string;
+    /** Secret when the stack's modelId, models or defaultModel is. */
+    public readonly modelId: pulumi.Output<string>;
 
     constructor(name: string, args: BedrockStreamerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bedrock-streamer:index:BedrockStreamer", name, {}, opts);
 
         const { args: r, environment: env, warnings } = planStreamer(args);
+        // A setting set as a secret stays one wherever its value lands: the environment holds
+        // every handler setting, the model policy and the modelId output name the models.
+        const secret = new Set<string>(r.secretSettings ?? []);
+        const modelsAreSecret = ["modelId", "models", "defaultModel"].some((key) => secret.has(key));
+        const keptSecret = <T>(value: pulumi.Input<T>, isSecret: boolean) => (isSecret ? pulumi.secret(value) : pulumi.output(value));
         for (const warning of warnings) pulumi.log.warn(warning, this);
         if (r.authType === "NONE") {
             pulumi.log.warn(
@@ -59,8 +65,11 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             `${name}-invoke-model`,
             {
                 role: role.id,
-                policy: pulumi.all([where, lookUpInferenceProfiles(models, this)]).apply(([[partition, region, accountId], profiles]) =>
-                    JSON.stringify(invokeModelPolicy(models.map((m) => m.modelId), profiles, { partition, region, accountId })),
+                policy: keptSecret(
+                    pulumi.all([where, lookUpInferenceProfiles(models, this)]).apply(([[partition, region, accountId], profiles]) =>
+                        JSON.stringify(invokeModelPolicy(models.map((m) => m.modelId), profiles, { partition, region, accountId })),
+                    ),
+                    modelsAreSecret,
                 ),
             },
             { parent: this },
@@ -82,7 +91,7 @@ export class BedrockStreamer extends pulumi.ComponentResource {
                 timeout: r.timeout,
                 reservedConcurrentExecutions: r.reservedConcurrency,
                 role: role.arn,
-                environment: { variables: env },
+                environment: { variables: keptSecret(env, secret.size > 0) },
                 loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
             },
             // The policies first: the first invocation after a deploy must already be allowed to
@@ -127,7 +136,7 @@ export class BedrockStreamer extends pulumi.ComponentResource {
         this.authType = r.authType;
         // The model a request without "model" streams from.
         const defaultAlias = resolveDefaultModel(r.models, r.defaultModel);
-        this.modelId = models.find((m) => m.alias === defaultAlias)?.modelId ?? r.modelId;
+        this.modelId = keptSecret(models.find((m) => m.alias === defaultAlias)?.modelId ?? r.modelId, modelsAreSecret);
         this.registerOutputs({
             url: this.url,
             functionName: this.functionName,

@@ -50,10 +50,17 @@ export interface BedrockStreamerArgs extends Partial<HandlerSettings> {
     logRetentionDays?: number;
     /** Browser origins allowed to call the URL; empty configures no CORS. */
     corsAllowOrigins?: string[];
+    /**
+     * Handler settings whose values must stay secret in the stack's state and outputs (index.ts
+     * passes those set with `pulumi config set --secret`): any of them makes the function's
+     * environment secret, and `modelId`, `models` or `defaultModel` also the model policy and the
+     * `modelId` output.
+     */
+    secretSettings?: (keyof HandlerSettings)[];
 }
 
 /** Arguments that are unset unless given: no default value stands in for them. */
-type UnsetUnlessGiven = "temperature" | "topP" | "systemPrompt" | "chatSystemPrompt" | "reservedConcurrency" | "defaultModel" | "region";
+type UnsetUnlessGiven = "temperature" | "topP" | "systemPrompt" | "chatSystemPrompt" | "reservedConcurrency" | "defaultModel" | "region" | "secretSettings";
 
 /** The arguments with every default filled in and `codeZip` an absolute path. */
 export type ResolvedStreamerArgs = Required<Omit<BedrockStreamerArgs, UnsetUnlessGiven>> & Pick<BedrockStreamerArgs, UnsetUnlessGiven>;

@@ -48,8 +48,11 @@ export interface RegisteredResource {
 }
 
 export interface ProgramRun {
+    /** Inputs as the engine gets them: a secret value as `{"4dabf18193072939515e22adb298388d": SECRET_SIG, value}`. */
     resources: RegisteredResource[];
     outputs: Record<string, unknown>;
+    /** The stack outputs the engine stores encrypted. */
+    secretOutputs: string[];
     warnings: string[];
     /** The one resource of this type; fails the test if there is not exactly one. */
     only(type: string): RegisteredResource;
@@ -79,7 +82,11 @@ function resolved<T>(value: pulumi.Input<T>): Promise<T> {
     return (pulumi.output(value) as unknown as { promise(): Promise<T> }).promise();
 }
 
-export async function runProgram(stack: string, config: Record<string, string>): Promise<ProgramRun> {
+/**
+ * Runs the program with `config`; `secretKeys` (full keys, `bedrock-streamer:systemPrompt`) are
+ * the ones the stack set with `pulumi config set --secret`, as the CLI tells the program.
+ */
+export async function runProgram(stack: string, config: Record<string, string>, secretKeys: string[] = []): Promise<ProgramRun> {
     const region = config["aws:region"];
     const resources: RegisteredResource[] = [];
     await pulumi.runtime.setMocks(
@@ -118,7 +125,7 @@ export async function runProgram(stack: string, config: Record<string, string>):
         stack,
         false,
     );
-    pulumi.runtime.setAllConfig(config);
+    pulumi.runtime.setAllConfig(config, secretKeys);
 
     const warnings: string[] = [];
     const warn = pulumi.log.warn;
@@ -134,12 +141,16 @@ export async function runProgram(stack: string, config: Record<string, string>):
     process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", fail);
     const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
     try {
         // A fresh copy of the program each run: it reads config and registers at import.
         const entry = require.resolve("../../index");
         delete require.cache[entry];
         const program = require(entry) as Record<string, pulumi.Input<unknown>>;
-        for (const [name, value] of Object.entries(program)) outputs[name] = await resolved(value);
+        for (const [name, value] of Object.entries(program)) {
+            outputs[name] = await resolved(value);
+            if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(name);
+        }
     } finally {
         // Let the registrations this run started finish against its own mocks, not the next run's,
         // and let any rejected one surface: they settle in the turns after the RPCs drain.
@@ -153,6 +164,7 @@ export async function runProgram(stack: string, config: Record<string, string>):
     return {
         resources,
         outputs,
+        secretOutputs,
         warnings,
         only(type: string): RegisteredResource {
             const matches = resources.filter((r) => r.type === type);
