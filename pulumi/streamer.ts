@@ -34,13 +34,6 @@ export class BedrockStreamer extends pulumi.ComponentResource {
         const modelsAreSecret = ["modelId", "models", "defaultModel"].some((key) => secret.has(key));
         const keptSecret = <T>(value: pulumi.Input<T>, isSecret: boolean) => (isSecret ? pulumi.secret(value) : pulumi.output(value));
         for (const warning of warnings) pulumi.log.warn(warning, this);
-        if (r.authType === "NONE") {
-            pulumi.log.warn(
-                `authType NONE: the Function URL is public. Anyone who finds it can spend up to reservedConcurrency ` +
-                    `(${r.reservedConcurrency}) concurrent Bedrock streams on this account.`,
-                this,
-            );
-        }
 
         const where = pulumi.all([
             aws.getPartitionOutput({}, { parent: this }).partition,

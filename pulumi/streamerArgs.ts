@@ -201,6 +201,32 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     return problems;
 }
 
+/** What deploys and works but exposes more than the stack may mean to, one line each. */
+function exposureWarnings(r: ResolvedStreamerArgs): string[] {
+    const warnings: string[] = [];
+    if (r.logLevel.trim().toLowerCase() === "trace") {
+        warnings.push(
+            `logLevel trace: every request writes the prompt (story type and system prompt included) and the AWS SDK's debug lines ` +
+                `to CloudWatch Logs, kept ${r.logRetentionDays} days and readable by anyone who may read the log group. ` +
+                "Use it to investigate, then set it back: `pulumi config set logLevel info`.",
+        );
+    }
+    if (r.authType === "NONE") {
+        warnings.push(
+            `authType NONE: the Function URL is public. Anyone who finds it can spend up to reservedConcurrency ` +
+                `(${r.reservedConcurrency}) concurrent Bedrock streams on this account.`,
+        );
+    }
+    if (r.authType === "NONE" && r.corsAllowOrigins.includes("*")) {
+        warnings.push(
+            `corsAllowOrigins "*" on a public (authType NONE) URL: any web page, in any visitor's browser, can call it and read ` +
+                `the stories, spending this account's Bedrock tokens (up to reservedConcurrency streams at once). ` +
+                "List the origins that need it instead, e.g. `pulumi config set --path 'corsAllowOrigins[0]' https://example.com`.",
+        );
+    }
+    return warnings;
+}
+
 /**
  * Fills in the defaults and checks everything at once. Config values are plain values, so this runs
  * before a single resource is planned: `pulumi preview` stops with the full list (a RunError, which
@@ -214,5 +240,5 @@ export function planStreamer(args: BedrockStreamerArgs): StreamerPlan {
     if (problems.length > 0) {
         throw new pulumi.RunError(`bedrock-streamer configuration is invalid:\n  - ${problems.join("\n  - ")}`);
     }
-    return { args: r, environment, warnings: models.warnings };
+    return { args: r, environment, warnings: [...models.warnings, ...exposureWarnings(r)] };
 }

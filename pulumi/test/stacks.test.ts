@@ -390,6 +390,21 @@ describe("several models (pulumi config set models …)", () => {
     });
 });
 
+describe("the log level", () => {
+    test("trace: a warning that the prompt and the SDK's lines go to the logs, and how long they stay", async () => {
+        const run = await runProgram("dev", programConfig("dev", { codeZip: zip, logLevel: "TRACE" }));
+        assert.deepEqual(run.warnings, [
+            "logLevel trace: every request writes the prompt (story type and system prompt included) and the AWS SDK's debug lines to CloudWatch Logs, " +
+                "kept 7 days and readable by anyone who may read the log group. Use it to investigate, then set it back: `pulumi config set logLevel info`.",
+        ]);
+    });
+
+    test("debug (the dev stack's) warns about nothing", async () => {
+        const run = await runProgram("dev", programConfig("dev", { codeZip: zip }));
+        assert.deepEqual(run.warnings, []);
+    });
+});
+
 describe("changing the auth (pulumi config set authType …)", () => {
     test("NONE makes the URL public, with a warning", async () => {
         const run = await runProgram("dev", programConfig("dev", { codeZip: zip, authType: "NONE", reservedConcurrency: 3 }));
@@ -414,6 +429,18 @@ describe("changing the auth (pulumi config set authType …)", () => {
     test("switching back to AWS_IAM drops them: no public statement in an AWS_IAM stack", async () => {
         const run = await runProgram("dev", programConfig("dev", { codeZip: zip, authType: "AWS_IAM" }));
         assert.deepEqual(run.resources.filter((r) => r.type === PERMISSION), []);
+    });
+
+    test('NONE with corsAllowOrigins "*": a second warning, that any web page can spend the account\'s tokens', async () => {
+        const run = await runProgram("dev", programConfig("dev", { codeZip: zip, authType: "NONE", reservedConcurrency: 3, corsAllowOrigins: ["*"] }));
+        assert.equal(run.warnings.length, 2);
+        assert.match(run.warnings[1], /^corsAllowOrigins "\*" on a public \(authType NONE\) URL: any web page, in any visitor's browser, can call it/);
+        assert.match(run.warnings[1], /pulumi config set --path 'corsAllowOrigins\[0\]' https:\/\/example\.com/);
+    });
+
+    test('AWS_IAM with corsAllowOrigins "*" warns about nothing: every call is still signed', async () => {
+        const run = await runProgram("prod", programConfig("prod", { codeZip: zip, corsAllowOrigins: ["*"] }));
+        assert.deepEqual(run.warnings, []);
     });
 
     test("AWS_IAM warns about nothing", async () => {
