@@ -18,6 +18,9 @@ pub struct EmulatorConfig {
     pub token_interval: Duration,
     /// Words (= tokens = deltas) in a full story; thousands are fine for benchmarks.
     pub story_words: usize,
+    /// Tells the opening and one chapter, a complete text ending with a full stop, whatever
+    /// `story_words` says: what a person reads in `just demo` and `just playground`.
+    pub whole_story: bool,
     /// The fault for requests that neither the script nor a prompt marker gives one.
     pub default_fault: Option<Fault>,
     /// Whether model ids are answered like Bedrock in the request's region ([`Models::Strict`])
@@ -38,6 +41,7 @@ impl Default for EmulatorConfig {
             first_token_delay: Duration::ZERO,
             token_interval: Duration::ZERO,
             story_words: 60,
+            whole_story: false,
             default_fault: None,
             models: Models::Any,
             nagle: false,

@@ -24,6 +24,7 @@ Options:
   --first-token-ms N   delay before the first token (default 300)
   --token-ms N         delay between tokens (default 40)
   --words N            words in a full story (default 60)
+  --whole-story        tell the opening and one chapter, ending with a full stop (not --words)
   --nagle              leave Nagle's algorithm on (no TCP_NODELAY), like a server that keeps it
   --models any|strict  any: every model id streams (default); strict: ids answered like Bedrock
                        in the request's region (end of life, profile-only, unknown ids)
@@ -97,6 +98,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<EmulatorC
             config.nagle = true;
             continue;
         }
+        if arg == "--whole-story" {
+            config.whole_story = true;
+            continue;
+        }
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
             None => (arg, None),
@@ -145,6 +150,8 @@ mod tests {
         assert_eq!(args("").unwrap().unwrap().models, Models::Any);
         assert!(!args("").unwrap().unwrap().nagle);
         assert!(args("--nagle --port 0").unwrap().unwrap().nagle);
+        assert!(!args("").unwrap().unwrap().whole_story);
+        assert!(args("--whole-story").unwrap().unwrap().whole_story);
         assert_eq!(args("--models strict").unwrap().unwrap().models, Models::Strict);
     }
 

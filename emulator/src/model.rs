@@ -84,6 +84,8 @@ impl Plan {
         let subject = story::subject_of(&request.prompt);
         let mut tokens = if story::asks_for_echo(&request.prompt) {
             story::echo_tokens(request.system.as_deref(), &request.messages)
+        } else if config.whole_story {
+            story::whole_story(&subject)
         } else {
             story::tokens(&subject, config.story_words)
         };

@@ -47,11 +47,18 @@ pub fn subject_of(prompt: &str) -> String {
 /// The story as model tokens: exactly `words` words, the first bare and each later one with its
 /// leading space, so that concatenating the tokens gives the text.
 pub fn tokens(subject: &str, words: usize) -> Vec<String> {
-    story_words(subject)
-        .take(words)
-        .enumerate()
-        .map(|(i, word)| if i == 0 { word } else { format!(" {word}") })
-        .collect()
+    as_tokens(story_words(subject).take(words))
+}
+
+/// The opening and one chapter as tokens like [`tokens`]': the whole story, ending with a full stop.
+pub fn whole_story(subject: &str) -> Vec<String> {
+    let sentences = std::iter::once(OPENING).chain(SENTENCES).map(|sentence| sentence.replace("{}", subject));
+    as_tokens(sentences.flat_map(|sentence| sentence.split_whitespace().map(str::to_owned).collect::<Vec<_>>()))
+}
+
+/// Words as tokens: the first bare, each later one with its leading space.
+fn as_tokens(words: impl Iterator<Item = String>) -> Vec<String> {
+    words.enumerate().map(|(i, word)| if i == 0 { word } else { format!(" {word}") }).collect()
 }
 
 /// What a thinking model "thinks" before telling the story, as tokens like [`tokens`]' (words
@@ -108,6 +115,15 @@ mod tests {
         assert_eq!(tokens[0], "Once");
         assert!(tokens[1..].iter().all(|t| t.starts_with(' ') && !t[1..].contains(' ')));
         assert!(tokens.concat().starts_with("Once upon a time there was a story about lighthouses."));
+    }
+
+    #[test]
+    fn the_whole_story_is_the_opening_and_one_chapter_ending_with_a_full_stop() {
+        let text = whole_story("sea otters").concat();
+        assert!(text.starts_with("Once upon a time there was a story about sea otters. Every morning"));
+        assert!(text.ends_with("the valley still sings about sea otters."));
+        assert!(!text.contains("Chapter"));
+        assert_eq!(whole_story("CATS").len(), 105);
     }
 
     #[test]
