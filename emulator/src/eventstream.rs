@@ -88,29 +88,60 @@ pub(crate) fn metadata(usage: Usage, latency: Option<Duration>) -> Bytes {
     event("metadata", payload)
 }
 
-/// The in-stream error Bedrock sends when the model behind it fails mid-answer (the shape
-/// carries the model provider's own status and message).
-pub(crate) fn model_stream_error() -> Bytes {
-    exception(
-        "modelStreamErrorException",
-        json!({
-            "message": "The model stream was interrupted by an error from the model. Try your request again.",
-            "originalStatusCode": 529,
-            "originalMessage": "Overloaded",
-        }),
-    )
+/// An exception message Bedrock sends inside a `200` stream, ending it. ConverseStreamOutput
+/// (Bedrock API reference, read 2026-12-07) documents `internalServerException` (500),
+/// `modelStreamErrorException` (424), `serviceUnavailableException` (503), `throttlingException`
+/// (429) and `validationException` (400); each payload is its error shape: `message`, and for
+/// `modelStreamErrorException` also `originalStatusCode` and `originalMessage`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StreamException {
+    /// The model behind Bedrock failed mid-answer (the shape carries the provider's own status
+    /// and message).
+    ModelStreamError,
+    /// The stream exceeded the account's token rate ("Too many tokens, please wait before trying
+    /// again.": AWS re:Post knowledge center, "troubleshoot the ThrottlingException error", read
+    /// 2026-11-29).
+    Throttling,
+    /// A failure inside Bedrock; the text is Bedrock's InternalServerException message.
+    InternalServer,
+    /// Bedrock became unavailable; the text is Bedrock's ServiceUnavailableException message.
+    ServiceUnavailable,
+    /// Bedrock refused the request part way; the text is the API reference's description of
+    /// validationException (no public capture of a mid-stream one shows its words).
+    Validation,
+    /// A type no SDK models, as a newer Bedrock could send.
+    Unknown,
 }
 
-/// The in-stream error Bedrock sends when a stream exceeds the account's token rate ("Too many
-/// tokens, please wait before trying again.": AWS re:Post knowledge center, "troubleshoot the
-/// ThrottlingException error", read 2026-11-29).
-pub(crate) fn throttling() -> Bytes {
-    exception("throttlingException", json!({ "message": "Too many tokens, please wait before trying again." }))
-}
-
-/// An exception message of a type no SDK models, as a newer Bedrock could send.
-pub(crate) fn unknown_exception() -> Bytes {
-    exception("someNewException", json!({ "message": "Something new went wrong inside Bedrock." }))
+impl StreamException {
+    pub(crate) fn frame(self) -> Bytes {
+        let (exception_type, payload) = match self {
+            Self::ModelStreamError => (
+                "modelStreamErrorException",
+                json!({
+                    "message": "The model stream was interrupted by an error from the model. Try your request again.",
+                    "originalStatusCode": 529,
+                    "originalMessage": "Overloaded",
+                }),
+            ),
+            Self::Throttling => {
+                ("throttlingException", json!({ "message": "Too many tokens, please wait before trying again." }))
+            }
+            Self::InternalServer => (
+                "internalServerException",
+                json!({ "message": "The system encountered an unexpected error during processing. Try your request again." }),
+            ),
+            Self::ServiceUnavailable => {
+                ("serviceUnavailableException", json!({ "message": "Bedrock is unable to process your request." }))
+            }
+            Self::Validation => (
+                "validationException",
+                json!({ "message": "Input validation failed. Check your request parameters and retry the request." }),
+            ),
+            Self::Unknown => ("someNewException", json!({ "message": "Something new went wrong inside Bedrock." })),
+        };
+        exception(exception_type, payload)
+    }
 }
 
 /// A delta frame whose trailing message CRC is flipped: the prelude still frames it, so a
@@ -122,18 +153,22 @@ pub(crate) fn bad_frame() -> Bytes {
     Bytes::from(frame)
 }
 
-fn event(event_type: &'static str, payload: Value) -> Bytes {
+fn event(event_type: &'static str, mut payload: Value) -> Bytes {
+    // Bedrock pads every event with a random-length "p" so that message sizes do not leak the
+    // length of the generated text; clients must ignore unknown fields, and this keeps them honest.
+    payload["p"] = Value::String(padding());
     frame("event", Header::new(":event-type", string(event_type)), payload)
 }
 
+/// An exception carries its error shape only, without the `p` padding of events: the shapes
+/// (API reference) have no such member, and the issue this emulator follows (bedrock-streamer
+/// issue 15, item 14) reports public captures of `{"message":…}` alone. No capture of our own:
+/// no machine of this project reaches Bedrock.
 fn exception(exception_type: &'static str, payload: Value) -> Bytes {
     frame("exception", Header::new(":exception-type", string(exception_type)), payload)
 }
 
-fn frame(message_type: &'static str, type_header: Header, mut payload: Value) -> Bytes {
-    // Bedrock pads every payload with a random-length "p" so that message sizes do not leak the
-    // length of the generated text; clients must ignore unknown fields, and this keeps them honest.
-    payload["p"] = Value::String(padding());
+fn frame(message_type: &'static str, type_header: Header, payload: Value) -> Bytes {
     let message = Message::new(serde_json::to_vec(&payload).expect("a JSON value always serializes"))
         .add_header(Header::new(":message-type", string(message_type)))
         .add_header(type_header)
@@ -177,11 +212,27 @@ mod tests {
 
     #[test]
     fn exceptions_use_the_exception_type_header() {
-        let message = read_message_from(model_stream_error()).unwrap();
+        let message = read_message_from(StreamException::ModelStreamError.frame()).unwrap();
         assert_eq!(header(&message, ":message-type"), "exception");
         assert_eq!(header(&message, ":exception-type"), "modelStreamErrorException");
         let payload: Value = serde_json::from_slice(message.payload()).unwrap();
         assert_eq!(payload["originalStatusCode"], 529);
+    }
+
+    #[test]
+    fn exceptions_carry_their_error_shape_only_without_padding() {
+        for (exception, name) in [
+            (StreamException::InternalServer, "internalServerException"),
+            (StreamException::ServiceUnavailable, "serviceUnavailableException"),
+            (StreamException::Validation, "validationException"),
+            (StreamException::Throttling, "throttlingException"),
+        ] {
+            let message = read_message_from(exception.frame()).unwrap();
+            assert_eq!(header(&message, ":exception-type"), name);
+            let payload: Value = serde_json::from_slice(message.payload()).unwrap();
+            let fields: Vec<&String> = payload.as_object().unwrap().keys().collect();
+            assert_eq!(fields, ["message"], "{name}: {payload}");
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::eventstream::StreamException;
+
 /// How many deltas a mid-stream fault lets through when it is picked by a prompt marker or by a
 /// name without `:N`.
 pub const DEFAULT_AFTER_TOKENS: usize = 3;
@@ -45,6 +47,20 @@ pub enum Fault {
     /// and aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws
     /// issue 708, 2026-08-31). Not retried. Name `end_of_life`.
     EndOfLife,
+    /// `404 ResourceNotFoundException`: "Access denied. This Model is marked by provider as
+    /// Legacy and you have not been actively using the model in the last 15 days. Please upgrade
+    /// to an active model on Amazon Bedrock" (Bedrock's text for a Legacy model the account has
+    /// not used lately, quoted in github.com/awslabs/llmeter issue 35, 2026-03-24, and
+    /// aws-samples/amazon-bedrock-workshop issue 386, 2026-03-16; others quote "30 days", e.g.
+    /// fourTheorem/podwhisperer pull request 24; read 2026-12-07). Not retried. Name `legacy`.
+    Legacy,
+    /// `404 ResourceNotFoundException`: "Model use case details have not been submitted for this
+    /// account. Fill out the Anthropic use case details form before using the model. If you have
+    /// already filled out the form, try again in 15 minutes." (Bedrock's text until an account
+    /// has submitted Anthropic's use-case form, quoted whole in Obot's Bedrock provider guide and
+    /// its first two sentences in many public setup notes; read 2026-12-07). Not retried. Name
+    /// `use_case_required`.
+    UseCaseRequired,
     /// `400 ServiceQuotaExceededException` (the status the Bedrock Runtime API reference gives
     /// it): "Your request exceeds the service quota for your account. You can view your quotas
     /// at Viewing service quotas. You can resubmit your request later." (the shape's documented
@@ -75,6 +91,24 @@ pub enum Fault {
     /// Sends `after_tokens` deltas, then a `throttlingException` exception message, then ends
     /// the body cleanly. Name `midstream_throttling`.
     MidStreamThrottling {
+        /// Deltas sent before the exception.
+        after_tokens: usize,
+    },
+    /// Sends `after_tokens` deltas, then an `internalServerException` exception message, then
+    /// ends the body. Name `midstream_internal`.
+    MidStreamInternal {
+        /// Deltas sent before the exception.
+        after_tokens: usize,
+    },
+    /// Sends `after_tokens` deltas, then a `serviceUnavailableException` exception message, then
+    /// ends the body. Name `midstream_unavailable`.
+    MidStreamUnavailable {
+        /// Deltas sent before the exception.
+        after_tokens: usize,
+    },
+    /// Sends `after_tokens` deltas, then a `validationException` exception message, then ends
+    /// the body. Name `midstream_validation`.
+    MidStreamValidation {
         /// Deltas sent before the exception.
         after_tokens: usize,
     },
@@ -186,7 +220,7 @@ struct Kind {
 
 /// Every fault, in the order emulator/README.md documents them: the one list that parsing, prompt
 /// markers and `--help` are built from.
-const KINDS: [Kind; 24] = [
+const KINDS: [Kind; 29] = [
     Kind { name: "throttling", summary: "429 ThrottlingException (SDK retries)", make: |_| Fault::Throttling },
     Kind { name: "access_denied", summary: "403 AccessDeniedException", make: |_| Fault::AccessDenied },
     Kind {
@@ -199,6 +233,16 @@ const KINDS: [Kind; 24] = [
         name: "end_of_life",
         summary: "404 ResourceNotFoundException: the model reached the end of its life",
         make: |_| Fault::EndOfLife,
+    },
+    Kind {
+        name: "legacy",
+        summary: "404 ResourceNotFoundException: a Legacy model the account has not used lately",
+        make: |_| Fault::Legacy,
+    },
+    Kind {
+        name: "use_case_required",
+        summary: "404 ResourceNotFoundException: the Anthropic use-case form is not submitted",
+        make: |_| Fault::UseCaseRequired,
     },
     Kind {
         name: "quota_exceeded",
@@ -227,6 +271,21 @@ const KINDS: [Kind; 24] = [
         name: "midstream_throttling",
         summary: "N deltas, then a throttlingException",
         make: |after_tokens| Fault::MidStreamThrottling { after_tokens },
+    },
+    Kind {
+        name: "midstream_internal",
+        summary: "N deltas, then an internalServerException",
+        make: |after_tokens| Fault::MidStreamInternal { after_tokens },
+    },
+    Kind {
+        name: "midstream_unavailable",
+        summary: "N deltas, then a serviceUnavailableException",
+        make: |after_tokens| Fault::MidStreamUnavailable { after_tokens },
+    },
+    Kind {
+        name: "midstream_validation",
+        summary: "N deltas, then a validationException",
+        make: |after_tokens| Fault::MidStreamValidation { after_tokens },
     },
     Kind {
         name: "unknown_exception",
@@ -278,6 +337,8 @@ impl Fault {
             Self::Validation => "validation",
             Self::ModelNotFound => "model_not_found",
             Self::EndOfLife => "end_of_life",
+            Self::Legacy => "legacy",
+            Self::UseCaseRequired => "use_case_required",
             Self::QuotaExceeded => "quota_exceeded",
             Self::ModelNotReady => "model_not_ready",
             Self::ModelTimeout => "model_timeout",
@@ -286,6 +347,9 @@ impl Fault {
             Self::Hang => "hang",
             Self::MidStreamModelError { .. } => "midstream_error",
             Self::MidStreamThrottling { .. } => "midstream_throttling",
+            Self::MidStreamInternal { .. } => "midstream_internal",
+            Self::MidStreamUnavailable { .. } => "midstream_unavailable",
+            Self::MidStreamValidation { .. } => "midstream_validation",
             Self::UnknownException { .. } => "unknown_exception",
             Self::BadFrame { .. } => "bad_frame",
             Self::Stall { .. } => "stall",
@@ -317,11 +381,27 @@ impl Fault {
         match *self {
             Self::MidStreamModelError { after_tokens }
             | Self::MidStreamThrottling { after_tokens }
+            | Self::MidStreamInternal { after_tokens }
+            | Self::MidStreamUnavailable { after_tokens }
+            | Self::MidStreamValidation { after_tokens }
             | Self::UnknownException { after_tokens }
             | Self::BadFrame { after_tokens }
             | Self::Stall { after_tokens }
             | Self::Truncate { after_tokens }
             | Self::Drop { after_tokens } => Some(after_tokens),
+            _ => None,
+        }
+    }
+
+    /// The exception message a mid-stream exception fault ends its stream with.
+    pub(crate) fn stream_exception(&self) -> Option<StreamException> {
+        match self {
+            Self::MidStreamModelError { .. } => Some(StreamException::ModelStreamError),
+            Self::MidStreamThrottling { .. } => Some(StreamException::Throttling),
+            Self::MidStreamInternal { .. } => Some(StreamException::InternalServer),
+            Self::MidStreamUnavailable { .. } => Some(StreamException::ServiceUnavailable),
+            Self::MidStreamValidation { .. } => Some(StreamException::Validation),
+            Self::UnknownException { .. } => Some(StreamException::Unknown),
             _ => None,
         }
     }
@@ -353,6 +433,21 @@ impl Fault {
                 "Could not resolve the foundation model from the provided model identifier.".to_owned(),
             ),
             Self::EndOfLife => return Some(ErrorResponse::end_of_life()),
+            Self::Legacy => (
+                404,
+                "ResourceNotFoundException",
+                "Access denied. This Model is marked by provider as Legacy and you have not been actively using the \
+                 model in the last 15 days. Please upgrade to an active model on Amazon Bedrock"
+                    .to_owned(),
+            ),
+            Self::UseCaseRequired => (
+                404,
+                "ResourceNotFoundException",
+                "Model use case details have not been submitted for this account. Fill out the Anthropic use case \
+                 details form before using the model. If you have already filled out the form, try again in 15 \
+                 minutes."
+                    .to_owned(),
+            ),
             Self::QuotaExceeded => (
                 400,
                 "ServiceQuotaExceededException",
@@ -444,7 +539,7 @@ mod tests {
             assert_eq!(fault.name(), kind.name);
             assert_eq!(fault.to_string().parse::<Fault>().unwrap(), fault);
         }
-        assert_eq!(kinds().count(), 24);
+        assert_eq!(kinds().count(), 29);
         assert_eq!(Fault::documented().count(), kinds().count());
     }
 

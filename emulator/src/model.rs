@@ -4,7 +4,7 @@
 use crate::body::{Chunk, Ending};
 use crate::config::EmulatorConfig;
 use crate::converse::ConverseRequest;
-use crate::eventstream::{self, StopReason, Usage};
+use crate::eventstream::{self, StopReason, StreamException, Usage};
 use crate::fault::Fault;
 use crate::fault::{CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, EMPTY_DELTA_LEAD};
 use crate::story;
@@ -42,9 +42,8 @@ enum Action {
         usage: Usage,
         metrics: bool,
     },
-    ModelStreamError,
-    Throttling,
-    UnknownException,
+    /// An exception message, ending the stream.
+    Exception(StreamException),
     BadFrame,
     End(Ending),
     Abort,
@@ -129,27 +128,19 @@ impl Plan {
         slots += deltas;
 
         let next = Some(slot(slots) + lead);
-        match fault {
-            Some(Fault::MidStreamModelError { .. }) => {
-                push(next, Action::ModelStreamError);
+        match (fault, fault.and_then(|f| f.stream_exception())) {
+            (_, Some(exception)) => {
+                push(next, Action::Exception(exception));
                 push(None, Action::End(Ending::Failed));
             }
-            Some(Fault::MidStreamThrottling { .. }) => {
-                push(next, Action::Throttling);
-                push(None, Action::End(Ending::Failed));
-            }
-            Some(Fault::UnknownException { .. }) => {
-                push(next, Action::UnknownException);
-                push(None, Action::End(Ending::Failed));
-            }
-            Some(Fault::BadFrame { .. }) => {
+            (Some(Fault::BadFrame { .. }), _) => {
                 push(next, Action::BadFrame);
                 push(None, Action::End(Ending::Failed));
             }
-            Some(Fault::Drop { .. }) => push(next, Action::Abort),
-            Some(Fault::Truncate { .. }) => push(next, Action::End(Ending::Failed)),
+            (Some(Fault::Drop { .. }), _) => push(next, Action::Abort),
+            (Some(Fault::Truncate { .. }), _) => push(next, Action::End(Ending::Failed)),
             // Holding the body open without a byte more, until it is dropped because the client left.
-            Some(Fault::Stall { .. }) => push(None, Action::HoldOpen),
+            (Some(Fault::Stall { .. }), _) => push(None, Action::HoldOpen),
             // Pre-stream faults never reach a stream: the request was already rejected.
             _ => {
                 push(None, Action::BlockStop(text_block));
@@ -226,9 +217,7 @@ async fn stream(plan: &Plan, chunks: &mpsc::Sender<Chunk>) -> Result<(), SendErr
             Action::Metadata { usage, metrics } => {
                 Chunk::Frame(eventstream::metadata(*usage, metrics.then(|| plan.received_at.elapsed())))
             }
-            Action::ModelStreamError => Chunk::Frame(eventstream::model_stream_error()),
-            Action::Throttling => Chunk::Frame(eventstream::throttling()),
-            Action::UnknownException => Chunk::Frame(eventstream::unknown_exception()),
+            Action::Exception(exception) => Chunk::Frame(exception.frame()),
             Action::BadFrame => Chunk::Frame(eventstream::bad_frame()),
             Action::End(ending) => Chunk::End(*ending),
             Action::Abort => Chunk::Abort,
@@ -386,7 +375,7 @@ mod tests {
         assert_eq!(after_two(Fault::BadFrame { after_tokens: 2 }), [Action::BadFrame, Action::End(Ending::Failed)]);
         assert_eq!(
             after_two(Fault::UnknownException { after_tokens: 2 }),
-            [Action::UnknownException, Action::End(Ending::Failed)]
+            [Action::Exception(StreamException::Unknown), Action::End(Ending::Failed)]
         );
         assert_eq!(after_two(Fault::Stall { after_tokens: 2 }), [Action::HoldOpen]);
         assert_eq!(after_two(Fault::Drop { after_tokens: 2 }), [Action::Abort]);

@@ -203,6 +203,55 @@ async fn midstream_throttling_arrives_as_a_typed_stream_error() {
 }
 
 #[tokio::test]
+async fn account_gates_are_resource_not_found_with_bedrocks_words() {
+    let emulator = emulator().await;
+    let client = client(&emulator).await;
+    for (marker, words) in [
+        ("fault_legacy", "Access denied. This Model is marked by provider as Legacy"),
+        ("fault_use_case_required", "Model use case details have not been submitted for this account."),
+    ] {
+        let error = converse(&client, marker).send().await.unwrap_err();
+        let SdkError::ServiceError(context) = &error else { panic!("{error:?}") };
+        assert_eq!(context.raw().status().as_u16(), 404, "{marker}");
+        let ConverseStreamError::ResourceNotFoundException(gate) = context.err() else { panic!("{error:?}") };
+        assert!(gate.message().is_some_and(|m| m.starts_with(words)), "{marker}: {gate:?}");
+    }
+    assert_eq!(emulator.request_count(), 2, "neither is retried");
+}
+
+#[tokio::test]
+async fn each_documented_stream_exception_arrives_as_its_typed_error_with_its_message() {
+    let emulator = emulator().await;
+    let client = client(&emulator).await;
+    type Is = fn(&ConverseStreamOutputError) -> bool;
+    let cases: [(Fault, Is, &str); 3] = [
+        (
+            Fault::MidStreamInternal { after_tokens: 2 },
+            ConverseStreamOutputError::is_internal_server_exception,
+            "The system encountered an unexpected error during processing. Try your request again.",
+        ),
+        (
+            Fault::MidStreamUnavailable { after_tokens: 2 },
+            ConverseStreamOutputError::is_service_unavailable_exception,
+            "Bedrock is unable to process your request.",
+        ),
+        (
+            Fault::MidStreamValidation { after_tokens: 2 },
+            ConverseStreamOutputError::is_validation_exception,
+            "Input validation failed. Check your request parameters and retry the request.",
+        ),
+    ];
+    for (fault, is_expected, message) in cases {
+        emulator.script([fault]);
+        let received = receive(converse(&client, "about: tides").send().await.unwrap()).await;
+        assert_eq!(received.deltas().len(), 2, "{fault}");
+        let error = received.service_error().unwrap_or_else(|| panic!("{fault}: no service error"));
+        assert!(is_expected(error), "{fault}: {error:?}");
+        assert_eq!(error.meta().message(), Some(message), "{fault}");
+    }
+}
+
+#[tokio::test]
 async fn a_dropped_connection_is_a_transport_error_after_the_deltas() {
     let emulator = emulator().await;
     let client = client(&emulator).await;

@@ -236,8 +236,17 @@ fn refused(model: &str, region: &str, error: SdkError<ConverseStreamError>) -> A
     match &error {
         SdkError::ServiceError(service) => {
             let detail = service.err().message().unwrap_or("no message").to_owned();
+            // Account gates and end of life come as ResourceNotFoundException today; the words
+            // say which, whatever exception carries them (Bedrock's texts and their public
+            // sources, read 2026-12-07: emulator/src/fault.rs `EndOfLife`, `Legacy`, `UseCaseRequired`).
             if detail.contains("reached the end of its life") {
                 return ApiError::ModelEndOfLife { model, region: region.to_owned(), detail };
+            }
+            if detail.contains("marked by provider as Legacy") {
+                return ApiError::ModelLegacy { model, detail };
+            }
+            if detail.contains("use case details have not been submitted") {
+                return ApiError::ModelUseCaseRequired { model, detail };
             }
             match service.err() {
                 ConverseStreamError::ThrottlingException(_) => {
@@ -249,6 +258,12 @@ fn refused(model: &str, region: &str, error: SdkError<ConverseStreamError>) -> A
                 ConverseStreamError::ValidationException(_) => rejected(model, detail),
                 ConverseStreamError::ModelTimeoutException(_) => {
                     ApiError::UpstreamTimeout(NoAnswer::ModelTimeout { model, message: detail })
+                }
+                ConverseStreamError::InternalServerException(_) => {
+                    ApiError::BedrockInternalError { message: detail, mid_stream: false }
+                }
+                ConverseStreamError::ServiceUnavailableException(_) => {
+                    ApiError::BedrockUnavailable { message: detail, mid_stream: false }
                 }
                 // Not modelled for ConverseStream: an unhandled error whose code names it.
                 other if other.code() == Some("ServiceQuotaExceededException") => {
@@ -300,6 +315,12 @@ fn interrupted(model: &str, error: &StreamError) -> ApiError {
                     ApiError::Throttled { model: model.to_owned(), message: detail, retried: false }
                 }
                 ConverseStreamOutputError::ValidationException(_) => rejected(model.to_owned(), detail),
+                ConverseStreamOutputError::InternalServerException(_) => {
+                    ApiError::BedrockInternalError { message: detail, mid_stream: true }
+                }
+                ConverseStreamOutputError::ServiceUnavailableException(_) => {
+                    ApiError::BedrockUnavailable { message: detail, mid_stream: true }
+                }
                 other => match (other.code(), exception_type(service.raw())) {
                     (None, Some(exception_type)) => {
                         ApiError::UpstreamError(UpstreamFailure::UnknownException { exception_type, message: detail })

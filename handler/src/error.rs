@@ -80,6 +80,24 @@ pub enum ApiError {
          there (`pulumi config set modelId <model id>`) and redeploy (`just deploy ENV`)"
     )]
     ModelEndOfLife { model: String, region: String, detail: String },
+    /// Bedrock's "This Model is marked by provider as Legacy and you have not been actively using
+    /// the model in the last 15 days" (a ResourceNotFoundException; matched on the text): an
+    /// account gate, not a wrong id. `detail`: Bedrock's own words.
+    #[error(
+        "Bedrock refuses {model} to this account: the model is Legacy and the account has not used it lately \
+         ({detail}). Configure an Active model (Bedrock's model lifecycle page lists them; `pulumi config set \
+         modelId <model id>`) and redeploy (`just deploy ENV`)"
+    )]
+    ModelLegacy { model: String, detail: String },
+    /// Bedrock's "Model use case details have not been submitted for this account" (a
+    /// ResourceNotFoundException; matched on the text): Anthropic's models need a use-case form
+    /// once per account (or AWS Organization). `detail`: Bedrock's own words.
+    #[error(
+        "Bedrock refuses {model} until this account submits Anthropic's use-case form ({detail}). As an \
+         administrator, open {model} in the Bedrock console's Model catalog and submit the use case details (once \
+         per account or AWS Organization); Bedrock serves it about 15 minutes later"
+    )]
+    ModelUseCaseRequired { model: String, detail: String },
     #[error(
         "Bedrock has no model {model} in this region: check the model id, or use an inference profile id such as us.{model} ({detail})"
     )]
@@ -88,6 +106,15 @@ pub enum ApiError {
     BedrockRejected { model: String, detail: String, advice: Option<Advice> },
     #[error("{0}")]
     UpstreamTimeout(NoAnswer),
+    /// Bedrock's InternalServerException (before the stream, after the SDK's retries) or
+    /// `internalServerException` (mid-stream, never retried): a failure inside Bedrock; its message.
+    /// Both stream exceptions here are documented in ConverseStreamOutput (Bedrock API reference,
+    /// read 2026-12-07), so a caller can tell an outage from a rejection (`bedrock_rejected`).
+    #[error("Bedrock failed with an internal error{}: {message} A new request may succeed", during(*.mid_stream))]
+    BedrockInternalError { message: String, mid_stream: bool },
+    /// Bedrock's ServiceUnavailableException or `serviceUnavailableException`: an outage; its message.
+    #[error("Bedrock is unavailable{}: {message} Retry later", during(*.mid_stream))]
+    BedrockUnavailable { message: String, mid_stream: bool },
     #[error("Bedrock failed: {0}")]
     UpstreamError(UpstreamFailure),
 
@@ -187,6 +214,11 @@ fn echo(value: &str) -> String {
     }
 }
 
+/// ` while streaming the story` for an exception inside the stream.
+fn during(mid_stream: bool) -> &'static str {
+    if mid_stream { " while streaming the story" } else { "" }
+}
+
 fn retried_text(retried: bool) -> &'static str {
     if retried { " and still was after retries" } else { "" }
 }
@@ -252,7 +284,11 @@ codes! {
     ModelAccessDenied => BAD_GATEWAY, "model_access_denied";
     ModelNotFound => BAD_GATEWAY, "model_not_found";
     ModelEndOfLife => BAD_GATEWAY, "model_end_of_life";
+    ModelLegacy => BAD_GATEWAY, "model_legacy";
+    ModelUseCaseRequired => BAD_GATEWAY, "model_use_case_required";
     BedrockRejected => BAD_GATEWAY, "bedrock_rejected";
+    BedrockInternalError => BAD_GATEWAY, "bedrock_internal_error";
+    BedrockUnavailable => BAD_GATEWAY, "bedrock_unavailable";
     UpstreamError => BAD_GATEWAY, "upstream_error";
     UpstreamTimeout => GATEWAY_TIMEOUT, "upstream_timeout";
     ModelStreamError => BAD_GATEWAY, "model_stream_error";

@@ -257,7 +257,7 @@ async fn a_refusal_for_an_sse_caller_is_a_failure_event_under_the_real_status() 
 /// and a message that says what to do. Retryable ones are scripted for every SDK attempt.
 #[tokio::test]
 async fn bedrock_refusals_become_statuses_with_advice() {
-    let cases: [(Vec<Fault>, u16, &str, &str); 10] = [
+    let cases: [(Vec<Fault>, u16, &str, &str); 12] = [
         (vec![Fault::Throttling; 3], 429, "throttled", "still was after retries: Too many tokens per day"),
         (vec![Fault::QuotaExceeded], 429, "quota_exceeded", "exceeds the service quota for your account"),
         (vec![Fault::ModelNotReady; 3], 429, "model_not_ready", "retry in a few seconds"),
@@ -275,9 +275,35 @@ async fn bedrock_refusals_become_statuses_with_advice() {
             "model_end_of_life",
             "anthropic.claude-3-haiku-20240307-v1:0 has reached the end of its life in us-east-1",
         ),
+        (
+            vec![Fault::Legacy],
+            502,
+            "model_legacy",
+            "This Model is marked by provider as Legacy and you have not been actively using the model in the last \
+             15 days. Please upgrade to an active model on Amazon Bedrock). Configure an Active model",
+        ),
+        (
+            vec![Fault::UseCaseRequired],
+            502,
+            "model_use_case_required",
+            "(Model use case details have not been submitted for this account. Fill out the Anthropic use case \
+             details form before using the model. If you have already filled out the form, try again in 15 \
+             minutes.). As an administrator, open anthropic.claude-3-haiku-20240307-v1:0 in the Bedrock console's \
+             Model catalog and submit the use case details",
+        ),
         (vec![Fault::ModelTimeout], 504, "upstream_timeout", "timed out"),
-        (vec![Fault::ServiceUnavailable; 3], 502, "upstream_error", "ServiceUnavailableException"),
-        (vec![Fault::InternalError; 3], 502, "upstream_error", "InternalServerException"),
+        (
+            vec![Fault::ServiceUnavailable; 3],
+            502,
+            "bedrock_unavailable",
+            "Bedrock is unavailable: Bedrock is unable to process your request. Retry later",
+        ),
+        (
+            vec![Fault::InternalError; 3],
+            502,
+            "bedrock_internal_error",
+            "Bedrock failed with an internal error: The system encountered an unexpected error during processing.",
+        ),
     ];
     for (script, status, code, advice) in cases {
         let emulator = fast_emulator().await;
@@ -313,6 +339,23 @@ async fn mid_stream_failures_end_the_stream_with_an_error_event() {
     let cases = [
         (Fault::MidStreamModelError { after_tokens: 3 }, "model_stream_error", "the model stream failed"),
         (Fault::MidStreamThrottling { after_tokens: 3 }, "throttled", "Bedrock is throttling requests"),
+        // Bedrock's documented stream exceptions, each by name: an outage and a rejection read apart.
+        (
+            Fault::MidStreamInternal { after_tokens: 3 },
+            "bedrock_internal_error",
+            "Bedrock failed with an internal error while streaming the story: The system encountered an unexpected \
+             error during processing. Try your request again. A new request may succeed",
+        ),
+        (
+            Fault::MidStreamUnavailable { after_tokens: 3 },
+            "bedrock_unavailable",
+            "Bedrock is unavailable while streaming the story: Bedrock is unable to process your request. Retry later",
+        ),
+        (
+            Fault::MidStreamValidation { after_tokens: 3 },
+            "bedrock_rejected",
+            "Bedrock rejected the request for anthropic.claude-3-haiku-20240307-v1:0: Input validation failed.",
+        ),
         (Fault::UnknownException { after_tokens: 3 }, "upstream_error", "does not know, someNewException: "),
         (Fault::BadFrame { after_tokens: 3 }, "upstream_incomplete", "a frame that could not be decoded"),
         (Fault::Drop { after_tokens: 3 }, "upstream_incomplete", "ended"),

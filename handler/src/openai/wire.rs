@@ -167,8 +167,15 @@ pub struct OpenAiError {
 
 /// Codes whose 5xx or 429 a retry within seconds cannot mend: the stack's configuration or the
 /// account's model access or quota must change first.
-const RETRY_CANNOT_HELP: [&str; 5] =
-    ["model_access_denied", "model_not_found", "model_end_of_life", "bedrock_rejected", "quota_exceeded"];
+const RETRY_CANNOT_HELP: [&str; 7] = [
+    "model_access_denied",
+    "model_not_found",
+    "model_end_of_life",
+    "model_legacy",
+    "model_use_case_required",
+    "bedrock_rejected",
+    "quota_exceeded",
+];
 
 impl OpenAiError {
     pub fn new(error: &ApiError) -> OpenAiError {
