@@ -4,8 +4,9 @@
 
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 
 import { eventually, launchChromium, offlineStack, playground, SHOTS } from "./support.mjs";
 
@@ -21,9 +22,35 @@ after(async () => {
     await stack?.stop();
 });
 
+/**
+ * What broke in any page of the current test: a Content-Security-Policy violation (the page's
+ * policy blocking its own script, style or request) or an uncaught exception. Checked after each
+ * test, so the page must work under its policy.
+ */
+let broken = [];
+
+afterEach(() => {
+    const found = broken;
+    broken = [];
+    assert.deepEqual(found, [], "the page ran under its Content-Security-Policy without a violation or an error");
+});
+
+/** A new browser page whose violations and errors land in `broken`. */
+async function newPage(options = {}) {
+    const page = await browser.newPage(options);
+    await page.addInitScript(() =>
+        document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`)),
+    );
+    page.on("console", (message) => {
+        if (message.type() === "error" && /CSP violation|Content Security Policy/.test(message.text())) broken.push(message.text());
+    });
+    page.on("pageerror", (error) => broken.push(`uncaught: ${error.message}`));
+    return page;
+}
+
 /** A fresh page at `url`, recording every length the story element had. */
 async function open(url, options = {}) {
-    const page = await browser.newPage({ viewport: { width: 900, height: 760 }, ...options });
+    const page = await newPage({ viewport: { width: 900, height: 760 }, ...options });
     const response = await page.goto(url);
     assert.equal(response.status(), 200);
     await page.evaluate(() => {
@@ -49,6 +76,28 @@ describe("the page served by the function", () => {
         const html = await response.text();
         assert.ok(html.length <= 30 * 1024, `${html.length} bytes`);
         assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)=/i, "nothing is loaded from elsewhere");
+    });
+
+    test("is served with a Content-Security-Policy that lets only its own style and script run", async () => {
+        const response = await fetch(stack.url);
+        const policy = response.headers.get("content-security-policy");
+        assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+        for (const directive of ["default-src 'none'", "connect-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"]) {
+            assert.ok(policy.includes(directive), `${directive} in ${policy}`);
+        }
+        assert.match(policy, /script-src 'sha256-[A-Za-z0-9+/]{43}='; style-src 'sha256-[A-Za-z0-9+/]{43}=';/);
+        // The policy holds: a script added to the page from outside its hashes does not run.
+        const page = await open(stack.url);
+        await page.evaluate(() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = true";
+            document.body.append(script);
+        });
+        await eventually(() => broken.length > 0, 5_000, "the injected script is reported as a violation");
+        assert.match(broken.join("\n"), /script-src/);
+        assert.equal(await page.evaluate(() => window.injected), undefined, "the injected script did not run");
+        broken = [];
+        await page.close();
     });
 
     test("shows the story growing as it streams, then the time to first token and the final usage", async () => {
@@ -137,7 +186,7 @@ describe("the page served by the function", () => {
     });
 
     test("offers no model picker when GET models lists one model", async () => {
-        const page = await browser.newPage();
+        const page = await newPage();
         const listed = page.waitForResponse((response) => response.url().endsWith("/models"));
         await page.goto(stack.url);
         assert.equal((await (await listed).json()).models.length, 1);
@@ -154,7 +203,7 @@ describe("a stack with two models (STREAMER_MODELS, Pulumi config models)", () =
         };
         const two = await offlineStack({ STREAMER_MODELS: JSON.stringify(models), STREAMER_DEFAULT_MODEL: "fast" });
         try {
-            const page = await browser.newPage();
+            const page = await newPage();
             const posted = [];
             page.on("request", (request) => request.method() === "POST" && posted.push(JSON.parse(request.postData())));
             await page.goto(two.url);
@@ -183,6 +232,8 @@ describe("the page served by the playground", () => {
     test("streams a story through the signing proxy", async () => {
         const proxy = await playground(stack.url);
         try {
+            const served = await fetch(proxy.url);
+            assert.equal(served.headers.get("content-security-policy"), (await fetch(stack.url)).headers.get("content-security-policy"), "the function's policy");
             const page = await open(proxy.url);
             await tell(page, "lighthouses");
             await page.getByTestId("stop-reason").filter({ hasText: "end_turn" }).waitFor({ timeout: 30_000 });
@@ -201,7 +252,7 @@ describe("with the page turned off (STREAMER_PAGE=false, Pulumi config page: fal
     test("GET / answers 405 method_not_allowed, like any other GET but /models", async () => {
         const off = await offlineStack({ STREAMER_PAGE: "false" });
         try {
-            const page = await browser.newPage();
+            const page = await newPage();
             const response = await page.goto(off.url);
             assert.equal(response.status(), 405);
             assert.equal((await response.json()).code, "method_not_allowed");
@@ -212,6 +263,82 @@ describe("with the page turned off (STREAMER_PAGE=false, Pulumi config page: fal
             assert.equal((await listing.json()).defaultModel, "default");
         } finally {
             await off.stop();
+        }
+    });
+});
+
+describe("the page against a function that misbehaves (a stand-in serving the same page and policy)", () => {
+    /** Serves the page as the function does; a story POST is answered by `story(res)`. `closed()` tells whether the browser closed the story request. */
+    async function misbehaving(story) {
+        const page = await fetch(stack.url);
+        const headers = Object.fromEntries(["content-type", "content-security-policy", "x-content-type-options"].map((h) => [h, page.headers.get(h)]));
+        const html = await page.text();
+        let closed = false;
+        const server = http.createServer((req, res) => {
+            if (req.method === "GET" && req.url === "/") return res.writeHead(200, headers).end(html);
+            if (req.method !== "POST") return res.writeHead(404).end();
+            res.on("close", () => (closed = true));
+            res.writeHead(200, { "content-type": "application/x-ndjson" });
+            story(res);
+        });
+        await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+        return { url: `http://127.0.0.1:${server.address().port}/`, closed: () => closed, stop: () => server.close() };
+    }
+
+    const START = JSON.stringify({ type: "start", model: "stand-in", requestId: "r-1" }) + "\n";
+    const TEXT = JSON.stringify({ type: "text", message: "Once upon a time" }) + "\n";
+
+    test("a line that is not JSON ends the request, names the fault, and gives Start back", async () => {
+        // The stand-in then keeps the stream open, as a broken function might.
+        const stand = await misbehaving((res) => res.write(START + TEXT + "<html>502 Bad Gateway</html>\n"));
+        try {
+            const page = await open(stand.url);
+            await tell(page, "owls");
+            const error = page.getByTestId("error");
+            await error.waitFor({ state: "visible", timeout: 10_000 });
+            assert.match(await error.textContent(), /^bad_event: the function sent a line that is not a JSON event: "<html>502 Bad Gateway<\/html>"$/);
+            assert.equal(await text(page, "story"), "Once upon a time", "the text so far stays");
+            await eventually(() => stand.closed(), 5_000, "the page closed the story request");
+            assert.equal(await page.getByTestId("start").isEnabled(), true);
+            assert.equal(await page.getByTestId("stop").isDisabled(), true);
+            await page.close();
+        } finally {
+            stand.stop();
+        }
+    });
+
+    test("a connection cut in the middle of an event is named as the cut, not a network error", async () => {
+        const stand = await misbehaving((res) => {
+            res.write(START + TEXT + '{"type":"text","mess');
+            setTimeout(() => res.socket.destroy(), 200);
+        });
+        try {
+            const page = await open(stand.url);
+            await tell(page, "owls");
+            const error = page.getByTestId("error");
+            await error.waitFor({ state: "visible", timeout: 10_000 });
+            assert.match(await error.textContent(), /^stream_cut: the connection was cut in the middle of an event \("\{\\"type\\":\\"text\\",\\"mess" arrived\): /);
+            assert.equal(await text(page, "story"), "Once upon a time");
+            assert.match(await page.getByRole("status").textContent(), /^The stream was cut/);
+            assert.equal(await page.getByTestId("start").isEnabled(), true);
+            await page.screenshot({ path: path.join(SHOTS, "stream-cut.png") });
+            await page.close();
+        } finally {
+            stand.stop();
+        }
+    });
+
+    test("a body that ends in the middle of an event is named as the cut", async () => {
+        const stand = await misbehaving((res) => res.end(START + TEXT + '{"type":"usage","inputTok'));
+        try {
+            const page = await open(stand.url);
+            await tell(page, "owls");
+            const error = page.getByTestId("error");
+            await error.waitFor({ state: "visible", timeout: 10_000 });
+            assert.match(await error.textContent(), /^stream_cut: the stream ended in the middle of an event/);
+            await page.close();
+        } finally {
+            stand.stop();
         }
     });
 });

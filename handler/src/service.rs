@@ -143,15 +143,11 @@ fn refused(error: &ApiError, format: Option<Format>, mut summary: Summary) -> Re
     refusal(format, error)
 }
 
-/// The page is the same for everyone and changes only with a deploy; `no-cache` makes browsers
-/// check again rather than keep an old one.
+/// The page, with its headers (see [`page::headers`]).
 fn page() -> Response<Body> {
     let body = stream::iter([Ok(Frame::data(Bytes::from_static(page::HTML.as_bytes())))]);
     let mut response = Response::new(StreamBody::new(body.boxed()));
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response.headers_mut().extend(page::headers());
     response
 }
 

@@ -5,7 +5,6 @@
 pub mod admission;
 pub mod args;
 pub mod error;
-pub mod page;
 pub mod proxy;
 pub mod serve;
 pub mod signer;

@@ -16,7 +16,6 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::admission::{self, Route};
 use crate::error::{BODY_TIMEOUT_SECS, Body, MAX_BODY_BYTES, PlaygroundError};
-use crate::page;
 use crate::signer::Signer;
 
 /// The request headers passed on: what the page and SSE clients send. Anything else a browser adds
@@ -154,12 +153,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// The function's page, with the function's headers for it (its Content-Security-Policy among them).
 fn page() -> Response<Body> {
-    Response::builder()
-        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-cache")
-        .body(Either::Left(Full::new(Bytes::from_static(page::HTML.as_bytes()))))
-        .expect("a valid response")
+    let mut response = Response::new(Either::Left(Full::new(Bytes::from_static(story_page::HTML.as_bytes()))));
+    response.headers_mut().extend(story_page::headers());
+    response
 }
 
 #[cfg(test)]

@@ -1,6 +1,4 @@
-//! The story page (`handler/assets/page.html`): one self-contained HTML file (CSS and script
-//! inline, nothing loaded from elsewhere) embedded in the binary and served at `GET /`. It POSTs
-//! to the URL it was loaded from and reads the NDJSON stream as it arrives.
+//! The story page, served at `GET /`: the file and its headers (a Content-Security-Policy among
+//! them) come from the `story-page` crate, which the playground serves the page from too.
 
-/// The page, as served (`text/html; charset=utf-8`).
-pub const HTML: &str = include_str!("../../assets/page.html");
+pub use story_page::{HTML, headers};
