@@ -26,6 +26,9 @@ export interface StackLocation {
 /**
  * Prefixes of Bedrock's system-defined cross-region inference profiles (`us.anthropic…`): the
  * geographies and `global`. Anything with one of these before `<provider>.<model>` is a profile id.
+ * The geographies are those of the AWS CDK's CrossRegionInferenceProfileRegion (GLOBAL, US, US_GOV,
+ * EU, APAC, JP, AU; docs.aws.amazon.com/cdk/api/v2/docs/@aws-cdk_aws-bedrock-alpha.CrossRegionInferenceProfileRegion.html,
+ * read 2026-12-07); Claude Haiku 5.5 has us., eu., au., jp. and global. (docs/deploy.md, Choose a model).
  */
 export const PROFILE_PREFIXES = ["us", "us-gov", "eu", "apac", "jp", "au", "global"] as const;
 

@@ -86,20 +86,33 @@ const CATALOG: [Entry; 4] = [
         one_sampling_setting: true,
     },
     // Claude Haiku 5.5 (launched 2026-10-07, end of life no sooner than 2027-10-07): ids without a
-    // date suffix, through the us. and global. profiles only, adaptive thinking on by default
-    // (model card, read 2026-11-29).
+    // date suffix, adaptive thinking on by default (Bedrock model card
+    // docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-haiku-5-5.html, read
+    // 2026-12-07). Through inference profiles only: global. and the us., eu., au. and jp.
+    // geographies. The card's profile table was not in what could be read of it here; the list is
+    // AWS's launch material as summarised in takech9203/aws-news-summary (2026-10-07, read
+    // 2026-12-07), and the inference-profile support page now defers to each model's card.
     Entry {
         id: "anthropic.claude-haiku-5-5",
         lifecycle: Lifecycle::ProfileOnly,
-        profiles: &["us.", "global."],
+        profiles: &["us.", "eu.", "au.", "jp.", "global."],
         thinks_by_default: true,
         one_sampling_setting: true,
     },
 ];
 
-/// The inference profile prefixes and the region prefixes of their geography (`global.` routes
-/// from any region).
-const GEOGRAPHIES: [(&str, &str); 4] = [("us.", "us-"), ("eu.", "eu-"), ("apac.", "ap-"), ("global.", "")];
+/// The inference profile prefixes and their source regions, by region prefix (`global.` routes
+/// from any region). `au.` is called from Sydney, Melbourne and Auckland, `jp.` from Tokyo and Osaka
+/// (AWS's Haiku 5.5 launch summary above; saipien.org "Amazon Bedrock in Auckland", read
+/// 2026-12-07); `apac.` from the other Asia-Pacific regions too.
+const GEOGRAPHIES: [(&str, &[&str]); 6] = [
+    ("us.", &["us-"]),
+    ("eu.", &["eu-"]),
+    ("apac.", &["ap-"]),
+    ("au.", &["ap-southeast-2", "ap-southeast-4", "ap-southeast-6"]),
+    ("jp.", &["ap-northeast-1", "ap-northeast-3"]),
+    ("global.", &[""]),
+];
 
 /// What a known model does with an accepted request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,7 +141,7 @@ pub(crate) fn resolve(model_id: &str, region: &str, models: Models) -> Result<Be
     let invalid = || ErrorResponse::validation("The provided model identifier is invalid.");
     let Some(entry) = entry else { return Err(invalid()) };
     if let Some((prefix, regions)) = profile
-        && (!entry.profiles.contains(&prefix) || !region.starts_with(regions))
+        && (!entry.profiles.contains(&prefix) || !regions.iter().any(|r| region.starts_with(r)))
     {
         return Err(invalid());
     }
@@ -212,11 +225,46 @@ mod tests {
     }
 
     #[test]
+    fn claude_haiku_5_5_has_the_geography_profiles_its_launch_lists() {
+        for (id, region) in [
+            ("us.anthropic.claude-haiku-5-5", "us-west-2"),
+            ("eu.anthropic.claude-haiku-5-5", "eu-west-1"),
+            ("au.anthropic.claude-haiku-5-5", "ap-southeast-2"),
+            ("au.anthropic.claude-haiku-5-5", "ap-southeast-4"),
+            ("jp.anthropic.claude-haiku-5-5", "ap-northeast-1"),
+            ("jp.anthropic.claude-haiku-5-5", "ap-northeast-3"),
+            ("global.anthropic.claude-haiku-5-5", "sa-east-1"),
+        ] {
+            assert!(strict(id, region).unwrap().thinks_by_default, "{id} from {region}");
+        }
+        let invalid = (400, "ValidationException", "The provided model identifier is invalid.".to_owned());
+        assert_eq!(
+            strict("apac.anthropic.claude-haiku-5-5", "ap-northeast-1").unwrap_err(),
+            invalid,
+            "no apac. profile"
+        );
+        assert_eq!(
+            strict("jp.anthropic.claude-haiku-5-5", "ap-southeast-2").unwrap_err(),
+            invalid,
+            "jp. from outside Japan"
+        );
+        assert_eq!(
+            strict("au.anthropic.claude-haiku-5-5", "ap-northeast-1").unwrap_err(),
+            invalid,
+            "au. from outside Australia"
+        );
+    }
+
+    #[test]
     fn unknown_ids_and_profiles_outside_their_geography_are_invalid_identifiers() {
         let invalid = (400, "ValidationException", "The provided model identifier is invalid.".to_owned());
         assert_eq!(strict("anthropic.claude-nonexistent", "us-east-1").unwrap_err(), invalid);
         assert_eq!(strict("eu.anthropic.claude-haiku-4-5-20251001-v1:0", "us-east-1").unwrap_err(), invalid);
-        assert_eq!(strict("eu.anthropic.claude-haiku-5-5", "eu-west-1").unwrap_err(), invalid, "no eu. profile");
+        assert_eq!(
+            strict("eu.anthropic.claude-haiku-5-5", "us-east-1").unwrap_err(),
+            invalid,
+            "eu. from outside Europe"
+        );
     }
 
     #[test]

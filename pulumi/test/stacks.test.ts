@@ -300,6 +300,20 @@ describe("changing the model (pulumi config set modelId …)", () => {
         assert.deepEqual(await resourcesFor(APPLICATION_PROFILE), [APPLICATION_PROFILE, ...PROFILE_DESTINATIONS.us.map((r) => model(r))]);
     });
 
+    for (const [prefix, region] of [
+        ["au", "ap-southeast-2"],
+        ["jp", "ap-northeast-1"],
+    ]) {
+        test(`Claude Haiku 5.5's ${prefix}. profile from ${region}: the profile and the models of its geography only`, async () => {
+            const modelId = `${prefix}.${SHIPPED_MODEL}`;
+            const run = await runProgram("prod", programConfig("prod", { codeZip: zip, modelId, "aws:region": region }));
+            assert.deepEqual(
+                policyOf(run, "bedrock-streamer-invoke-model").Statement.flatMap((s) => s.Resource),
+                [`arn:aws:bedrock:${region}:${ACCOUNT_ID}:inference-profile/${modelId}`, ...PROFILE_DESTINATIONS[prefix].map((r) => model(r))],
+            );
+        });
+    }
+
     test("a profile the stack's region cannot call (eu. from us-west-2) stops the preview, naming the key", async () => {
         await assert.rejects(
             runProgram("prod", programConfig("prod", { codeZip: zip, modelId: `eu.${SHIPPED_MODEL}` })),

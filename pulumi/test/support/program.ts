@@ -16,6 +16,8 @@ export const HAIKU_55 = "anthropic.claude-haiku-5-5";
 export const PROFILE_DESTINATIONS: Record<string, string[]> = {
     us: ["us-east-1", "us-east-2", "us-west-1", "us-west-2"],
     eu: ["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"],
+    au: ["ap-southeast-2", "ap-southeast-4"],
+    jp: ["ap-northeast-1", "ap-northeast-3"],
     global: ["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "ap-northeast-1"],
 };
 
