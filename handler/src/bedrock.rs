@@ -27,6 +27,7 @@ use aws_smithy_types::{Document, Number};
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use crate::error::{Advice, ApiError, NoAnswer, StreamBreak, UpstreamFailure};
+use crate::request::conversation::{Role, Turn};
 
 /// A Bedrock Runtime client, built once at cold start and shared by every request.
 #[derive(Debug, Clone)]
@@ -36,8 +37,13 @@ pub struct Client(aws_sdk_bedrockruntime::Client);
 #[derive(Debug, Clone)]
 pub struct Call<'a> {
     pub model_id: &'a str,
-    pub prompt: String,
-    pub system: Option<&'a str>,
+    /// Converse's `system` blocks, in order: the stack's own prompt first, then the caller's.
+    pub system: Vec<&'a str>,
+    /// Converse's `messages`: from the user first, alternating, ending with the user's
+    /// ([`crate::request::conversation::Conversation`] holds a conversation to that).
+    pub turns: &'a [Turn],
+    /// Converse's `inferenceConfig.stopSequences`.
+    pub stop_sequences: &'a [String],
     pub max_tokens: u32,
     pub temperature: Option<f32>,
     pub top_p: Option<f32>,
@@ -113,22 +119,32 @@ impl Client {
     /// Sends the call; returns once Bedrock has accepted it or refused it (after the SDK's retries
     /// of throttling and 5xx), so a refusal can still be a real HTTP status.
     pub async fn converse_stream(&self, call: Call<'_>) -> Result<Accepted, ApiError> {
-        let message = Message::builder()
-            .role(ConversationRole::User)
-            .content(ContentBlock::Text(call.prompt))
-            .build()
+        let messages = call
+            .turns
+            .iter()
+            .map(|turn| {
+                let role = match turn.role {
+                    Role::User => ConversationRole::User,
+                    Role::Assistant => ConversationRole::Assistant,
+                };
+                Message::builder().role(role).content(ContentBlock::Text(turn.text.clone())).build()
+            })
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ApiError::UpstreamError(UpstreamFailure::Request(e.to_string())))?;
+        let system: Vec<SystemContentBlock> =
+            call.system.iter().map(|text| SystemContentBlock::Text((*text).to_owned())).collect();
         let inference = InferenceConfiguration::builder()
             .max_tokens(i32::try_from(call.max_tokens).unwrap_or(i32::MAX))
             .set_temperature(call.temperature)
             .set_top_p(call.top_p)
+            .set_stop_sequences((!call.stop_sequences.is_empty()).then(|| call.stop_sequences.to_vec()))
             .build();
         let output = self
             .0
             .converse_stream()
             .model_id(call.model_id)
-            .messages(message)
-            .set_system(call.system.map(|s| vec![SystemContentBlock::Text(s.to_owned())]))
+            .set_messages(Some(messages))
+            .set_system((!system.is_empty()).then_some(system))
             .inference_config(inference)
             .set_additional_model_request_fields(call.additional_model_request_fields.map(object))
             .send()

@@ -3,4 +3,5 @@
 //! any OpenAI client can talk to it.
 
 pub mod request;
+pub mod stream;
 pub mod wire;

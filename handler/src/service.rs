@@ -15,6 +15,7 @@ use tokio::time::{Instant, timeout_at};
 use crate::bedrock::{self, Call};
 use crate::error::{ApiError, NoAnswer};
 use crate::lambda::function_url::Request;
+use crate::request::conversation::Conversation;
 use crate::request::models::{Models, Reasoning};
 use crate::request::{self, Limits, StoryRequest};
 use crate::settings::Settings;
@@ -110,10 +111,12 @@ impl App {
         tracing::debug!(prompt = %prompt, system = ?self.settings.system_prompt, "prompt");
         summary.story_type = Some(story_type);
 
+        let turns = Conversation::single(prompt).turns;
         let call = Call {
             model_id: &model.model_id,
-            prompt,
-            system: self.settings.system_prompt.as_deref(),
+            system: self.settings.system_prompt.as_deref().into_iter().collect(),
+            turns: &turns,
+            stop_sequences: &[],
             max_tokens: max_tokens.unwrap_or(model.max_tokens),
             temperature: model.temperature,
             top_p: model.top_p,

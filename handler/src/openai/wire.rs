@@ -32,32 +32,43 @@ pub struct Answer {
     pub created: u64,
     /// The alias the request chose: what the client sent as `model`.
     pub model: String,
+    /// `data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":[{"index":0,"delta":`,
+    /// written once: every chunk starts with it (a chunk per token is the hot path).
+    chunk_prefix: Vec<u8>,
 }
+
+/// What follows a chunk's delta when the choice goes on.
+const CHUNK_SUFFIX: &[u8] = b",\"logprobs\":null,\"finish_reason\":null}]}\n\n";
 
 impl Answer {
     pub fn new(request_id: &str, created: u64, model: &str) -> Answer {
-        Answer { id: format!("chatcmpl-{request_id}"), created, model: model.to_owned() }
+        let id = format!("chatcmpl-{request_id}");
+        let head = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model}).to_string();
+        let chunk_prefix =
+            format!("data: {},\"choices\":[{{\"index\":0,\"delta\":", &head[..head.len() - 1]).into_bytes();
+        Answer { id, created, model: model.to_owned(), chunk_prefix }
     }
 
     /// The first chunk: the role, and empty content (as OpenAI sends it).
     pub fn role_chunk(&self) -> Bytes {
-        self.chunk(json!({"role": "assistant", "content": ""}), None)
+        self.chunk(br#"{"role":"assistant","content":""}"#, CHUNK_SUFFIX)
     }
 
     /// A chunk of the answer's text.
     pub fn text_chunk(&self, text: &str) -> Bytes {
-        self.chunk(json!({"content": text}), None)
+        self.delta_chunk("content", text)
     }
 
     /// A chunk of the model's reasoning, for aliases that show it: `delta.reasoning_content`, the
     /// name reasoning models' OpenAI-compatible servers use (DeepSeek, vLLM, LiteLLM).
     pub fn reasoning_chunk(&self, text: &str) -> Bytes {
-        self.chunk(json!({"reasoning_content": text}), None)
+        self.delta_chunk("reasoning_content", text)
     }
 
     /// The chunk that ends the choice: an empty delta and the finish reason.
     pub fn finish_chunk(&self, stop_reason: &str) -> Bytes {
-        self.chunk(json!({}), Some(finish_reason(stop_reason)))
+        let suffix = format!(",\"logprobs\":null,\"finish_reason\":\"{}\"}}]}}\n\n", finish_reason(stop_reason));
+        self.chunk(b"{}", suffix.as_bytes())
     }
 
     /// `stream_options.include_usage`'s chunk: empty `choices` and the counts.
@@ -72,14 +83,23 @@ impl Answer {
         }))
     }
 
-    fn chunk(&self, delta: Value, finish_reason: Option<&str>) -> Bytes {
-        sse(&json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish_reason}],
-        }))
+    /// `{"<field>":"<text>"}` as the delta.
+    fn delta_chunk(&self, field: &str, text: &str) -> Bytes {
+        let mut delta = Vec::with_capacity(text.len() + 24);
+        delta.extend_from_slice(b"{\"");
+        delta.extend_from_slice(field.as_bytes());
+        delta.extend_from_slice(b"\":");
+        serde_json::to_writer(&mut delta, text).expect("a string always serializes");
+        delta.push(b'}');
+        self.chunk(&delta, CHUNK_SUFFIX)
+    }
+
+    fn chunk(&self, delta: &[u8], suffix: &[u8]) -> Bytes {
+        let mut frame = Vec::with_capacity(self.chunk_prefix.len() + delta.len() + suffix.len());
+        frame.extend_from_slice(&self.chunk_prefix);
+        frame.extend_from_slice(delta);
+        frame.extend_from_slice(suffix);
+        Bytes::from(frame)
     }
 
     /// The whole answer as one `chat.completion` (a request without `stream`).

@@ -13,15 +13,17 @@ use tokio::time::{Instant, timeout_at};
 use crate::bedrock::{Items, Metadata, StreamItem};
 use crate::error::{ApiError, StreamBreak};
 use crate::stream::deadline::Deadline;
-use crate::stream::wire::{Event, Format, Usage};
+use crate::stream::wire::{Encoder, Event, Format, Usage};
 use crate::summary::{RequestOutcome, Summary};
 
 /// One story on its way from Bedrock to the caller: the `start` event, then each Bedrock item as
 /// the caller's format shows it, until the stream ends (the request's summary is written then, or
 /// when the caller leaves first).
-pub struct StoryRelay {
+pub struct StoryRelay<E: Encoder = Format> {
     items: Items,
-    format: Format,
+    /// The route's format: NDJSON, SSE or text for a story or `/chat`, OpenAI's chunks for
+    /// `/v1/chat/completions`.
+    encoder: E,
     deadline: Deadline,
     bedrock_request_id: Option<String>,
     summary: Summary,
@@ -45,12 +47,12 @@ enum State {
     Finished,
 }
 
-impl StoryRelay {
+impl<E: Encoder> StoryRelay<E> {
     /// `show_reasoning`: relay the model's reasoning as `reasoning` events (NDJSON and SSE only);
     /// otherwise it is dropped.
     pub fn new(
         items: Items,
-        format: Format,
+        encoder: E,
         deadline: Deadline,
         bedrock_request_id: Option<String>,
         summary: Summary,
@@ -58,7 +60,7 @@ impl StoryRelay {
     ) -> Self {
         StoryRelay {
             items,
-            format,
+            encoder,
             deadline,
             bedrock_request_id,
             summary,
@@ -73,7 +75,7 @@ impl StoryRelay {
     /// an intermediary's idle timeout (CloudFront's 30 s origin timeout) does not cut a model
     /// that is thinking; `None` writes none. Text/plain carries none whatever this says.
     pub fn keep_alive(mut self, every: Option<Duration>) -> Self {
-        self.keep_alive = every.filter(|_| self.format.carries_keep_alive());
+        self.keep_alive = every.filter(|_| self.encoder.carries_keep_alive());
         self
     }
 
@@ -84,6 +86,16 @@ impl StoryRelay {
             let chunk = relay.next_chunk().await?;
             Some((Ok(Frame::data(chunk)), relay))
         })
+    }
+
+    /// Relays the whole answer to the encoder, sending nothing, and hands the encoder back: for a
+    /// caller that gets one response once the answer is whole (OpenAI without `stream`).
+    pub async fn collect(mut self) -> E
+    where
+        E: Default,
+    {
+        while self.next_chunk().await.is_some() {}
+        std::mem::take(&mut self.encoder)
     }
 
     async fn next_chunk(&mut self) -> Option<Bytes> {
@@ -98,7 +110,7 @@ impl StoryRelay {
                         request_id: &self.summary.request_id,
                         bedrock_request_id: self.bedrock_request_id.as_deref(),
                     };
-                    self.format.encode(&start)
+                    self.encoder.encode(&start)
                 }
                 // Checked before waiting too: the timer below never fires while events keep
                 // arriving ready (an SDK buffer holding several decoded frames).
@@ -109,7 +121,7 @@ impl StoryRelay {
                 // first; `next()` can be given up and called again without losing an event (the
                 // stream keeps its own state).
                 State::Streaming { stopped } => match timeout_at(self.wake_at(), self.items.next()).await {
-                    Err(_) if Instant::now() < self.deadline.at => self.format.encode(&Event::Ping),
+                    Err(_) if Instant::now() < self.deadline.at => self.encoder.encode(&Event::Ping),
                     Err(_) => self.fail(ApiError::Timeout { secs: self.deadline.secs }),
                     Ok(Some(Err(error))) => self.fail(error),
                     // Bedrock sent no metadata: the story is whole, its counts unknown.
@@ -139,15 +151,15 @@ impl StoryRelay {
                 if self.summary.first_token.is_none() {
                     self.summary.first_token = Some(self.summary.started.elapsed());
                 }
-                self.format.encode(&Event::Text { message: &text })
+                self.encoder.encode(&Event::Text { message: &text })
             }
             StreamItem::Reasoning(text) if self.show_reasoning && !text.is_empty() => {
-                self.format.encode(&Event::Reasoning { message: &text })
+                self.encoder.encode(&Event::Reasoning { message: &text })
             }
             StreamItem::Reasoning(_) => None,
             StreamItem::Stop { reason } => {
                 self.state = State::Streaming { stopped: true };
-                self.format.encode(&Event::Stop { reason: &reason })
+                self.encoder.encode(&Event::Stop { reason: &reason })
             }
             StreamItem::Metadata(metadata) => self.complete(metadata),
         }
@@ -166,15 +178,14 @@ impl StoryRelay {
         };
         self.summary.output_tokens = usage.output_tokens;
         self.finish(RequestOutcome::Completed);
-        self.format.encode(&Event::Usage(usage))
+        self.encoder.encode(&Event::Usage(usage))
     }
 
     /// Ends the stream with the error as its last event.
     fn fail(&mut self, error: ApiError) -> Option<Bytes> {
         self.summary.error_code = Some(error.code());
         self.finish(RequestOutcome::UpstreamError);
-        let message = error.to_string();
-        self.format.encode(&Event::Error { code: error.code(), message: &message })
+        self.encoder.fail(&error)
     }
 
     /// Writes the summary and lets go of the Bedrock stream at once: nothing follows the last
@@ -186,7 +197,7 @@ impl StoryRelay {
     }
 }
 
-impl Drop for StoryRelay {
+impl<E: Encoder> Drop for StoryRelay<E> {
     /// Dropped before finishing means the caller went away mid-stream.
     fn drop(&mut self) {
         if self.state != State::Finished {
@@ -520,10 +531,13 @@ mod tests {
         let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
         emulator.script([Fault::Reasoning]);
         let client = Client::for_endpoint(&emulator.endpoint(), "us-east-1", "AKIDEXAMPLE", "secret");
+        let turns =
+            crate::request::conversation::Conversation::single("Tell me a very short story about: CATS".into()).turns;
         let call = Call {
             model_id: "anthropic.claude-3-haiku-20240307-v1:0",
-            prompt: "Tell me a very short story about: CATS".into(),
-            system: None,
+            system: Vec::new(),
+            turns: &turns,
+            stop_sequences: &[],
             max_tokens: 50,
             temperature: None,
             top_p: None,

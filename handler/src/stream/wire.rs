@@ -82,6 +82,32 @@ pub struct Usage {
     pub latency_ms: Option<i64>,
 }
 
+/// Turns the relay's events into the caller's bytes: [`Format`] for stories and `/chat`, OpenAI's
+/// shapes for `/v1/chat/completions` (`crate::openai::stream`).
+pub trait Encoder: Send + 'static {
+    /// The bytes for one event, or `None` when this encoder shows nothing for it.
+    fn encode(&mut self, event: &Event<'_>) -> Option<Bytes>;
+
+    /// Whether this encoder can write a keep-alive ([`Event::Ping`]) while the model is silent.
+    fn carries_keep_alive(&self) -> bool;
+
+    /// The last bytes of a stream that failed: by default the `error` event.
+    fn fail(&mut self, error: &ApiError) -> Option<Bytes> {
+        let message = error.to_string();
+        self.encode(&Event::Error { code: error.code(), message: &message })
+    }
+}
+
+impl Encoder for Format {
+    fn encode(&mut self, event: &Event<'_>) -> Option<Bytes> {
+        Format::encode(*self, event)
+    }
+
+    fn carries_keep_alive(&self) -> bool {
+        Format::carries_keep_alive(*self)
+    }
+}
+
 /// SSE `retry:`, in milliseconds, sent with the first event (and with an error sent before the
 /// stream): how long a client that lost the stream waits before it asks again. Each such request
 /// is a new story and a new Bedrock call, so not sooner than 5 s (browsers default to about 3 s).
