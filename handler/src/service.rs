@@ -15,15 +15,17 @@ use tokio::time::{Instant, timeout_at};
 use crate::bedrock::{self, Call};
 use crate::error::{ApiError, NoAnswer};
 use crate::lambda::function_url::Request;
+use crate::openai::wire::model_list;
 use crate::request::conversation::Conversation;
 use crate::request::models::{Models, Reasoning};
 use crate::request::{self, Limits, StoryRequest};
 use crate::settings::Settings;
 use crate::stream::deadline::Deadline;
 use crate::stream::relay::StoryRelay;
-use crate::stream::wire::{self, Format};
+use crate::stream::wire::{self, Encoder, Format};
 use crate::summary::{RequestOutcome, Summary};
 
+mod chat;
 mod page;
 mod routes;
 
@@ -39,42 +41,88 @@ pub struct App {
 
 impl App {
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        match routes::route(req.method(), req.uri().path(), req.headers(), self.settings.page) {
+        let settings = &self.settings;
+        match routes::route(req.method(), req.uri().path(), req.headers(), settings.page, settings.chat) {
             Route::Page => return page(),
             Route::Reconnect => return reconnect(),
             Route::Models => return models(&self.settings.models),
+            Route::Chat => return self.chat(&req).await,
+            Route::ChatCompletions => return self.chat_completions(&req).await,
+            Route::OpenAiModels => return whole(StatusCode::OK, "application/json", openai_models(&settings.models)),
+            Route::ChatOff => return self.not_served(&req),
             Route::Story => {}
         }
-        let started = Instant::now();
-        let context = req.extensions().get::<Context>();
-        let request_id = context.map_or_else(|| "local".to_owned(), |c| c.request_id.clone());
-        let deadline = Deadline::new(started, self.settings.deadline, context.map(|c| c.deadline));
-        let mut summary = self.summary(request_id, started);
+        let (deadline, mut summary) = self.begin(&req);
 
         match self.open(&req, deadline, &mut summary).await {
             Ok((format, accepted, reasoning)) => {
-                let show_reasoning = reasoning == Reasoning::Show;
-                let relay =
-                    StoryRelay::new(accepted.items, format, deadline, accepted.request_id, summary, show_reasoning)
-                        .keep_alive(self.settings.keep_alive);
-                streaming(format, relay)
+                let relay = self.relay(accepted, format, deadline, summary, reasoning);
+                streaming(format.content_type(), relay)
             }
             Err(error) => {
                 let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-                let mut response = refused(&error, Format::negotiate(accept).ok(), summary);
-                if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-                    let allowed = routes::allowed_methods(req.uri().path(), self.settings.page);
-                    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allowed));
-                }
-                response
+                self.allow(req.uri().path(), refused(&error, Format::negotiate(accept).ok(), summary))
             }
         }
+    }
+
+    /// A path nothing serves (a conversation path with conversations off): 405 with an empty
+    /// `Allow`, like any unserved path, never a story.
+    fn not_served(&self, req: &Request) -> Response<Body> {
+        let (_, summary) = self.begin(req);
+        let error = ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            path: req.uri().path().to_owned(),
+            served: routes::served(self.settings.page, self.settings.chat),
+        };
+        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+        self.allow(req.uri().path(), refused(&error, Format::negotiate(accept).ok(), summary))
+    }
+
+    /// A 405 for `path` gets the `Allow` header naming what `path` does answer.
+    fn allow(&self, path: &str, mut response: Response<Body>) -> Response<Body> {
+        if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+            let allowed = routes::allowed_methods(path, self.settings.page, self.settings.chat);
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allowed));
+        }
+        response
     }
 
     /// An invocation whose event is not a readable Function URL request (see `function_url`):
     /// refused like any bad request, with its summary line.
     pub fn refuse(&self, error: ApiError, context: &Context) -> Response<Body> {
         refused(&error, None, self.summary(context.request_id.clone(), Instant::now()))
+    }
+
+    /// What every streamed request starts with: its deadline and its summary.
+    pub(crate) fn begin(&self, req: &Request) -> (Deadline, Summary) {
+        let started = Instant::now();
+        let context = req.extensions().get::<Context>();
+        let request_id = context.map_or_else(|| "local".to_owned(), |c| c.request_id.clone());
+        let deadline = Deadline::new(started, self.settings.deadline, context.map(|c| c.deadline));
+        (deadline, self.summary(request_id, started))
+    }
+
+    /// Sends the call and waits for Bedrock to accept it, no longer than the deadline.
+    pub(crate) async fn accept(&self, call: Call<'_>, deadline: Deadline) -> Result<bedrock::Accepted, ApiError> {
+        timeout_at(deadline.at, self.client.converse_stream(call))
+            .await
+            .map_err(|_| ApiError::UpstreamTimeout(NoAnswer::Deadline { secs: deadline.secs }))?
+    }
+
+    /// The relay of an accepted stream: the model's reasoning shown or dropped as its alias says,
+    /// keep-alives as the settings say.
+    pub(crate) fn relay<E: Encoder>(
+        &self,
+        accepted: bedrock::Accepted,
+        encoder: E,
+        deadline: Deadline,
+        summary: Summary,
+        reasoning: Reasoning,
+    ) -> StoryRelay<E> {
+        let show_reasoning = reasoning == Reasoning::Show;
+        StoryRelay::new(accepted.items, encoder, deadline, accepted.request_id, summary, show_reasoning)
+            .keep_alive(self.settings.keep_alive)
     }
 
     /// A request's summary, naming the default model until the request chooses one.
@@ -96,7 +144,7 @@ impl App {
             return Err(ApiError::MethodNotAllowed {
                 method: req.method().to_string(),
                 path: req.uri().path().to_owned(),
-                served: routes::served(self.settings.page),
+                served: routes::served(self.settings.page, self.settings.chat),
             });
         }
         let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
@@ -122,28 +170,43 @@ impl App {
             top_p: model.top_p,
             additional_model_request_fields: model.additional_model_request_fields.as_ref(),
         };
-        let accepted = timeout_at(deadline.at, self.client.converse_stream(call))
-            .await
-            .map_err(|_| ApiError::UpstreamTimeout(NoAnswer::Deadline { secs: deadline.secs }))??;
+        let accepted = self.accept(call, deadline).await?;
         Ok((format, accepted, model.reasoning))
     }
 }
 
-fn streaming(format: Format, relay: StoryRelay) -> Response<Body> {
+/// A streamed answer, served as `content_type`.
+pub(crate) fn streaming<E: Encoder>(content_type: &'static str, relay: StoryRelay<E>) -> Response<Body> {
     let mut response = Response::new(StreamBody::new(relay.into_stream().boxed()));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
 }
 
 /// `format`: what the caller's `Accept` chose, if anything (see [`wire::error_body`]).
-fn refused(error: &ApiError, format: Option<Format>, mut summary: Summary) -> Response<Body> {
-    summary.status = error.status().as_u16();
+pub(crate) fn refused(error: &ApiError, format: Option<Format>, summary: Summary) -> Response<Body> {
+    emit_refusal(summary, error, error.status());
+    refusal(format, error)
+}
+
+/// The summary of a request refused with `status`.
+pub(crate) fn emit_refusal(mut summary: Summary, error: &ApiError, status: StatusCode) {
+    summary.status = status.as_u16();
     summary.error_code = Some(error.code());
     summary.emit(if error.is_client_error() { RequestOutcome::Rejected } else { RequestOutcome::UpstreamError });
-    refusal(format, error)
+}
+
+/// A response whose whole body is `body`, never cached.
+pub(crate) fn whole(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Body> {
+    let mut response = Response::new(StreamBody::new(stream::iter([Ok(Frame::data(body))]).boxed()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
 
 /// The page, with its headers (see [`page::headers`]).
@@ -176,6 +239,11 @@ fn models(models: &Models) -> Response<Body> {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
+}
+
+/// The `GET /v1/models` body: the aliases as OpenAI's model list.
+fn openai_models(models: &Models) -> Bytes {
+    model_list(models.all().map(|model| model.alias.as_str()))
 }
 
 /// `format`: what the caller's `Accept` chose, if it chose anything (see [`wire::error_body`]).

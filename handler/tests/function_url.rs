@@ -407,8 +407,9 @@ async fn a_request_chooses_its_model_by_alias_and_get_models_lists_them() {
         assert_eq!(
             other.events()[0]["message"],
             format!(
-                "GET /{path} is not served here; this function serves GET /models (the model list) and POST with a \
-                 JSON body such as {{\"storyType\":\"CATS\"}} (a story, at any path)"
+                "GET /{path} is not served here; this function serves GET /models (the model list), POST /chat and \
+                 POST /v1/chat/completions (a conversation), GET /v1/models (the model list, OpenAI's shape) and POST \
+                 with a JSON body such as {{\"storyType\":\"CATS\"}} (a story, at any other path)"
             ),
             "names what the URL serves, the page being off"
         );

@@ -1,0 +1,135 @@
+//! Serving a conversation: `POST /chat` answers in the story's event vocabulary (NDJSON, SSE or
+//! text by `Accept`), `POST /v1/chat/completions` in OpenAI's shapes (chunks when `stream`, one
+//! completion otherwise). Both read the conversation under the stack's policy before anything
+//! reaches Bedrock, and call Bedrock with the stack's chat system prompt first.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::{HeaderValue, Response, StatusCode, header};
+
+use crate::bedrock::{Accepted, Call};
+use crate::error::ApiError;
+use crate::lambda::function_url::Request;
+use crate::openai::request::{self as openai_request, CompletionRequest};
+use crate::openai::stream::{Chunks, Collected, Outcome};
+use crate::openai::wire::{Answer, OpenAiError};
+use crate::request::chat as chat_request;
+use crate::request::conversation::Conversation;
+use crate::request::models::Model;
+use crate::service::{App, Body, emit_refusal, refused, streaming, whole};
+use crate::stream::deadline::Deadline;
+use crate::stream::wire::Format;
+use crate::summary::Summary;
+
+/// What a conversation asks of the model besides its messages.
+struct Sampling<'a> {
+    max_tokens: Option<u32>,
+    temperature: Option<f32>,
+    top_p: Option<f32>,
+    stop: &'a [String],
+}
+
+impl App {
+    /// `POST /chat`: `{"messages", "model"?, "maxTokens"?}`, answered like a story.
+    pub(crate) async fn chat(&self, req: &Request) -> Response<Body> {
+        let (deadline, mut summary) = self.begin(req);
+        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+        let opened = async {
+            let format = Format::negotiate(accept)?;
+            let chat = chat_request::parse(req.body(), &self.settings.models, self.settings.chat_limits)?;
+            let model = self.settings.models.get(&chat.model).expect("parse returns a configured alias");
+            let sampling = Sampling { max_tokens: chat.max_tokens, temperature: None, top_p: None, stop: &[] };
+            let accepted = self.converse(model, &chat.conversation, sampling, deadline, &mut summary).await?;
+            Ok::<_, ApiError>((format, accepted, model.reasoning))
+        }
+        .await;
+        match opened {
+            Ok((format, accepted, reasoning)) => {
+                let relay = self.relay(accepted, format, deadline, summary, reasoning);
+                streaming(format.content_type(), relay)
+            }
+            Err(error) => refused(&error, Format::negotiate(accept).ok(), summary),
+        }
+    }
+
+    /// `POST /v1/chat/completions`: OpenAI's request, answered in OpenAI's shapes. SSE is chosen by
+    /// `stream`, not by `Accept` (the official clients send `Accept: application/json` when
+    /// streaming too).
+    pub(crate) async fn chat_completions(&self, req: &Request) -> Response<Body> {
+        let (deadline, mut summary) = self.begin(req);
+        let parsed = openai_request::parse(req.body(), &self.settings.models, self.settings.chat_limits);
+        let request = match parsed {
+            Ok(request) => request,
+            Err(error) => return openai_refused(&error, summary),
+        };
+        let answer = Answer::new(&summary.request_id, unix_seconds(), &request.model);
+        let model = self.settings.models.get(&request.model).expect("parse returns a configured alias");
+        let CompletionRequest { conversation, max_tokens, temperature, top_p, stop, stream, include_usage, .. } =
+            &request;
+        let sampling = Sampling { max_tokens: *max_tokens, temperature: *temperature, top_p: *top_p, stop };
+        let accepted = match self.converse(model, conversation, sampling, deadline, &mut summary).await {
+            Ok(accepted) => accepted,
+            Err(error) => return openai_refused(&error, summary),
+        };
+        if *stream {
+            let chunks = Chunks { answer, include_usage: *include_usage };
+            return streaming("text/event-stream", self.relay(accepted, chunks, deadline, summary, model.reasoning));
+        }
+        let collected = self.relay(accepted, Collected::default(), deadline, summary, model.reasoning).collect().await;
+        match collected.outcome() {
+            Outcome::Completed { text, reasoning, stop_reason, usage } => {
+                let body = answer.completion(&text, reasoning.as_deref(), &stop_reason, usage.as_ref());
+                whole(StatusCode::OK, "application/json", body)
+            }
+            // The relay has written the summary already (an upstream error).
+            Outcome::Failed(error) => openai_error(&OpenAiError::new(&error)),
+        }
+    }
+
+    /// Sends a conversation to `model`: the stack's chat system prompt first, then the caller's;
+    /// the request's sampling, the alias's where the request sets none.
+    async fn converse(
+        &self,
+        model: &Model,
+        conversation: &Conversation,
+        sampling: Sampling<'_>,
+        deadline: Deadline,
+        summary: &mut Summary,
+    ) -> Result<Accepted, ApiError> {
+        summary.model = model.model_id.clone();
+        summary.model_alias = model.alias.clone();
+        let system = self.settings.chat_system_prompt.as_deref().into_iter().chain(conversation.system.as_deref());
+        let call = Call {
+            model_id: &model.model_id,
+            system: system.collect(),
+            turns: &conversation.turns,
+            stop_sequences: sampling.stop,
+            max_tokens: sampling.max_tokens.unwrap_or(model.max_tokens),
+            temperature: sampling.temperature.or(model.temperature),
+            top_p: sampling.top_p.or(model.top_p),
+            additional_model_request_fields: model.additional_model_request_fields.as_ref(),
+        };
+        self.accept(call, deadline).await
+    }
+}
+
+/// A request refused before Bedrock answered, as OpenAI's error object, with its summary line.
+fn openai_refused(error: &ApiError, summary: Summary) -> Response<Body> {
+    let refusal = OpenAiError::new(error);
+    emit_refusal(summary, error, refusal.status);
+    openai_error(&refusal)
+}
+
+/// OpenAI's error response: the real status, the error object, and `x-should-retry` where this
+/// function knows whether a retry can help.
+fn openai_error(refusal: &OpenAiError) -> Response<Body> {
+    let mut response = whole(refusal.status, "application/json", refusal.body());
+    if let Some(retry) = refusal.should_retry {
+        response.headers_mut().insert("x-should-retry", HeaderValue::from_static(if retry { "true" } else { "false" }));
+    }
+    response
+}
+
+fn unix_seconds() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
