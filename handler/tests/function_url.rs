@@ -499,3 +499,101 @@ async fn fifty_concurrent_streams_arrive_complete_and_unmixed() {
     }
     assert_eq!(emulator.request_count(), STREAMS);
 }
+
+/// The `data:` payloads of an SSE body, comment lines skipped.
+fn sse_data(text: &str) -> Vec<String> {
+    text.split("\n\n")
+        .filter_map(|event| event.lines().find_map(|line| line.strip_prefix("data: ")).map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn conversations_through_the_function_url_in_both_shapes() {
+    let emulator = fast_emulator().await;
+    let settings = [("STREAMER_CHAT_SYSTEM_PROMPT", "You help bakers."), ("STREAMER_CHAT_MAX_MESSAGE_CHARS", "40")];
+    let stack = Stack::start(&emulator, &settings).await;
+    let turns = r#"[{"role":"user","content":"My name is Otto."},{"role":"assistant","content":"Hello Otto."},
+                    {"role":"user","content":"What is my name? echo_conversation"}]"#;
+
+    // Streamed, with Accept: application/json as the official clients send it.
+    let body =
+        format!(r#"{{"model":"default","stream":true,"stream_options":{{"include_usage":true}},"messages":{turns}}}"#);
+    let args = ["-X", "POST", "-H", "accept: application/json", "--data-binary", &body];
+    let streamed = stack.curl_path("v1/chat/completions", &args).await;
+    assert_eq!((streamed.status, streamed.header("content-type")), (200, Some("text/event-stream")));
+    let data = sse_data(&streamed.text());
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = data[..data.len() - 1].iter().map(|d| serde_json::from_str(d).unwrap()).collect();
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    assert!(chunks.iter().all(|c| c["id"] == chunks[0]["id"]));
+    let answer: String = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
+    assert_eq!(
+        answer,
+        "[system] You help bakers. [user] My name is Otto. [assistant] Hello Otto. [user] What is my name? \
+         echo_conversation",
+        "the stack's prompt, then every turn, reached Bedrock"
+    );
+    assert!(chunks.last().unwrap()["usage"]["total_tokens"].as_i64().unwrap() > 0);
+
+    let whole = stack
+        .curl_path("v1/chat/completions", &["-X", "POST", "--data-binary", &format!(r#"{{"messages":{turns}}}"#)])
+        .await;
+    assert_eq!((whole.status, whole.header("content-type")), (200, Some("application/json")));
+    let completion: Value = serde_json::from_str(&whole.text()).unwrap();
+    assert_eq!(
+        completion["choices"][0]["message"]["content"].as_str().map(|c| c.contains("[user] My name is Otto.")),
+        Some(true)
+    );
+
+    let native = stack.curl_path("chat", &["-X", "POST", "--data-binary", &format!(r#"{{"messages":{turns}}}"#)]).await;
+    assert_eq!(native.status, 200);
+    assert!(story(&native.events()).contains("[assistant] Hello Otto."));
+
+    let models = stack.get("v1/models").await;
+    let list: Value = serde_json::from_str(&models.text()).unwrap();
+    assert_eq!(list["data"][0]["id"], "default");
+
+    let faulty = r#"{"stream":true,"messages":[{"role":"user","content":"go fault_midstream_error"}]}"#;
+    let failed = stack.curl_path("v1/chat/completions", &["-X", "POST", "--data-binary", faulty]).await;
+    let data = sse_data(&failed.text());
+    assert!(!data.iter().any(|d| d == "[DONE]"));
+    assert_eq!(serde_json::from_str::<Value>(data.last().unwrap()).unwrap()["error"]["code"], "model_stream_error");
+    let calls = emulator.request_count();
+
+    for (path, body, status, code) in [
+        ("v1/chat/completions", r#"{"n":2,"messages":[{"role":"user","content":"hi"}]}"#, 400, "unsupported_parameter"),
+        (
+            "v1/chat/completions",
+            r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#,
+            404,
+            "model_not_allowed",
+        ),
+        (
+            "v1/chat/completions",
+            r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"}]}"#,
+            400,
+            "invalid_messages",
+        ),
+        (
+            "v1/chat/completions",
+            r#"{"messages":[{"role":"user","content":"this message is longer than forty characters"}]}"#,
+            413,
+            "conversation_too_large",
+        ),
+        ("v1/chat/completions", r#"{"messages":[{"role":"tool","content":"42"}]}"#, 400, "unsupported_parameter"),
+        ("v1/chat/completions", r#"{"messages":"#, 400, "invalid_json"),
+        ("chat", r#"{"messages":[]}"#, 400, "invalid_messages"),
+        ("chat", r#"{"messages":[{"role":"wizard","content":"hi"}]}"#, 400, "invalid_messages"),
+        ("chat", r#"{"messages":[{"role":"user","content":"a"}],"messages":[]}"#, 400, "invalid_json"),
+    ] {
+        let got = stack.curl_path(path, &["-X", "POST", "--data-binary", body]).await;
+        assert_eq!((got.status, got.header("content-type")), (status, Some("application/json")), "{path} {body}");
+        let error: Value = serde_json::from_str(&got.text()).unwrap();
+        let got_code = if path == "chat" { &error["code"] } else { &error["error"]["code"] };
+        assert_eq!(got_code, code, "{path} {body}: {error}");
+        if path != "chat" {
+            assert_eq!(got.header("x-should-retry"), Some("false"), "{path} {body}");
+        }
+    }
+    assert_eq!(emulator.request_count(), calls, "no bad input reached Bedrock");
+}
