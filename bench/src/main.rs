@@ -21,6 +21,7 @@ const COLD_STARTS: usize = 20;
 const WARM_INVOCATIONS: usize = 200;
 const RELAY_INVOCATIONS: usize = 20;
 const LONG_STORIES: usize = 5;
+const CONVERSATION_INVOCATIONS: usize = 100;
 
 const USAGE: &str = "usage: bedrock-bench --handler PATH --zip-arm64 PATH --zip-x86-64 PATH --out-dir DIR";
 
@@ -94,12 +95,17 @@ async fn run(args: &Args) -> Result<(), String> {
     let relay = measure::relay(&setup, RELAY_INVOCATIONS).await?;
     eprintln!("bench: {LONG_STORIES} stories of {} words for CPU and throughput", measure::long_story().story_words);
     let throughput = measure::throughput(&setup, LONG_STORIES).await?;
+    eprintln!(
+        "bench: {CONVERSATION_INVOCATIONS} stories and conversations alternating, then {LONG_STORIES} long ones each"
+    );
+    let conversation = measure::conversation(&setup, CONVERSATION_INVOCATIONS, LONG_STORIES).await?;
     let measured = Measured {
         cold,
         warm,
         warm_nagle,
         relay,
         throughput,
+        conversation,
         zip_arm64: zip::sizes(&args.zip_arm64)?,
         zip_x86_64: zip::sizes(&args.zip_x86_64)?,
     };

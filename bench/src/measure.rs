@@ -224,7 +224,11 @@ impl Session {
     }
 
     async fn invoke(&self) -> Result<(Invocation, Streamed<Instant>), String> {
-        complete(self.api.invoke(story_event())).await
+        self.ask(Ask::Story).await
+    }
+
+    async fn ask(&self, ask: Ask) -> Result<(Invocation, Streamed<Instant>), String> {
+        complete(self.api.invoke(event_for(ask))).await
     }
 
     async fn stop(self) -> Result<(), String> {
@@ -234,6 +238,83 @@ impl Session {
 
 fn story_event() -> Bytes {
     event::function_url_post(r#"{"storyType":"CATS"}"#)
+}
+
+/// What an invocation asks the function for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ask {
+    /// `POST /` `{"storyType":"CATS"}`, NDJSON.
+    Story,
+    /// The same prompt as a one-message conversation on `POST /v1/chat/completions`, streamed, as
+    /// an OpenAI client sends it.
+    Conversation,
+}
+
+fn event_for(ask: Ask) -> Bytes {
+    match ask {
+        Ask::Story => story_event(),
+        Ask::Conversation => event::function_url_post_to(
+            "/v1/chat/completions",
+            r#"{"model":"default","stream":true,"messages":[{"role":"user","content":"Tell me a very short story about: CATS"}]}"#,
+            "application/json",
+        ),
+    }
+}
+
+/// A story and a conversation side by side, on one function process, alternating invocations so
+/// both meet the same machine: the conversation row's figures and the story path's of the same
+/// phase.
+pub struct Conversation {
+    /// Event delivered → first text event, per invocation.
+    pub story_first_text: Vec<Duration>,
+    pub chat_first_text: Vec<Duration>,
+    /// Per long answer: the function's CPU time per 1,000 events (chunks for the conversation).
+    pub story_cpu_per_1000_events: Vec<Duration>,
+    pub chat_cpu_per_1000_events: Vec<Duration>,
+}
+
+pub async fn conversation(setup: &Setup<'_>, invocations: usize, long: usize) -> Result<Conversation, String> {
+    let mut result = Conversation {
+        story_first_text: Vec::with_capacity(invocations),
+        chat_first_text: Vec::with_capacity(invocations),
+        story_cpu_per_1000_events: Vec::with_capacity(long),
+        chat_cpu_per_1000_events: Vec::with_capacity(long),
+    };
+    let emulator = start_emulator(short_story()).await?;
+    let session = Session::start(setup, &emulator).await?;
+    for ask in [Ask::Story, Ask::Conversation] {
+        session.ask(ask).await?;
+    }
+    for i in 1..=invocations {
+        for (ask, times) in
+            [(Ask::Story, &mut result.story_first_text), (Ask::Conversation, &mut result.chat_first_text)]
+        {
+            let (invocation, streamed) = session.ask(ask).await?;
+            times.push(first_text(&streamed)? - invocation.delivered);
+        }
+        progress("story and conversation invocations", i, invocations);
+    }
+    session.stop().await?;
+
+    let emulator = start_emulator(long_story()).await?;
+    let session = Session::start(setup, &emulator).await?;
+    for ask in [Ask::Story, Ask::Conversation] {
+        session.ask(ask).await?;
+    }
+    for i in 1..=long {
+        for (ask, cpu) in [
+            (Ask::Story, &mut result.story_cpu_per_1000_events),
+            (Ask::Conversation, &mut result.chat_cpu_per_1000_events),
+        ] {
+            let before = session.function.cpu_time()?;
+            let (_, streamed) = session.ask(ask).await?;
+            let spent = session.function.cpu_time()?.saturating_sub(before);
+            cpu.push(spent * 1000 / u32::try_from(streamed.events.len()).map_err(|e| e.to_string())?);
+        }
+        progress("long stories and conversations", i, long);
+    }
+    session.stop().await?;
+    Ok(result)
 }
 
 /// Waits for one story, checked to be a complete, successful stream.
@@ -248,8 +329,8 @@ async fn complete(
         return Err(format!("the function answered {}", streamed.prelude));
     }
     match streamed.events.last() {
-        Some(last) if last.event["type"] == "usage" => Ok((invocation, streamed)),
-        last => Err(format!("the stream did not end with usage: {:?}", last.map(|l| &l.event))),
+        Some(last) if last.is_end() => Ok((invocation, streamed)),
+        last => Err(format!("the stream did not end with usage or [DONE]: {:?}", last.map(|l| &l.event))),
     }
 }
 

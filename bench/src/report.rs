@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::measure::{ColdStarts, Relay, Throughput, Warm};
+use crate::measure::{ColdStarts, Conversation, Relay, Throughput, Warm};
 use crate::stats::Distribution;
 use crate::zip::ZipSizes;
 
@@ -17,6 +17,8 @@ pub struct Measured {
     pub warm_nagle: Warm,
     pub relay: Relay,
     pub throughput: Throughput,
+    /// Stories and OpenAI-shaped conversations alternating on one process.
+    pub conversation: Conversation,
     pub zip_arm64: ZipSizes,
     pub zip_x86_64: ZipSizes,
 }
@@ -65,6 +67,9 @@ impl Figure {
 /// the sample's for sure when it beats that sum.
 const SAMPLE_COLD_PATH_AT_LEAST: f64 = 2.3 + 43.6;
 
+/// A conversation may cost at most this much more than a story in the same phase (issue 17).
+const CONVERSATION_SLACK: f64 = 1.10;
+
 pub fn figures(m: &Measured) -> Result<Vec<Figure>, String> {
     let cold_poll = distribution(&m.cold.to_first_poll)?;
     let cold_text = distribution(&m.cold.to_first_text)?;
@@ -78,6 +83,10 @@ pub fn figures(m: &Measured) -> Result<Vec<Figure>, String> {
     let relay = distribution(&m.relay.delays)?;
     let cpu = distribution(&m.throughput.cpu_per_1000_events)?;
     let rate = Distribution::new(m.throughput.events_per_second.clone()).ok_or("no stories")?;
+    let story_beside_chat = distribution(&m.conversation.story_first_text)?;
+    let chat_text = distribution(&m.conversation.chat_first_text)?;
+    let story_cpu_beside_chat = distribution(&m.conversation.story_cpu_per_1000_events)?;
+    let chat_cpu = distribution(&m.conversation.chat_cpu_per_1000_events)?;
     let peak_rss = m.warm.peak_rss.max(m.relay.peak_rss).max(m.throughput.peak_rss);
     let n = |d: &Distribution| d.len();
 
@@ -143,6 +152,36 @@ pub fn figures(m: &Measured) -> Result<Vec<Figure>, String> {
             .samples(n(&cpu)),
         Figure::new("events_per_second", "events/s on a long story, median", rate.median(), "events/s")
             .samples(rate.len()),
+        Figure::new(
+            "conversation_first_text_p50",
+            "conversation (/v1/chat/completions, streamed): first text byte, p50",
+            chat_text.median(),
+            "ms",
+        )
+        .target(story_beside_chat.median() * CONVERSATION_SLACK)
+        .samples(n(&chat_text)),
+        Figure::new(
+            "conversation_story_first_text_p50",
+            "  the story path, alternating in the same phase, p50",
+            story_beside_chat.median(),
+            "ms",
+        )
+        .samples(n(&story_beside_chat)),
+        Figure::new(
+            "conversation_cpu_per_1000_events",
+            "conversation: CPU (user+sys) per 1,000 chunks, median",
+            chat_cpu.median(),
+            "ms",
+        )
+        .target(story_cpu_beside_chat.median() * CONVERSATION_SLACK)
+        .samples(n(&chat_cpu)),
+        Figure::new(
+            "conversation_story_cpu_per_1000_events",
+            "  the story path per 1,000 events, same phase, median",
+            story_cpu_beside_chat.median(),
+            "ms",
+        )
+        .samples(n(&story_cpu_beside_chat)),
         Figure::new("peak_rss", "peak RSS (VmHWM) of the function", peak_rss as f64 / (1024.0 * 1024.0), "MiB")
             .target(9.0)
             .sample(9.2),

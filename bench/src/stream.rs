@@ -1,6 +1,7 @@
 //! Splits a streamed Lambda response body, as the Runtime API received it frame by frame, into
 //! its parts: the JSON prelude (status and headers), the 8-NUL separator, and the payload, which
-//! in the handler's NDJSON format is one event per line. Each part carries the arrival time of
+//! in the handler's NDJSON format is one event per line, and on `/v1/chat/completions` one SSE
+//! `data:` line per chunk (blank lines and comment lines skipped, `[DONE]` kept as a JSON string). Each part carries the arrival time of
 //! the frame holding its last byte: the moment a caller could first have used it.
 //!
 //! Generic over the timestamp so the tests can use plain numbers.
@@ -25,8 +26,15 @@ pub struct Received<T> {
 }
 
 impl<T> Received<T> {
+    /// A story's `text` event, or a chat completion chunk carrying content.
     pub fn is_text(&self) -> bool {
         self.event["type"] == "text"
+            || self.event["choices"][0]["delta"]["content"].as_str().is_some_and(|content| !content.is_empty())
+    }
+
+    /// The last event of a complete answer: a story's `usage`, a chat completion's `[DONE]`.
+    pub fn is_end(&self) -> bool {
+        self.event["type"] == "usage" || self.event == "[DONE]"
     }
 }
 
@@ -88,7 +96,12 @@ pub fn split<T: Copy>(frames: &[(T, Bytes)]) -> Result<Streamed<T>, SplitError> 
         let newline = payload_start + i;
         let line = &body[line_start..newline];
         line_start = newline + 1;
-        if line.is_empty() {
+        if line.is_empty() || line.starts_with(b":") {
+            continue;
+        }
+        let line = line.strip_prefix(b"data: ").unwrap_or(line);
+        if line == b"[DONE]" {
+            events.push(Received { at: arrival(newline), event: Value::from("[DONE]") });
             continue;
         }
         let event = serde_json::from_slice(line).map_err(|error| SplitError::Event {
@@ -154,6 +167,23 @@ mod tests {
         assert_eq!(streamed.prelude, json!({"a":1}));
         assert_eq!((streamed.prelude_at, streamed.separator_at), (2, 2));
         assert_eq!(streamed.text_times(), [2]);
+    }
+
+    #[test]
+    fn chat_completion_chunks_are_read_from_their_data_lines() {
+        let chunk = |delta: &str| format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{delta}}}]}}\n\n");
+        let streamed = split(&frames(&[
+            (1, "{}"),
+            (2, NULS),
+            (3, &chunk(r#"{"role":"assistant","content":""}"#)),
+            (4, ": keep-alive\n\n"),
+            (5, &chunk(r#"{"content":"Once"}"#)),
+            (6, "data: [DONE]\n\n"),
+        ]))
+        .unwrap();
+        assert_eq!(streamed.events.len(), 3);
+        assert_eq!(streamed.text_times(), [5], "the role chunk carries no text");
+        assert!(streamed.events[2].is_end());
     }
 
     #[test]
