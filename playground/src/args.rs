@@ -1,97 +1,136 @@
-//! Command-line arguments.
+//! Command-line arguments (clap): serving the page (the default) or one `invoke`.
 
+use clap::{Args, Parser, Subcommand};
 use http::Uri;
 
-pub const USAGE: &str = "\
-Usage: bedrock-playground --target URL [--region REGION] [--port N] [--unsigned] [--max-connections N]
+use crate::serve::DEFAULT_MAX_CONNECTIONS;
 
-Serves the story page at http://127.0.0.1:PORT/ and forwards every other request to the Function
-URL TARGET, signed with SigV4 (service lambda) with the standard AWS credential chain (environment
-variables with an optional session token, profiles, SSO, credential_process, ...), and streams each
-response back as it arrives. Listens on loopback only.
+/// Serves the story page at http://127.0.0.1:PORT/ and forwards its requests to the Function URL
+/// TARGET, signed with SigV4 (service lambda) with the standard AWS credential chain (environment
+/// variables with an optional session token, profiles, SSO, credential_process, ...), streaming
+/// each response back as it arrives. Listens on loopback only, and answers only its own page.
+///
+/// Prints `bedrock-playground listening on http://127.0.0.1:PORT/` once ready; stops on Ctrl-C.
+#[derive(Debug, Parser)]
+#[command(name = "bedrock-playground", args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: Serve,
+}
 
-Options:
-  --target URL       the Function URL (https://….lambda-url.REGION.on.aws/, or a local one)
-  --region REGION    region to sign for (default: the chain's, e.g. AWS_REGION or the profile's)
-  --port N           port to listen on, 0 for any free one (default 8080)
-  --unsigned         forward without signing (a stack with authType NONE)
-  --max-connections N  connections open at once; more wait until one closes (default 128)
-  -h, --help         print this help
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sends one story request to the Function URL, signed like the page's, and streams the answer
+    /// to stdout as it arrives; the HTTP status goes to stderr on its own line, and an HTTP error
+    /// exits 1.
+    Invoke(Invoke),
+}
 
-Prints `bedrock-playground listening on http://127.0.0.1:PORT/` once ready; stops on Ctrl-C.";
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Args {
-    pub target: Uri,
+/// Where requests go and how they are signed.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct Upstream {
+    /// The Function URL (https://….lambda-url.REGION.on.aws/, or a local one)
+    #[arg(long, required = true, value_name = "URL", value_parser = function_url)]
+    pub target: Option<Uri>,
+    /// Region to sign for [default: the chain's, e.g. AWS_REGION or the profile's]
+    #[arg(long, value_name = "REGION", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub region: Option<String>,
-    pub port: u16,
+    /// Send without signing (a stack with authType NONE)
+    #[arg(long)]
     pub unsigned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct Serve {
+    #[command(flatten)]
+    pub upstream: Upstream,
+    /// Port to listen on, 0 for any free one
+    #[arg(long, value_name = "N", default_value_t = 8080)]
+    pub port: u16,
+    /// Connections open at once; more wait until one closes
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_connections: usize,
 }
 
-/// Reads `--flag value` or `--flag=value`; `Ok(None)` means help was asked for.
-pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let (mut target, mut region, mut port, mut unsigned) = (None, None, 8080, false);
-    let mut max_connections = crate::serve::DEFAULT_MAX_CONNECTIONS;
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
-            None => (arg, None),
-        };
-        let mut value = |name: &str| inline.clone().or_else(|| args.next()).ok_or(format!("{name} needs a value"));
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--target" => target = Some(value("--target")?),
-            "--region" => region = Some(value("--region")?),
-            "--port" => {
-                let text = value("--port")?;
-                port = text.parse().map_err(|_| format!("--port must be a port number, got {text:?}"))?;
-            }
-            "--unsigned" => unsigned = true,
-            "--max-connections" => {
-                let text = value("--max-connections")?;
-                max_connections = text
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or(format!("--max-connections must be a whole number above 0, got {text:?}"))?;
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct Invoke {
+    #[command(flatten)]
+    pub upstream: Upstream,
+    /// The story type (sent as the JSON string `storyType`, whatever it holds)
+    #[arg(long, value_name = "TEXT", default_value = "CATS", allow_hyphen_values = true)]
+    pub story_type: String,
+    /// A model alias of the stack's models (`model`); empty or absent: the stack's default
+    #[arg(long, value_name = "ALIAS", default_value = "", allow_hyphen_values = true)]
+    pub model: String,
+    /// The Accept header: text/plain, application/x-ndjson or text/event-stream
+    #[arg(long, value_name = "TYPE", default_value = "text/plain")]
+    pub accept: String,
+}
+
+impl Upstream {
+    /// The target (clap has checked it is there).
+    pub fn target(&self) -> &Uri {
+        self.target.as_ref().expect("--target is required")
     }
-    let target = target.ok_or("--target is required")?;
-    let uri: Uri = target.parse().map_err(|e| format!("--target {target:?} is not a URL: {e}"))?;
+}
+
+fn function_url(text: &str) -> Result<Uri, String> {
+    let uri: Uri = text.parse().map_err(|e| format!("not a URL: {e}"))?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
-        return Err(format!("--target must be an http:// or https:// URL, got {target:?}"));
+        return Err("must be an http:// or https:// URL".into());
     }
-    Ok(Some(Args { target: uri, region: region.filter(|r| !r.is_empty()), port, unsigned, max_connections }))
+    Ok(uri)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse_all(args: &[&str]) -> Result<Option<Args>, String> {
-        parse(args.iter().map(|a| a.to_string()))
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("bedrock-playground").chain(args.iter().copied()))
     }
 
     #[test]
-    fn reads_target_region_port_and_unsigned() {
-        let args =
-            parse_all(&["--target", "https://abc.lambda-url.us-west-2.on.aws/", "--region=us-west-2", "--port", "0"])
-                .unwrap()
-                .unwrap();
-        assert_eq!(args.target, "https://abc.lambda-url.us-west-2.on.aws/");
-        assert_eq!((args.region.as_deref(), args.port, args.unsigned), (Some("us-west-2"), 0, false));
-        assert!(parse_all(&["--target=http://127.0.0.1:9000/x/", "--unsigned"]).unwrap().unwrap().unsigned);
+    fn serving_reads_target_region_port_unsigned_and_the_cap() {
+        let cli = parse(&["--target", "https://abc.lambda-url.us-west-2.on.aws/", "--region=us-west-2", "--port", "0"])
+            .unwrap();
+        assert!(cli.command.is_none());
+        let serve = cli.serve;
+        assert_eq!(serve.upstream.target(), "https://abc.lambda-url.us-west-2.on.aws/");
+        assert_eq!(
+            (serve.upstream.region.as_deref(), serve.port, serve.upstream.unsigned),
+            (Some("us-west-2"), 0, false)
+        );
+        assert_eq!(serve.max_connections, DEFAULT_MAX_CONNECTIONS);
+        let other = parse(&["--target=http://127.0.0.1:9000/x/", "--unsigned", "--max-connections", "4"]).unwrap();
+        assert!(other.serve.upstream.unsigned);
+        assert_eq!(other.serve.max_connections, 4);
     }
 
     #[test]
-    fn a_missing_or_unusable_target_is_refused() {
-        assert_eq!(parse_all(&[]).unwrap_err(), "--target is required");
-        assert!(parse_all(&["--target", "ftp://example.com/"]).unwrap_err().contains("http:// or https://"));
-        assert!(parse_all(&["--target", "https://x/", "--port", "http"]).unwrap_err().contains("port number"));
-        assert!(parse_all(&["--target"]).unwrap_err().contains("needs a value"));
-        assert_eq!(parse_all(&["--help"]), Ok(None));
+    fn a_missing_or_unusable_value_is_refused_naming_it() {
+        let refused = |args: &[&str]| parse(args).unwrap_err().to_string();
+        assert!(refused(&[]).contains("--target <URL>"));
+        assert!(refused(&["--target", "ftp://example.com/"]).contains("http:// or https://"));
+        assert!(refused(&["--target", "https://x/", "--port", "http"]).contains("--port"));
+        assert!(refused(&["--target", "https://x/", "--max-connections", "0"]).contains("--max-connections"));
+        assert!(refused(&["--target", "https://x/", "--region", ""]).contains("--region"));
+        assert!(refused(&["--target"]).contains("a value is required"));
+        assert_eq!(parse(&["--help"]).unwrap_err().kind(), clap::error::ErrorKind::DisplayHelp);
+    }
+
+    #[test]
+    fn invoke_takes_its_story_type_and_model_whatever_they_hold() {
+        let cli = parse(&["invoke", "--target", "https://x/", "--story-type", "-cats_", "--model=$(true)"]).unwrap();
+        let Some(Command::Invoke(invoke)) = cli.command else { panic!("invoke") };
+        assert_eq!((invoke.story_type.as_str(), invoke.model.as_str()), ("-cats_", "$(true)"));
+        assert_eq!(invoke.accept, "text/plain");
+        let defaults = parse(&["invoke", "--target", "https://x/"]).unwrap();
+        let Some(Command::Invoke(invoke)) = defaults.command else { panic!("invoke") };
+        assert_eq!((invoke.story_type.as_str(), invoke.model.as_str()), ("CATS", ""));
+        assert!(parse(&["invoke"]).unwrap_err().to_string().contains("--target"));
     }
 }

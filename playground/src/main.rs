@@ -1,15 +1,18 @@
 //! `bedrock-playground`: the story page on 127.0.0.1, with its requests forwarded to a Function URL
-//! and signed with SigV4, so an `AWS_IAM` stack can be tried in a browser without making it public.
+//! and signed with SigV4, so an `AWS_IAM` stack can be tried in a browser without making it public;
+//! and `bedrock-playground invoke`, one signed story request from the command line.
 
 use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use bedrock_playground::args::{self, Args};
+use bedrock_playground::args::{Cli, Command, Invoke, Serve};
+use bedrock_playground::invoke::{advice, invoke};
 use bedrock_playground::proxy::Playground;
 use bedrock_playground::serve::serve;
 use bedrock_playground::signer::Signer;
+use clap::Parser;
 use tokio::net::TcpListener;
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
@@ -17,33 +20,33 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() -> ExitCode {
-    let args = match args::parse(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            println!("{}", args::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("bedrock-playground: {message}\n\n{}", args::USAGE);
-            return ExitCode::from(2);
-        }
-    };
-    init_logging();
+    let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("bedrock-playground: {error}");
-            ExitCode::FAILURE
+    match cli.command {
+        Some(Command::Invoke(args)) => {
+            // Only warnings: stdout is the story, stderr its status.
+            init_logging(Level::WARN);
+            runtime.block_on(run_invoke(args))
+        }
+        None => {
+            init_logging(Level::INFO);
+            match runtime.block_on(run(cli.serve)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("bedrock-playground: {error}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }
 
-/// Logs to stderr, coloured on a terminal. aws-config's region chain asks the EC2 instance metadata
-/// service last and warns, a screen wide, when it cannot be reached (on any machine not in EC2); the
-/// playground's own message then says which region to set, so only IMDS errors are shown.
-fn init_logging() {
-    let filter = Targets::new().with_default(Level::INFO).with_target("aws_config::imds", Level::ERROR);
+/// Logs to stderr at `level`, coloured on a terminal. aws-config's region chain asks the EC2
+/// instance metadata service last and warns, a screen wide, when it cannot be reached (on any
+/// machine not in EC2); the playground's own message then says which region to set, so only IMDS
+/// errors are shown.
+fn init_logging(level: Level) {
+    let filter = Targets::new().with_default(level).with_target("aws_config::imds", Level::ERROR);
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -52,10 +55,31 @@ fn init_logging() {
         .init();
 }
 
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let signer = match args.unsigned {
+async fn run_invoke(args: Invoke) -> ExitCode {
+    let target = args.upstream.target().to_string();
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr());
+    match invoke(&args, &mut out, &mut err).await {
+        Ok(status) if status.is_client_error() || status.is_server_error() => {
+            eprintln!("error: HTTP {} from {target}", status.as_u16());
+            if let Some(advice) = advice(status, !args.upstream.unsigned) {
+                eprintln!("  {advice}");
+            }
+            ExitCode::FAILURE
+        }
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = out.flush();
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
+    let upstream = &args.upstream;
+    let signer = match upstream.unsigned {
         true => None,
-        false => Some(Signer::from_environment(args.region.clone()).await?),
+        false => Some(Signer::from_environment(upstream.region.clone()).await?),
     };
     let how = signer
         .as_ref()
@@ -63,13 +87,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // Loopback only: whoever reaches this port calls the stack with the caller's AWS credentials.
     let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port))).await?;
     let address = listener.local_addr()?;
-    let playground = Arc::new(Playground::new(args.target.clone(), signer, address.port())?);
+    let playground = Arc::new(Playground::new(upstream.target().clone(), signer, address.port())?);
     let mut stdout = std::io::stdout().lock();
     // Scripts wait for this exact line, so it must not sit in a buffer.
     writeln!(stdout, "bedrock-playground listening on http://{address}/")?;
     stdout.flush()?;
     drop(stdout);
-    tracing::info!(target = %args.target, "forwarding to the Function URL, {how}");
+    tracing::info!(target = %upstream.target(), "forwarding to the Function URL, {how}");
     let interrupted = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::warn!(%error, "Ctrl-C cannot be caught; stop the playground with a signal");

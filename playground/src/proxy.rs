@@ -39,12 +39,7 @@ impl Playground {
     /// Forwards to `target` (its path is the base the page's paths are appended to), answering
     /// requests addressed to `127.0.0.1:port` (see [`admission::check_sender`]).
     pub fn new(target: Uri, signer: Option<Signer>, port: u16) -> std::io::Result<Playground> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        let https =
-            HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().wrap_connector(http);
-        Ok(Playground { target, signer, port, client: Client::builder(TokioExecutor::new()).build(https) })
+        Ok(Playground { target, signer, port, client: https_client()? })
     }
 
     pub async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
@@ -104,6 +99,16 @@ impl Playground {
     }
 }
 
+/// The HTTP/1.1 client to the Function URL: HTTPS with the system's roots (or plain HTTP to a
+/// local one), `TCP_NODELAY` so each small chunk goes at once. Fails when the roots cannot be read.
+pub fn https_client() -> std::io::Result<Client<HttpsConnector<HttpConnector>, Full<Bytes>>> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    let https = HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new()).build(https))
+}
+
 /// The [`FORWARDED`] headers of a request; a value that is not visible ASCII is refused here, since
 /// SigV4 signs headers as text and the function reads them as text.
 fn forwarded_headers(headers: &HeaderMap) -> Result<HeaderMap, PlaygroundError> {
@@ -142,7 +147,8 @@ fn upstream_uri(target: &Uri, request: &Uri) -> Uri {
     Uri::from_parts(parts).expect("a valid URI")
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error and its causes, `: `-separated.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

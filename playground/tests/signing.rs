@@ -1,6 +1,7 @@
 //! The playground's requests, checked by an independent SigV4 implementation: a stand-in Function
 //! URL (`function_url_standin.py`) recomputes every signature with botocore and answers 403 when
-//! it does not match, as AWS does. Needs python3 with botocore (`.ci/run` installs it).
+//! it does not match, as AWS does; the page's requests through the playground, and `bedrock-playground
+//! invoke`'s. Needs python3 with botocore (`.ci/run` installs it).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -44,9 +45,9 @@ struct Setup {
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
-/// The stand-in expecting `ACCESS_KEY`/`SECRET_KEY` (and `session_token`), and the playground
-/// forwarding to it with `secret` (and `session_token`) in its environment.
-async fn setup(secret: &str, session_token: Option<&str>) -> Setup {
+/// The stand-in expecting `ACCESS_KEY`/`SECRET_KEY` (and `session_token`): it, the pipe that
+/// releases its second chunk, and its URL.
+async fn standin(session_token: Option<&str>) -> (Child, ChildStdin, String) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/function_url_standin.py");
     let mut standin = Command::new("python3")
         .arg(script)
@@ -58,7 +59,14 @@ async fn setup(secret: &str, session_token: Option<&str>) -> Setup {
         .spawn()
         .expect("python3 runs");
     let release = standin.stdin.take().unwrap();
-    let standin_url = announced(&mut standin, "listening on ").await;
+    let url = announced(&mut standin, "listening on ").await;
+    (standin, release, url)
+}
+
+/// The stand-in, and the playground forwarding to it with `secret` (and `session_token`) in its
+/// environment.
+async fn setup(secret: &str, session_token: Option<&str>) -> Setup {
+    let (standin, release, standin_url) = standin(session_token).await;
 
     let mut playground = Command::new(env!("CARGO_BIN_EXE_bedrock-playground"))
         .args(["--port", "0", "--target", &format!("{standin_url}/lambda-url/bedrock-streamer/")])
@@ -180,4 +188,83 @@ async fn the_page_is_served_by_the_playground_itself() {
     let html = std::str::from_utf8(&body).unwrap();
     assert!(html.contains(r#"data-testid="story""#) && html.contains(r#"data-testid="start""#));
     setup.stop().await;
+}
+
+/// `bedrock-playground invoke` against the stand-in, with `secret` in its environment.
+fn invoke(standin_url: &str, secret: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bedrock-playground"));
+    command
+        .args(["invoke", "--target", &format!("{standin_url}/lambda-url/bedrock-streamer/")])
+        .args(args)
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+#[tokio::test]
+async fn invoke_signs_a_story_request_and_streams_the_answer_to_stdout_as_it_arrives() {
+    let (_standin, mut release, url) = standin(None).await;
+    let story_type = r#"-say "hi" \ $(true)"#;
+    let mut child =
+        invoke(&url, SECRET_KEY, &["--story-type", story_type, "--model=fast", "--accept", "application/x-ndjson"])
+            .spawn()
+            .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = timeout(Duration::from_secs(30), stdout.next_line()).await.expect("a first line").unwrap().unwrap();
+    let verified: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(verified["type"], "verified", "botocore accepts the signature: {verified}");
+    assert_eq!(verified["signedHeaders"], "accept;content-type;host;x-amz-content-sha256;x-amz-date");
+    let sent: Value = serde_json::from_str(verified["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent, serde_json::json!({ "storyType": story_type, "model": "fast" }), "one JSON string each");
+    // The stand-in holds its second chunk until told: the first reached stdout on its own.
+    assert!(child.try_wait().unwrap().is_none(), "still streaming");
+    release.write_all(b"go\n").await.unwrap();
+    let second = stdout.next_line().await.unwrap().unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&second).unwrap()["type"], "released");
+    let output = child.wait_with_output().await.unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "HTTP 200 OK\n", "the status on its own line");
+}
+
+#[tokio::test]
+async fn invoke_refused_by_the_function_url_exits_1_naming_the_status_and_the_permissions_needed() {
+    let (_standin, _release, url) = standin(None).await;
+    let output = invoke(&url, "not-the-secret", &[]).output().await.unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("the signature does not match botocore's"), "the refusal's body: {stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("HTTP 403 Forbidden\n"), "{stderr}");
+    assert!(stderr.contains(&format!("error: HTTP 403 from {url}/lambda-url/bedrock-streamer/")), "{stderr}");
+    assert!(stderr.contains("lambda:InvokeFunctionUrl and lambda:InvokeFunction"), "{stderr}");
+}
+
+#[tokio::test]
+async fn invoke_without_credentials_says_how_to_get_some_and_sends_nothing() {
+    let (_standin, _release, url) = standin(None).await;
+    let home = tempdir();
+    let output = invoke(&url, SECRET_KEY, &[])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("HOME", &home)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("run `aws sso login`, or set AWS_PROFILE or AWS_ACCESS_KEY_ID"), "{stderr}");
+    assert!(!stderr.contains("HTTP "), "nothing was sent: {stderr}");
+}
+
+/// An empty HOME of the test's own (no AWS config or credentials files), under target/.
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("no-aws-home-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
