@@ -28,13 +28,16 @@ pub fn echo_tokens(system: Option<&str>, messages: &[Turn]) -> Vec<String> {
         .collect()
 }
 
-/// What a prompt asks a story about: the text after the last `about:` (trimmed), otherwise the
+/// What a prompt asks a story about: the text after the last `about:` (trimmed), or the quoted
+/// text a prompt ends with (the handler's default template quotes the topic), otherwise the
 /// prompt's last word without trailing punctuation; whitespace is collapsed because tokens are
 /// words joined by single spaces.
 pub fn subject_of(prompt: &str) -> String {
-    let subject = match prompt.rfind("about:") {
-        Some(at) => prompt[at + "about:".len()..].split_whitespace().collect::<Vec<_>>().join(" "),
-        None => prompt
+    let quoted = prompt.trim_end().strip_suffix('"').and_then(|rest| rest.rsplit_once('"')).map(|(_, topic)| topic);
+    let subject = match (prompt.rfind("about:"), quoted) {
+        (Some(at), _) => prompt[at + "about:".len()..].split_whitespace().collect::<Vec<_>>().join(" "),
+        (None, Some(topic)) => topic.split_whitespace().collect::<Vec<_>>().join(" "),
+        (None, None) => prompt
             .split_whitespace()
             .next_back()
             .unwrap_or_default()
@@ -105,6 +108,7 @@ mod tests {
     fn subject_is_the_text_after_the_last_about_marker() {
         assert_eq!(subject_of("Write a story. about: the  tide about:  a brave toaster "), "a brave toaster");
         assert_eq!(subject_of("Tell me a story about dragons."), "dragons");
+        assert_eq!(subject_of("Tell me a story about the topic in quotes: \"sea  otters\""), "sea otters");
         assert_eq!(subject_of("   "), "nothing in particular");
     }
 

@@ -101,7 +101,7 @@ async fn a_body_delivered_base64_encoded_is_decoded() {
         ])
         .await;
     assert_eq!(got.status, 200, "{}", got.text());
-    assert_eq!(emulator.requests()[0].prompt, "Tell me a very short story about: CATS");
+    assert_eq!(emulator.requests()[0].prompt, default_prompt("CATS"));
 }
 
 #[tokio::test]

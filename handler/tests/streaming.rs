@@ -65,7 +65,7 @@ async fn bedrock_receives_the_rendered_prompt_and_the_configured_call() {
     assert_eq!(owls.system.as_deref(), Some("You write for children."));
     assert_eq!((owls.max_tokens, owls.temperature, owls.top_p), (Some(7), Some(0.25), Some(0.5)));
     assert!(owls.signed, "requests are SigV4-signed");
-    assert_eq!(cats.prompt, "Tell me a very short story about: CATS");
+    assert_eq!(cats.prompt, default_prompt("CATS"));
     assert_eq!(cats.max_tokens, Some(512), "the configured default");
 }
 
@@ -89,10 +89,10 @@ async fn a_story_type_of_any_script_reaches_bedrock_in_nfc() {
     assert_eq!(
         prompts,
         [
-            "Tell me a very short story about: बिल्ली",
-            "Tell me a very short story about: ไก่",
-            "A story set in a caf\u{e9}",
-            "Tell me a very short story about: می\u{200c}خواهم",
+            default_prompt("बिल्ली"),
+            default_prompt("ไก่"),
+            "A story set in a caf\u{e9}".to_owned(),
+            default_prompt("می\u{200c}خواهم"),
         ]
     );
 }

@@ -1,4 +1,9 @@
-//! The storyType rule: words of any script, and nothing that could change what the prompt says.
+//! The storyType rule: words of any script, and nothing that could break out of where the template
+//! puts them (no quote, bracket, line break or other punctuation, no control or invisible format
+//! character). Words alone can still steer a model ("Ignore all previous instructions" passes), so
+//! this is no defence against prompt injection: the default template presents the story type as a
+//! quoted topic, and a public stack should accept only the story types it lists
+//! (`STREAMER_ALLOWED_STORY_TYPES`, the stack's `allowedStoryTypes`).
 //!
 //! A storyType is read in Unicode Normalization Form C (so `cafe` + U+0301 and the precomposed
 //! `café` are the same story type), then it may hold: letters (general category L), numbers (N),
