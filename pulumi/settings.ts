@@ -2,6 +2,11 @@
 // (see config/default.toml and handler/src/settings.rs). The checks here mirror what the handler
 // refuses at cold start, so a bad value fails `pulumi preview` instead of every invocation.
 
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { parse } from "smol-toml";
+
 import { type ModelMap, modelIdProblem, resolveDefaultModel } from "./models";
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug", "trace"] as const;
@@ -49,6 +54,26 @@ export interface HandlerSettings {
     chatMaxMessageChars: number;
     /** Most Unicode characters in all of a request's messages (1 to 400000). */
     chatMaxTotalChars: number;
+}
+
+/** The settings that always have a value: those config/default.toml gives a default. */
+type SettingsWithDefaults = { [K in keyof HandlerSettings as undefined extends HandlerSettings[K] ? never : K]: HandlerSettings[K] };
+
+/**
+ * The handler's own defaults, the one place they are written: config/default.toml, which the
+ * handler embeds at build time and the stack reads here, each `snake_case` key as its camelCase
+ * config key. `deadline_secs` is not a stack key (the stack sets it from `timeout`), and the maps
+ * and lists default.toml leaves unset are empty.
+ */
+export const HANDLER_DEFAULTS: Readonly<SettingsWithDefaults> = handlerDefaults(path.join(__dirname, "..", "config", "default.toml"));
+
+function handlerDefaults(file: string): SettingsWithDefaults {
+    const toml = parse(fs.readFileSync(file, "utf8"));
+    const camelCase = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    const given = Object.entries(toml).filter(([key]) => key !== "deadline_secs");
+    const defaults: Record<string, unknown> = { models: {}, templates: {}, allowedStoryTypes: [] };
+    for (const [key, value] of given) defaults[camelCase(key)] = value;
+    return defaults as SettingsWithDefaults;
 }
 
 /** Where a template puts the caller's storyType. */

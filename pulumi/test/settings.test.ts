@@ -6,6 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
+import { parse } from "smol-toml";
+
 import { environmentBytes, handlerEnvironment, type HandlerSettings, settingsProblems, storyTypeKey, storyTypeProblem } from "../settings";
 import { configuredModels, reviewModels } from "../models";
 import { classifyModel } from "../policy";
@@ -98,6 +100,19 @@ describe("the environment", () => {
         assert.equal(DEFAULTS.chatMaxMessages, value("chat_max_messages"));
         assert.equal(DEFAULTS.chatMaxMessageChars, value("chat_max_message_chars"));
         assert.equal(DEFAULTS.chatMaxTotalChars, value("chat_max_total_chars"));
+    });
+
+    test("docs/configuration.md gives each variable config/default.toml's default, the one place it is written", () => {
+        const doc = fs.readFileSync(path.join(REPO, "docs/configuration.md"), "utf8");
+        const toml = parse(fs.readFileSync(path.join(REPO, "config/default.toml"), "utf8"));
+        assert.ok(Object.keys(toml).length > 0);
+        for (const [key, value] of Object.entries(toml)) {
+            const variable = `STREAMER_${key.toUpperCase()}`;
+            const row = doc.split("\n").find((line) => line.startsWith(`| \`${variable}\` |`));
+            assert.ok(row, `docs/configuration.md has a row for ${variable}`);
+            const cell = row.split(" | ")[1];
+            assert.ok(cell.startsWith(`\`${String(value)}\``), `docs/configuration.md gives ${variable} the default ${cell}; config/default.toml says ${String(value)}`);
+        }
     });
 
     test("its size is the UTF-8 bytes of its JSON form, at least what Lambda counts", () => {
