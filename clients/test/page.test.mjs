@@ -288,57 +288,48 @@ describe("the page against a function that misbehaves (a stand-in serving the sa
     const START = JSON.stringify({ type: "start", model: "stand-in", requestId: "r-1" }) + "\n";
     const TEXT = JSON.stringify({ type: "text", message: "Once upon a time" }) + "\n";
 
-    test("a line that is not JSON ends the request, names the fault, and gives Start back", async () => {
-        // The stand-in then keeps the stream open, as a broken function might.
-        const stand = await misbehaving((res) => res.write(START + TEXT + "<html>502 Bad Gateway</html>\n"));
+    /** Starts a story against a stand-in answering with `story`, and runs `check(page, errorText)` once the page shows an error. */
+    async function storyFailing(story, check) {
+        const stand = await misbehaving(story);
         try {
             const page = await open(stand.url);
             await tell(page, "owls");
             const error = page.getByTestId("error");
             await error.waitFor({ state: "visible", timeout: 10_000 });
-            assert.match(await error.textContent(), /^bad_event: the function sent a line that is not a JSON event: "<html>502 Bad Gateway<\/html>"$/);
-            assert.equal(await text(page, "story"), "Once upon a time", "the text so far stays");
-            await eventually(() => stand.closed(), 5_000, "the page closed the story request");
-            assert.equal(await page.getByTestId("start").isEnabled(), true);
+            await check(page, await error.textContent(), stand);
+            assert.equal(await page.getByTestId("start").isEnabled(), true, "Start is given back");
             assert.equal(await page.getByTestId("stop").isDisabled(), true);
             await page.close();
         } finally {
             stand.stop();
         }
+    }
+
+    test("a line that is not JSON ends the request, names the fault, and gives Start back", async () => {
+        // The stand-in then keeps the stream open, as a broken function might.
+        await storyFailing((res) => res.write(START + TEXT + "<html>502 Bad Gateway</html>\n"), async (page, error, stand) => {
+            assert.match(error, /^bad_event: the function sent a line that is not a JSON event: "<html>502 Bad Gateway<\/html>"$/);
+            assert.equal(await text(page, "story"), "Once upon a time", "the text so far stays");
+            await eventually(() => stand.closed(), 5_000, "the page closed the story request");
+        });
     });
 
     test("a connection cut in the middle of an event is named as the cut, not a network error", async () => {
-        const stand = await misbehaving((res) => {
+        const story = (res) => {
             res.write(START + TEXT + '{"type":"text","mess');
             setTimeout(() => res.socket.destroy(), 200);
-        });
-        try {
-            const page = await open(stand.url);
-            await tell(page, "owls");
-            const error = page.getByTestId("error");
-            await error.waitFor({ state: "visible", timeout: 10_000 });
-            assert.match(await error.textContent(), /^stream_cut: the connection was cut in the middle of an event \("\{\\"type\\":\\"text\\",\\"mess" arrived\): /);
+        };
+        await storyFailing(story, async (page, error) => {
+            assert.match(error, /^stream_cut: the connection was cut in the middle of an event \("\{\\"type\\":\\"text\\",\\"mess" arrived\): /);
             assert.equal(await text(page, "story"), "Once upon a time");
             assert.match(await page.getByRole("status").textContent(), /^The stream was cut/);
-            assert.equal(await page.getByTestId("start").isEnabled(), true);
             await page.screenshot({ path: path.join(SHOTS, "stream-cut.png") });
-            await page.close();
-        } finally {
-            stand.stop();
-        }
+        });
     });
 
     test("a body that ends in the middle of an event is named as the cut", async () => {
-        const stand = await misbehaving((res) => res.end(START + TEXT + '{"type":"usage","inputTok'));
-        try {
-            const page = await open(stand.url);
-            await tell(page, "owls");
-            const error = page.getByTestId("error");
-            await error.waitFor({ state: "visible", timeout: 10_000 });
-            assert.match(await error.textContent(), /^stream_cut: the stream ended in the middle of an event/);
-            await page.close();
-        } finally {
-            stand.stop();
-        }
+        await storyFailing((res) => res.end(START + TEXT + '{"type":"usage","inputTok'), async (_page, error) => {
+            assert.match(error, /^stream_cut: the stream ended in the middle of an event \("\{\\"type\\":\\"usage\\",\\"inputTok" arrived\)$/);
+        });
     });
 });
