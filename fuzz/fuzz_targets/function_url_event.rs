@@ -1,6 +1,6 @@
 //! The raw Function URL event, as the Runtime API hands it to the binary, through the binary's own
-//! conversion: `function_url::Event::from_slice` (the UTF-8 repair and serde_json reading the
-//! runtime applies) and `function_url::request`.
+//! conversion: `lambda::Event::from_slice` (the UTF-8 repair and serde_json reading the runtime
+//! applies) and `function_url::request`.
 //!
 //! Input: the event's bytes, as they are.
 //!
@@ -22,13 +22,14 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bedrock_streamer::error::ApiError;
-use bedrock_streamer::lambda::function_url::{self, Event, Request};
+use bedrock_streamer::lambda::{Event, function_url};
+use bedrock_streamer::service::{Invocation, Request};
 use bedrock_streamer::stream::wire;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
 fuzz_target!(|data: &[u8]| {
-    let result = function_url::request(Event::from_slice(data), None);
+    let result = function_url::request(Event::from_slice(data), Invocation::default());
     // What the event says, read independently of the handler (lossy UTF-8 as the runtime layer
     // does; serde_json stops after the first value, as lambda_runtime's reading does).
     let text = String::from_utf8_lossy(data);
@@ -48,28 +49,28 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn read(event: &Value, request: &Request) {
-    assert_eq!(Some(request.method().as_str()), event.pointer("/requestContext/http/method").and_then(Value::as_str));
+    assert_eq!(Some(request.method.as_str()), event.pointer("/requestContext/http/method").and_then(Value::as_str));
     let body = event.get("body").and_then(Value::as_str).unwrap_or("");
     if event.get("isBase64Encoded") == Some(&Value::Bool(true)) {
-        assert_eq!(request.body().as_ref(), BASE64.decode(body).expect("a flagged body was base64").as_slice());
+        assert_eq!(request.body.as_ref(), BASE64.decode(body).expect("a flagged body was base64").as_slice());
     } else {
-        assert_eq!(request.body().as_ref(), body.as_bytes());
+        assert_eq!(request.body.as_ref(), body.as_bytes());
     }
     let raw_path = event.get("rawPath").and_then(Value::as_str);
-    let path = request.uri().path();
+    let path = request.path.as_str();
     assert!(path == "/" || Some(path) == raw_path, "the path {path:?} is neither / nor rawPath {raw_path:?}");
     if raw_path == Some("/models") {
         assert_eq!(path, "/models");
     }
     let headers = event.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
-    for (name, value) in request.headers() {
+    for (name, value) in &request.headers {
         let sent = headers.iter().filter(|(n, _)| n.to_ascii_lowercase() == name.as_str());
         assert!(sent.filter_map(|(_, v)| v.as_str()).any(|v| v.as_bytes() == value.as_bytes()), "{name} was invented");
     }
     for (name, value) in &headers {
         let carried = http::HeaderName::from_bytes(name.as_bytes()).is_ok()
             && value.as_str().is_some_and(|v| http::HeaderValue::from_str(v).is_ok());
-        assert!(!carried || request.headers().contains_key(name.to_ascii_lowercase().as_str()), "{name} was lost");
+        assert!(!carried || request.headers.contains_key(name.to_ascii_lowercase().as_str()), "{name} was lost");
     }
 }
 
@@ -103,13 +104,10 @@ fn outside_the_api(event: &Value, result: &Result<Request, ApiError>) {
     fields.insert("rawPath".into(), json!(7));
     fields.insert("cookies".into(), json!({"not": "a list"}));
     fields.remove("queryStringParameters");
-    let again = function_url::request(Event::from_slice(changed.to_string().as_bytes()), None);
+    let again = function_url::request(Event::from_slice(changed.to_string().as_bytes()), Invocation::default());
     match (result, &again) {
         (Ok(first), Ok(second)) => {
-            assert_eq!(
-                (first.method(), first.headers(), first.body()),
-                (second.method(), second.headers(), second.body())
-            )
+            assert_eq!((&first.method, &first.headers, &first.body), (&second.method, &second.headers, &second.body))
         }
         (Err(first), Err(second)) => assert_eq!(first.code(), second.code()),
         _ => panic!("fields outside the API changed the outcome: {result:?} then {again:?}"),

@@ -13,10 +13,14 @@ pub enum ApiError {
     /// The event's body cannot be decoded (flagged base64 but is not).
     #[error("{0}")]
     InvalidBody(String),
-    /// A request no route takes: its method and path, and what the function does serve
-    /// ([`crate::service::routes::served`]), so a `GET /favicon.ico` is not told to send POST there.
+    /// A path no route has ([`crate::service::routes`]): the method and path asked for, and what
+    /// the function does serve.
     #[error("{} {} is not served here; this function serves {served}", echo(.method), echo(.path))]
-    MethodNotAllowed { method: String, path: String, served: &'static str },
+    NotFound { method: String, path: String, served: String },
+    /// A path whose routes take other methods: those methods (`allow`, the 405's `Allow` header,
+    /// as "GET, HEAD"), and what the function serves.
+    #[error("{} {} is not served here; this function serves {served}", echo(.method), echo(.path))]
+    MethodNotAllowed { method: String, path: String, allow: String, served: String },
     #[error("the request body is {size} bytes; the limit is {limit}")]
     PayloadTooLarge { size: usize, limit: usize },
     #[error("{0}")]
@@ -274,6 +278,7 @@ codes! {
     InvalidMessages => BAD_REQUEST, "invalid_messages";
     UnsupportedParameter => BAD_REQUEST, "unsupported_parameter";
     InvalidParameter => BAD_REQUEST, "invalid_parameter";
+    NotFound => NOT_FOUND, "not_found";
     MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed";
     NotAcceptable => NOT_ACCEPTABLE, "not_acceptable";
     PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large";
@@ -300,6 +305,14 @@ impl ApiError {
     /// The caller's mistake (4xx) rather than ours or Bedrock's (a 429 is Bedrock's: its quota).
     pub fn is_client_error(&self) -> bool {
         self.status().is_client_error() && self.status() != StatusCode::TOO_MANY_REQUESTS
+    }
+
+    /// The `Allow` header of a 405: the methods the path answers.
+    pub fn allow(&self) -> Option<&str> {
+        match self {
+            ApiError::MethodNotAllowed { allow, .. } => Some(allow),
+            _ => None,
+        }
     }
 }
 
@@ -381,9 +394,9 @@ mod tests {
     #[test]
     fn a_request_no_route_takes_is_told_what_the_function_serves() {
         let favicon =
-            ApiError::MethodNotAllowed { method: "GET".into(), path: "/favicon.ico".into(), served: "GET /models" };
+            ApiError::NotFound { method: "GET".into(), path: "/favicon.ico".into(), served: "GET /models".into() };
         assert_eq!(favicon.to_string(), "GET /favicon.ico is not served here; this function serves GET /models");
-        let long = ApiError::MethodNotAllowed { method: "GET".into(), path: "/a".repeat(50), served: "GET /models" };
+        let long = ApiError::NotFound { method: "GET".into(), path: "/a".repeat(50), served: "GET /models".into() };
         assert!(long.to_string().starts_with(&format!("GET {}… (100 characters) is not served", "/a".repeat(32))));
     }
 

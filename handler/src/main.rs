@@ -24,7 +24,7 @@ async fn main() -> ExitCode {
     summary::enable_metrics(std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "bedrock-streamer".into()));
 
     let client = bedrock::Client::from_env().await;
-    let app: &'static App = Box::leak(Box::new(App { settings, client }));
+    let app: &'static App = Box::leak(Box::new(App::new(settings, client)));
 
     match runtime::serve(app).await {
         Ok(()) => ExitCode::SUCCESS,

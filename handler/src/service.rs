@@ -1,20 +1,19 @@
-//! One Function URL request, start to finish: check it, render the prompt, open the Bedrock
-//! stream, and answer with a streamed body once Bedrock has accepted (so a refusal before that
-//! gets a real status code). `GET /models` lists the models a request may choose.
+//! One request, start to finish, whichever Lambda event carried it: decide its route once
+//! ([`routes`]), then answer it. A story or a conversation ([`chat`]) is checked, the Bedrock
+//! stream opened, and the answer streamed once Bedrock has accepted (so a refusal before that gets
+//! a real status code). `GET /models` lists the models a request may choose; `GET /` is the page.
 
 use std::convert::Infallible;
 
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
-use http::{HeaderValue, Method, Response, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use http_body::Frame;
 use http_body_util::StreamBody;
-use lambda_runtime::Context;
 use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{self, Call};
 use crate::error::{ApiError, NoAnswer};
-use crate::lambda::function_url::Request;
 use crate::openai::wire::model_list;
 use crate::request::conversation::Conversation;
 use crate::request::models::{Models, Reasoning};
@@ -27,80 +26,119 @@ use crate::summary::{RequestOutcome, Summary};
 
 mod chat;
 mod page;
-mod routes;
+pub mod routes;
 
-use routes::Route;
+use routes::{Decision, Route, Routes};
 
 pub type Body = StreamBody<BoxStream<'static, Result<Frame<Bytes>, Infallible>>>;
 
+/// One HTTP request as the service reads it, the project's own type: the Lambda layer
+/// ([`crate::lambda`]) builds it from whichever event carried it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub invocation: Invocation,
+    pub method: Method,
+    /// The path alone, no query string: `/` for the URL itself.
+    pub path: String,
+    /// Only `Accept` and `Last-Event-ID` change the answer.
+    pub headers: HeaderMap,
+    /// Decoded (a body the event carried base64-encoded arrives as its bytes).
+    pub body: Bytes,
+}
+
+/// A `GET /` with no headers, no body, outside Lambda ([`Invocation::default`]).
+impl Default for Request {
+    fn default() -> Request {
+        Request {
+            invocation: Invocation::default(),
+            method: Method::GET,
+            path: "/".into(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+}
+
+/// Which Lambda invocation a request came in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invocation {
+    /// Lambda's request id: the summary line's `request_id` and the `start` event's `requestId`.
+    pub request_id: String,
+    /// When Lambda ends the invocation, in milliseconds since the Unix epoch, when Lambda says
+    /// (see [`Deadline`]).
+    pub deadline_ms: Option<u64>,
+}
+
+/// Outside Lambda (tests, fuzzing): request id `local`, no deadline but the configured one.
+impl Default for Invocation {
+    fn default() -> Invocation {
+        Invocation { request_id: "local".into(), deadline_ms: None }
+    }
+}
+
 /// What every invocation shares: built once at cold start.
 pub struct App {
-    pub settings: Settings,
-    pub client: bedrock::Client,
+    settings: Settings,
+    client: bedrock::Client,
+    routes: Routes,
 }
 
 impl App {
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let settings = &self.settings;
-        match routes::route(req.method(), req.uri().path(), req.headers(), settings.page, settings.chat) {
-            Route::Page => return page(),
-            Route::Reconnect => return reconnect(),
-            Route::Models => return models(&self.settings.models),
-            Route::Chat => return self.chat(&req).await,
-            Route::ChatCompletions => return self.chat_completions(&req).await,
-            Route::OpenAiModels => return whole(StatusCode::OK, "application/json", openai_models(&settings.models)),
-            Route::ChatOff => return self.not_served(&req),
-            Route::Story => {}
-        }
-        let (deadline, mut summary) = self.begin(&req);
+    pub fn new(settings: Settings, client: bedrock::Client) -> App {
+        let routes = Routes::new(&settings);
+        App { settings, client, routes }
+    }
 
-        match self.open(&req, deadline, &mut summary).await {
-            Ok((format, accepted, reasoning)) => {
+    /// The answer to `request`. A `HEAD` gets the answer its `GET` would, without the body.
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        let accept = request.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+        let format = Format::negotiate(accept);
+        let response = match self.routes.decide(&request.method, &request.path, &request.headers) {
+            Decision::Serve(Route::Page) => page(),
+            Decision::Serve(Route::Models) => models(&self.settings.models),
+            Decision::Serve(Route::Story) => self.story(&request, format).await,
+            Decision::Serve(Route::Chat) => self.chat(&request, format).await,
+            Decision::Serve(Route::ChatCompletions) => self.chat_completions(&request).await,
+            Decision::Serve(Route::OpenAiModels) => {
+                whole(StatusCode::OK, "application/json", openai_models(&self.settings.models))
+            }
+            Decision::Reconnect => reconnect(),
+            Decision::Refuse(error) => {
+                refused(&error, format.ok(), self.summary(request.invocation.request_id.clone(), Instant::now()))
+            }
+        };
+        if request.method == Method::HEAD { without_body(response) } else { response }
+    }
+
+    /// An invocation whose event is not a readable request (see
+    /// [`crate::lambda::function_url::request`]): refused like any bad request, with its summary
+    /// line.
+    pub fn refuse(&self, error: ApiError, request_id: String) -> Response<Body> {
+        refused(&error, None, self.summary(request_id, Instant::now()))
+    }
+
+    /// A story: streamed once Bedrock has accepted it, or the refusal. `format`: what the
+    /// caller's `Accept` chose.
+    async fn story(&self, request: &Request, format: Result<Format, ApiError>) -> Response<Body> {
+        let (deadline, mut summary) = self.begin(&request.invocation);
+        let format = match format {
+            Ok(format) => format,
+            Err(error) => return refused(&error, None, summary),
+        };
+        match self.open(&request.body, deadline, &mut summary).await {
+            Ok((accepted, reasoning)) => {
                 let relay = self.relay(accepted, format, deadline, summary, reasoning);
                 streaming(format.content_type(), relay)
             }
-            Err(error) => {
-                let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-                self.allow(req.uri().path(), refused(&error, Format::negotiate(accept).ok(), summary))
-            }
+            Err(error) => refused(&error, Some(format), summary),
         }
-    }
-
-    /// A path nothing serves (a conversation path with conversations off): 405 with an empty
-    /// `Allow`, like any unserved path, never a story.
-    fn not_served(&self, req: &Request) -> Response<Body> {
-        let (_, summary) = self.begin(req);
-        let error = ApiError::MethodNotAllowed {
-            method: req.method().to_string(),
-            path: req.uri().path().to_owned(),
-            served: routes::served(self.settings.page, self.settings.chat),
-        };
-        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-        self.allow(req.uri().path(), refused(&error, Format::negotiate(accept).ok(), summary))
-    }
-
-    /// A 405 for `path` gets the `Allow` header naming what `path` does answer.
-    fn allow(&self, path: &str, mut response: Response<Body>) -> Response<Body> {
-        if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-            let allowed = routes::allowed_methods(path, self.settings.page, self.settings.chat);
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allowed));
-        }
-        response
-    }
-
-    /// An invocation whose event is not a readable Function URL request (see `function_url`):
-    /// refused like any bad request, with its summary line.
-    pub fn refuse(&self, error: ApiError, context: &Context) -> Response<Body> {
-        refused(&error, None, self.summary(context.request_id.clone(), Instant::now()))
     }
 
     /// What every streamed request starts with: its deadline and its summary.
-    pub(crate) fn begin(&self, req: &Request) -> (Deadline, Summary) {
+    pub(crate) fn begin(&self, invocation: &Invocation) -> (Deadline, Summary) {
         let started = Instant::now();
-        let context = req.extensions().get::<Context>();
-        let request_id = context.map_or_else(|| "local".to_owned(), |c| c.request_id.clone());
-        let deadline = Deadline::new(started, self.settings.deadline, context.map(|c| c.deadline));
-        (deadline, self.summary(request_id, started))
+        let deadline = Deadline::new(started, self.settings.deadline, invocation.deadline_ms);
+        (deadline, self.summary(invocation.request_id.clone(), started))
     }
 
     /// Sends the call and waits for Bedrock to accept it, no longer than the deadline.
@@ -136,22 +174,13 @@ impl App {
     /// Everything up to Bedrock accepting the stream; any error here is the whole response.
     async fn open(
         &self,
-        req: &Request,
+        body: &[u8],
         deadline: Deadline,
         summary: &mut Summary,
-    ) -> Result<(Format, bedrock::Accepted, Reasoning), ApiError> {
-        if req.method() != Method::POST {
-            return Err(ApiError::MethodNotAllowed {
-                method: req.method().to_string(),
-                path: req.uri().path().to_owned(),
-                served: routes::served(self.settings.page, self.settings.chat),
-            });
-        }
-        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-        let format = Format::negotiate(accept)?;
+    ) -> Result<(bedrock::Accepted, Reasoning), ApiError> {
         let limits =
             Limits { models: &self.settings.models, allowed_story_types: self.settings.allowed_story_types.as_deref() };
-        let StoryRequest { story_type, model, max_tokens } = request::parse(req.body().as_ref(), limits)?;
+        let StoryRequest { story_type, model, max_tokens } = request::parse(body, limits)?;
         let model = self.settings.models.get(&model).expect("parse returns a configured alias");
         summary.model = model.model_id.clone();
         summary.model_alias = model.alias.clone();
@@ -171,7 +200,7 @@ impl App {
             additional_model_request_fields: model.additional_model_request_fields.as_ref(),
         };
         let accepted = self.accept(call, deadline).await?;
-        Ok((format, accepted, model.reasoning))
+        Ok((accepted, model.reasoning))
     }
 }
 
@@ -246,7 +275,13 @@ fn openai_models(models: &Models) -> Bytes {
     model_list(models.all().map(|model| model.alias.as_str()))
 }
 
+/// The same status and headers, no body: the answer to a `HEAD`.
+fn without_body(response: Response<Body>) -> Response<Body> {
+    response.map(|_| StreamBody::new(stream::empty().boxed()))
+}
+
 /// `format`: what the caller's `Accept` chose, if it chose anything (see [`wire::error_body`]).
+/// A 405 carries the path's methods as `Allow`.
 fn refusal(format: Option<Format>, error: &ApiError) -> Response<Body> {
     let (content_type, body) = wire::error_body(format, error);
     let mut response = Response::new(StreamBody::new(stream::iter([Ok(Frame::data(body))]).boxed()));
@@ -254,5 +289,8 @@ fn refusal(format: Option<Format>, error: &ApiError) -> Response<Body> {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(allow) = error.allow().and_then(|allow| HeaderValue::from_str(allow).ok()) {
+        headers.insert(header::ALLOW, allow);
+    }
     response
 }

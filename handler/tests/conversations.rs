@@ -6,21 +6,26 @@
 mod support;
 
 use bedrock_emulator::{ECHO_MARKER, Emulator, Turn};
+use bedrock_streamer::service::Request;
 use bytes::Bytes;
 use serde_json::{Value, json};
 use support::fast_emulator;
 use support::in_process::{Received, app, call};
 
-fn request(method: &str, path: &str, body: impl Into<Vec<u8>>, accept: Option<&str>) -> http::Request<Bytes> {
-    let mut builder =
-        http::Request::builder().method(method).uri(format!("https://example.lambda-url.us-east-1.on.aws{path}"));
+fn request(method: &str, path: &str, body: impl Into<Vec<u8>>, accept: Option<&str>) -> Request {
+    let mut request = Request {
+        method: method.parse().unwrap(),
+        path: path.to_owned(),
+        body: Bytes::from(body.into()),
+        ..Request::default()
+    };
     if let Some(accept) = accept {
-        builder = builder.header("accept", accept);
+        request.headers.insert("accept", accept.parse().unwrap());
     }
-    builder.body(Bytes::from(body.into())).unwrap()
+    request
 }
 
-fn post(path: &str, body: &Value) -> http::Request<Bytes> {
+fn post(path: &str, body: &Value) -> Request {
     request("POST", path, serde_json::to_vec(body).unwrap(), None)
 }
 

@@ -253,6 +253,47 @@ async fn a_reconnect_carrying_last_event_id_gets_204_and_never_reaches_bedrock()
         assert_eq!(got.header("content-type"), Some("text/event-stream"), "{method}");
     }
     assert_eq!(emulator.request_count(), 1, "no reconnect reached Bedrock");
+    let models = stack.curl_path("models", &["-H", "last-event-id: end"]).await;
+    assert_eq!(
+        (models.status, models.header("content-type")),
+        (200, Some("application/json")),
+        "/models never streams"
+    );
+}
+
+/// Only the id this function sends (`end`) means "already finished": an empty `Last-Event-ID`, or
+/// any other id, is a client that never saw the end of a story, and gets one.
+#[tokio::test]
+async fn a_last_event_id_other_than_end_is_no_reconnect() {
+    let emulator = fast_emulator().await;
+    let stack = Stack::start(&emulator, &[]).await;
+    for header in ["last-event-id;", "last-event-id: 7", "last-event-id: END"] {
+        let args =
+            ["-X", "POST", "-H", header, "-H", "accept: text/event-stream", "--data-binary", r#"{"storyType":"CATS"}"#];
+        let got = stack.curl(&args).await;
+        assert_eq!(got.status, 200, "{header}");
+        assert!(got.text().contains("event: usage\nid: end\n"), "{header}: {}", got.text());
+    }
+    assert_eq!(emulator.request_count(), 3, "each was a story");
+}
+
+/// `HEAD` answers like `GET` without the body: the page and the model list with their status and
+/// content type, a path with no `GET` with the refusal's status, and no body anywhere.
+#[tokio::test]
+async fn head_answers_like_get_without_a_body() {
+    let emulator = fast_emulator().await;
+    let stack = Stack::start(&emulator, &[]).await;
+    for (path, status, content_type) in [
+        ("", 200, "text/html; charset=utf-8"),
+        ("models", 200, "application/json"),
+        ("stories", 404, "application/json"),
+    ] {
+        let got = stack.curl_path(path, &["-I"]).await;
+        assert_eq!((got.status, got.header("content-type")), (status, Some(content_type)), "HEAD /{path}");
+        let body = got.text();
+        assert!(!body.contains('{') && !body.contains('<'), "HEAD /{path} has no body: {body:?}");
+    }
+    assert_eq!(emulator.request_count(), 0);
 }
 
 /// The 20+ ways a request can be wrong: each gets a 4xx JSON body naming the problem, and none
@@ -401,21 +442,30 @@ async fn a_request_chooses_its_model_by_alias_and_get_models_lists_them() {
 
     for path in ["stories", "models/", "favicon.ico"] {
         let other = stack.get(path).await;
-        assert_eq!((other.status, other.header("content-type")), (405, Some("application/json")), "GET /{path}");
-        assert_eq!(other.events()[0]["code"], "method_not_allowed", "GET /{path}");
-        assert_eq!(other.header("allow"), Some("POST"), "GET /{path}");
+        assert_eq!((other.status, other.header("content-type")), (404, Some("application/json")), "GET /{path}");
+        assert_eq!(other.events()[0]["code"], "not_found", "GET /{path}");
+        assert_eq!(other.header("allow"), None, "GET /{path}");
         assert_eq!(
             other.events()[0]["message"],
             format!(
-                "GET /{path} is not served here; this function serves GET /models (the model list), POST /chat and \
-                 POST /v1/chat/completions (a conversation), GET /v1/models (the model list, OpenAI's shape) and POST \
-                 with a JSON body such as {{\"storyType\":\"CATS\"}} (a story, at any other path)"
+                "GET /{path} is not served here; this function serves GET /models (the model list), POST / with a \
+                 JSON body such as {{\"storyType\":\"CATS\"}} (a story), POST /chat (a conversation), POST \
+                 /v1/chat/completions (a conversation, OpenAI's shape) and GET /v1/models (the model list, OpenAI's \
+                 shape)"
             ),
             "names what the URL serves, the page being off"
         );
     }
+    let story_elsewhere = stack.curl_path("stories", &["-X", "POST", "--data-binary", r#"{"storyType":"CATS"}"#]).await;
+    assert_eq!((story_elsewhere.status, story_elsewhere.events()[0]["code"].as_str()), (404, Some("not_found")));
     let put = stack.curl_path("models", &["-X", "PUT"]).await;
-    assert_eq!((put.status, put.header("allow")), (405, Some("GET, POST")), "/models answers GET too");
+    assert_eq!((put.status, put.header("allow")), (405, Some("GET, HEAD")), "/models answers GET (and HEAD) alone");
+    let post_models = stack.curl_path("models", &["-X", "POST", "--data-binary", r#"{"storyType":"CATS"}"#]).await;
+    assert_eq!(
+        (post_models.status, post_models.header("allow")),
+        (405, Some("GET, HEAD")),
+        "a POST to /models is no story"
+    );
     let delete = stack.curl(&["-X", "DELETE"]).await;
     assert_eq!((delete.status, delete.header("allow")), (405, Some("POST")), "the page is off: / answers POST alone");
 

@@ -6,6 +6,7 @@ mod support;
 use std::time::Duration;
 
 use bedrock_emulator::{EmulatorConfig, Fault, Models};
+use bedrock_streamer::service::Request;
 use http_body_util::BodyExt;
 use support::in_process::*;
 use support::*;
@@ -142,10 +143,10 @@ async fn a_model_not_configured_is_400_listing_the_aliases_and_never_reaches_bed
 }
 
 #[tokio::test]
-async fn get_models_lists_the_aliases_and_other_gets_stay_405() {
+async fn get_models_lists_the_aliases_and_other_paths_are_404() {
     let emulator = fast_emulator().await;
     let app = app(&emulator, &[("STREAMER_MODELS", MODELS), ("STREAMER_DEFAULT_MODEL", "fast")]);
-    let get = |path: &str| http::Request::builder().method("GET").uri(path).body(bytes::Bytes::new()).unwrap();
+    let get = |path: &str| request(http::Method::GET, path);
 
     let listing = call(&app, get("/models")).await;
     let other = call(&app, get("/stories")).await;
@@ -161,7 +162,7 @@ async fn get_models_lists_the_aliases_and_other_gets_stay_405() {
             ],
         })
     );
-    assert_eq!(other.status, 405);
+    assert_eq!((other.status, other.events()[0]["code"].as_str()), (404, Some("not_found")));
     assert_eq!(emulator.request_count(), 0);
 }
 
@@ -414,10 +415,9 @@ async fn the_timeout_event_is_written_before_lambda_s_own_deadline() {
     let app = app(&emulator, &[("STREAMER_DEADLINE_SECS", "2")]);
     let lambda_deadline = std::time::SystemTime::now() + Duration::from_secs(2);
     let lambda_deadline_at = tokio::time::Instant::now() + Duration::from_secs(2);
-    let mut context = lambda_runtime::Context::default();
-    context.deadline = lambda_deadline.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let mut req = post(CATS, None);
-    req.extensions_mut().insert(context);
+    req.invocation.deadline_ms =
+        Some(lambda_deadline.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64);
 
     let got = call(&app, req).await;
 
@@ -481,10 +481,11 @@ async fn the_caller_leaving_closes_the_bedrock_stream() {
 async fn bad_requests_are_answered_without_calling_bedrock() {
     let emulator = fast_emulator().await;
     let app = app(&emulator, &[("STREAMER_ALLOWED_STORY_TYPES", "CATS,DOGS"), ("STREAMER_MAX_TOKENS_CAP", "1000")]);
-    // GET / is the story page; a GET anywhere else is a story request with the wrong method.
-    let get = http::Request::builder().method("GET").uri("/stories").body(bytes::Bytes::new()).unwrap();
+    // GET / is the story page and POST / a story; /stories is no route at all.
     let cases = [
-        (get, 405, "method_not_allowed"),
+        (request(http::Method::GET, "/stories"), 404, "not_found"),
+        (request(http::Method::PUT, "/"), 405, "method_not_allowed"),
+        (Request { path: "/models".into(), ..post(CATS, None) }, 405, "method_not_allowed"),
         (post(r#"{"storyType":"OWLS"}"#, None), 400, "story_type_not_allowed"),
         (post(r#"{"storyType":"CATS","maxTokens":1001}"#, None), 400, "invalid_max_tokens"),
         (post(CATS, Some("image/png")), 406, "not_acceptable"),

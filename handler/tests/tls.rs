@@ -132,7 +132,7 @@ impl TlsFront {
 async fn story_through(endpoint: &str) -> Received {
     let settings = Settings::from_vars(std::iter::empty()).expect("the default settings are valid");
     let client = bedrock::Client::for_endpoint(endpoint, "us-east-1", "AKIDEXAMPLE", "secret");
-    tokio::time::timeout(Duration::from_secs(60), call(&App { settings, client }, post(CATS, None)))
+    tokio::time::timeout(Duration::from_secs(60), call(&App::new(settings, client), post(CATS, None)))
         .await
         .expect("the handler answers, never hangs")
 }

@@ -1,6 +1,4 @@
-//! The Function URL's side of an invocation: the raw event Lambda delivers (payload format 2.0)
-//! becomes the [`Request`] the handler reads, and the handler's response becomes lambda_runtime's
-//! streamed response (JSON prelude with status and headers, then the body's chunks).
+//! A Function URL event (payload format 2.0) becomes the service's [`Request`].
 //!
 //! Why our own conversion and not lambda_http's: lambda_http 1.3 turns the event into an
 //! `http::Request` with `.expect` calls, so an event it cannot convert panics or fails before any
@@ -18,59 +16,18 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, header};
-use http_body_util::BodyDataStream;
-use lambda_runtime::{Context, MetadataPrelude, StreamResponse};
-use serde::{Deserialize, Deserializer};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::lambda::Event;
 use crate::request::kind;
+use crate::service::{Invocation, Request};
 
-/// A Function URL request as the handler sees it: method, headers and the decoded body bytes,
-/// with the invocation's [`Context`] (request id, deadline) in its extensions when Lambda sent one.
-pub type Request = http::Request<Bytes>;
-
-/// A Function URL event as lambda_runtime hands it to the handler: the JSON value, or why the
-/// bytes are not JSON. Deserializing it never fails, so lambda_runtime never answers an
-/// invocation on the handler's behalf (with an error the caller sees as a bare 502).
-#[derive(Debug)]
-pub struct Event(Result<Value, String>);
-
-impl<'de> Deserialize<'de> for Event {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Event, D::Error> {
-        Ok(Event(Value::deserialize(deserializer).map_err(|e| e.to_string())))
-    }
-}
-
-impl Event {
-    /// Reads raw event bytes exactly as the binary does: [`utf8_lossy`] as the runtime layer
-    /// applies it, then lambda_runtime's serde_json reading (which ignores anything after the
-    /// first JSON value).
-    pub fn from_slice(raw: &[u8]) -> Event {
-        let raw = utf8_lossy(Bytes::copy_from_slice(raw));
-        match Event::deserialize(&mut serde_json::Deserializer::from_slice(&raw)) {
-            Ok(event) => event,
-            Err(error) => Event(Err(error.to_string())),
-        }
-    }
-}
-
-/// Event bytes that are not UTF-8, with each invalid sequence replaced by U+FFFD. Lambda's events
-/// are JSON text and always UTF-8; lambda_runtime 1.5 drops an invocation whose bytes are not
-/// before the handler runs, leaving it unanswered until Lambda's timeout, so the runtime layer
-/// (`runtime.rs`) passes every event through this first.
-pub fn utf8_lossy(raw: Bytes) -> Bytes {
-    match String::from_utf8_lossy(&raw) {
-        std::borrow::Cow::Borrowed(_) => raw,
-        std::borrow::Cow::Owned(fixed) => Bytes::from(fixed),
-    }
-}
-
-/// The request an event describes. Reads `requestContext.http.method`, `headers`, `body`,
-/// `isBase64Encoded` and `rawPath` (for the routes: `GET /` the page, `GET /models` the listing;
-/// a path that is not a valid URI path is read as `/`), nothing else: the query string, cookies and the rest of the request
-/// context are not part of the API, so whatever they hold cannot fail a request.
+/// The request an event describes, in `invocation`. Reads `requestContext.http.method`, `headers`,
+/// `body`, `isBase64Encoded` and `rawPath` (for the routes; a path that is not a valid URI path is
+/// read as `/`), nothing else: the query string, cookies and the rest of the request context are
+/// not part of the API, so whatever they hold cannot fail a request.
 ///
 /// Headers HTTP cannot carry (a name that is not a token, a value that is not a string or holds
 /// control characters) are dropped, as a server would never have received them.
@@ -78,8 +35,8 @@ pub fn utf8_lossy(raw: Bytes) -> Bytes {
 /// Errors (both 400): [`ApiError::InvalidEvent`] when the event is not JSON, has no method, or one
 /// of the fields above has the wrong JSON type (`null` counts as absent); [`ApiError::InvalidBody`]
 /// when `isBase64Encoded` is true and the body is not standard base64.
-pub fn request(event: Event, context: Option<Context>) -> Result<Request, ApiError> {
-    let event = event.0.map_err(|e| ApiError::InvalidEvent(format!("the event is not JSON: {e}")))?;
+pub fn request(event: Event, invocation: Invocation) -> Result<Request, ApiError> {
+    let event = event.into_json().map_err(|e| ApiError::InvalidEvent(format!("the event is not JSON: {e}")))?;
     let Value::Object(fields) = event else {
         return Err(ApiError::InvalidEvent(format!("the event is {}, not an object", kind(&event))));
     };
@@ -108,37 +65,12 @@ pub fn request(event: Event, context: Option<Context>) -> Result<Request, ApiErr
         Some(other) => return Err(wrong_type("body", "a string", other)),
     };
 
-    let mut request = Request::new(body);
-    *request.method_mut() = method;
-    if let Some(path) = event_field(&fields, &["rawPath"]).and_then(Value::as_str)
-        && let Ok(path) = http::uri::PathAndQuery::try_from(path)
-        && path.query().is_none()
-    {
-        *request.uri_mut() = path.into();
-    }
-    *request.headers_mut() = headers;
-    if let Some(context) = context {
-        request.extensions_mut().insert(context);
-    }
-    Ok(request)
-}
-
-/// The handler's response as lambda_runtime streams it: status and headers go in the prelude
-/// (`Set-Cookie` headers as its `cookies`, which is how Function URLs set cookies), then the
-/// body's data frames, each sent as it is produced.
-pub fn response<B: http_body::Body>(response: Response<B>) -> StreamResponse<BodyDataStream<B>> {
-    let (parts, body) = response.into_parts();
-    let mut headers = parts.headers;
-    let cookies = headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|cookie| String::from_utf8_lossy(cookie.as_bytes()).into_owned())
-        .collect();
-    headers.remove(header::SET_COOKIE);
-    StreamResponse {
-        metadata_prelude: MetadataPrelude { status_code: parts.status, headers, cookies },
-        stream: BodyDataStream::new(body),
-    }
+    let path = event_field(&fields, &["rawPath"])
+        .and_then(Value::as_str)
+        .and_then(|path| http::uri::PathAndQuery::try_from(path).ok())
+        .filter(|path| path.query().is_none())
+        .map_or_else(|| "/".to_owned(), |path| path.path().to_owned());
+    Ok(Request { invocation, method, path, headers, body })
 }
 
 /// The value at `path`, with `null` read as absent.
@@ -191,29 +123,29 @@ mod tests {
 
     #[test]
     fn a_function_url_event_becomes_the_request_it_describes() {
-        let mut context = Context::default();
-        context.request_id = "abc".into();
-        let request = request(event(post(json!({}))), Some(context)).unwrap();
-        assert_eq!(request.method(), Method::POST);
-        assert_eq!(request.headers()["accept"], "text/plain");
-        assert_eq!(request.body().as_ref(), br#"{"storyType":"CATS"}"#);
-        assert_eq!(request.extensions().get::<Context>().unwrap().request_id, "abc");
+        let invocation = Invocation { request_id: "abc".into(), deadline_ms: Some(1_700_000_000_000) };
+        let request = request(event(post(json!({}))), invocation.clone()).unwrap();
+        assert_eq!((&request.method, request.path.as_str()), (&Method::POST, "/"));
+        assert_eq!(request.headers["accept"], "text/plain");
+        assert_eq!(request.body.as_ref(), br#"{"storyType":"CATS"}"#);
+        assert_eq!(request.invocation, invocation);
     }
 
     #[test]
     fn a_base64_body_is_decoded_and_a_body_that_is_not_base64_is_a_400() {
         let encoded = BASE64.encode(br#"{"storyType":"CATS"}"#);
-        let request = request(event(post(json!({"body": encoded, "isBase64Encoded": true}))), None).unwrap();
-        assert_eq!(request.body().as_ref(), br#"{"storyType":"CATS"}"#);
+        let request =
+            request(event(post(json!({"body": encoded, "isBase64Encoded": true}))), Invocation::default()).unwrap();
+        assert_eq!(request.body.as_ref(), br#"{"storyType":"CATS"}"#);
 
-        let refused = super::request(event(post(json!({"isBase64Encoded": true}))), None).unwrap_err();
+        let refused = super::request(event(post(json!({"isBase64Encoded": true}))), Invocation::default()).unwrap_err();
         assert_eq!((refused.status().as_u16(), refused.code()), (400, "invalid_body"));
         assert!(refused.to_string().contains("not valid base64"), "{refused}");
     }
 
     #[test]
     fn the_path_is_read_for_the_routes_and_an_odd_one_is_the_root() {
-        let get = |path: Value| request(event(post(json!({"rawPath": path}))), None).unwrap().uri().path().to_owned();
+        let get = |path: Value| request(event(post(json!({"rawPath": path}))), Invocation::default()).unwrap().path;
         assert_eq!(get(json!("/models")), "/models");
         assert_eq!(get(json!("/a b")), "/", "not a URI path");
         assert_eq!(get(json!(42)), "/");
@@ -227,7 +159,7 @@ mod tests {
             json!({"rawPath": 42, "cookies": "not a list", "queryStringParameters": [1]}),
             json!({"requestContext": {"http": {"method": "POST"}, "domainName": {"odd": true}}}),
         ] {
-            let request = request(event(post(extra.clone())), None);
+            let request = request(event(post(extra.clone())), Invocation::default());
             assert!(request.is_ok(), "{extra}: {request:?}");
         }
     }
@@ -236,8 +168,8 @@ mod tests {
     fn headers_http_cannot_carry_are_dropped() {
         let headers =
             json!({"accept": "text/plain", "bad name": "x", "x-number": 5, "x-newline": "a\nb", "X-Upper": "kept"});
-        let request = request(event(post(json!({ "headers": headers }))), None).unwrap();
-        let mut names: Vec<_> = request.headers().keys().map(HeaderName::as_str).collect();
+        let request = request(event(post(json!({ "headers": headers }))), Invocation::default()).unwrap();
+        let mut names: Vec<_> = request.headers.keys().map(HeaderName::as_str).collect();
         names.sort();
         assert_eq!(names, ["accept", "x-upper"]);
     }
@@ -260,7 +192,7 @@ mod tests {
                 "isBase64Encoded must be true or false",
             ),
         ] {
-            let refused = request(Event::from_slice(&raw), None).unwrap_err();
+            let refused = request(Event::from_slice(&raw), Invocation::default()).unwrap_err();
             assert_eq!((refused.status().as_u16(), refused.code()), (400, "invalid_event"));
             assert!(refused.to_string().contains(problem), "{refused}");
         }
@@ -271,22 +203,7 @@ mod tests {
         let mut raw = post(json!({})).to_string().into_bytes();
         let at = raw.windows(4).position(|w| w == b"CATS").unwrap();
         raw[at] = 0xff;
-        let request = request(Event::from_slice(&raw), None).unwrap();
-        assert_eq!(request.body().as_ref(), "{\"storyType\":\"\u{fffd}ATS\"}".as_bytes());
-    }
-
-    #[test]
-    fn set_cookie_headers_travel_in_the_prelude_as_cookies() {
-        let response = Response::builder()
-            .status(201)
-            .header("content-type", "application/json")
-            .header("set-cookie", "a=1")
-            .body(http_body_util::Full::new(Bytes::from_static(b"{}")))
-            .unwrap();
-        let streamed = super::response(response);
-        let prelude = streamed.metadata_prelude;
-        assert_eq!((prelude.status_code.as_u16(), prelude.cookies), (201, vec!["a=1".to_owned()]));
-        assert!(prelude.headers.get("set-cookie").is_none());
-        assert_eq!(prelude.headers["content-type"], "application/json");
+        let request = request(Event::from_slice(&raw), Invocation::default()).unwrap();
+        assert_eq!(request.body.as_ref(), "{\"storyType\":\"\u{fffd}ATS\"}".as_bytes());
     }
 }

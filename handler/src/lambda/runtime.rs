@@ -1,6 +1,6 @@
 //! The Lambda runtime loop: lambda_runtime polls the Runtime API (`GET …/invocation/next`), each
-//! event goes through [`function_url`] to the [`App`], and the answer streams back (`POST
-//! …/invocation/{id}/response`).
+//! event becomes one [`Request`](crate::service::Request) ([`function_url`]) the [`App`] answers, and the answer streams
+//! back (`POST …/invocation/{id}/response`) as lambda_runtime's streamed response.
 //!
 //! What lambda_runtime 1.5 does not do, and this module adds:
 //! - Survive a failed `/response` post. The runtime returns the post's error from its run loop,
@@ -20,12 +20,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use http::{Response, header};
 use http_body_util::BodyDataStream;
 use lambda_runtime::tower::{Layer, Service};
-use lambda_runtime::{LambdaEvent, LambdaInvocation, Runtime, StreamResponse, service_fn};
+use lambda_runtime::{LambdaEvent, LambdaInvocation, MetadataPrelude, Runtime, StreamResponse, service_fn};
 
-use crate::lambda::function_url::{self, Event};
-use crate::service::{App, Body};
+use crate::lambda::{Event, function_url, utf8_lossy};
+use crate::service::{App, Body, Invocation};
 
 /// Failed `/next` polls in a row (no invocation between them) before the process gives up.
 pub const NEXT_ATTEMPTS: u32 = 5;
@@ -76,11 +77,31 @@ pub async fn serve(app: &'static App) -> Result<(), NextFailed> {
 /// Function URL request is refused with a JSON error like any bad request.
 async fn invoke(app: &'static App, event: LambdaEvent<Event>) -> Result<Answer, Infallible> {
     let LambdaEvent { payload, context } = event;
-    let response = match function_url::request(payload, Some(context.clone())) {
+    let invocation = Invocation { request_id: context.request_id, deadline_ms: Some(context.deadline) };
+    let request_id = invocation.request_id.clone();
+    let response = match function_url::request(payload, invocation) {
         Ok(request) => app.handle(request).await,
-        Err(error) => app.refuse(error, &context),
+        Err(error) => app.refuse(error, request_id),
     };
-    Ok(function_url::response(response))
+    Ok(streamed(response))
+}
+
+/// The handler's response as lambda_runtime streams it: status and headers go in the prelude
+/// (`Set-Cookie` headers as its `cookies`, which is how Function URLs set cookies), then the
+/// body's data frames, each sent as it is produced.
+fn streamed<B: http_body::Body>(response: Response<B>) -> StreamResponse<BodyDataStream<B>> {
+    let (parts, body) = response.into_parts();
+    let mut headers = parts.headers;
+    let cookies = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|cookie| String::from_utf8_lossy(cookie.as_bytes()).into_owned())
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    StreamResponse {
+        metadata_prelude: MetadataPrelude { status_code: parts.status, headers, cookies },
+        stream: BodyDataStream::new(body),
+    }
 }
 
 /// Wraps the runtime's service (which answers one invocation and posts the answer) in [`Survive`].
@@ -96,8 +117,7 @@ impl<S> Layer<S> for SurviveLayer {
     }
 }
 
-/// Counts invocations, hands lambda_runtime only UTF-8 event bytes (see
-/// [`function_url::utf8_lossy`]), and turns a failure to post an invocation's answer into a log
+/// Counts invocations, hands lambda_runtime only UTF-8 event bytes (see [`utf8_lossy`]), and turns a failure to post an invocation's answer into a log
 /// line, so the runtime's loop polls `/next` again instead of ending.
 struct Survive<S> {
     inner: S,
@@ -120,7 +140,7 @@ where
     fn call(&mut self, mut invocation: LambdaInvocation) -> Self::Future {
         self.received.fetch_add(1, Ordering::Relaxed);
         let request_id = invocation.context.request_id.clone();
-        invocation.body = function_url::utf8_lossy(invocation.body);
+        invocation.body = utf8_lossy(invocation.body);
         let answered = self.inner.call(invocation);
         Box::pin(async move {
             if let Err(error) = answered.await {
@@ -146,4 +166,25 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    #[test]
+    fn set_cookie_headers_travel_in_the_prelude_as_cookies() {
+        let response = Response::builder()
+            .status(201)
+            .header("content-type", "application/json")
+            .header("set-cookie", "a=1")
+            .body(http_body_util::Full::new(Bytes::from_static(b"{}")))
+            .unwrap();
+        let prelude = streamed(response).metadata_prelude;
+        assert_eq!((prelude.status_code.as_u16(), prelude.cookies), (201, vec!["a=1".to_owned()]));
+        assert!(prelude.headers.get("set-cookie").is_none());
+        assert_eq!(prelude.headers["content-type"], "application/json");
+    }
 }

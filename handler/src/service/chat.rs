@@ -5,18 +5,17 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{HeaderValue, Response, StatusCode};
 
 use crate::bedrock::{Accepted, Call};
 use crate::error::ApiError;
-use crate::lambda::function_url::Request;
 use crate::openai::request::{self as openai_request, CompletionRequest};
 use crate::openai::stream::{Chunks, Collected, Outcome};
 use crate::openai::wire::{Answer, OpenAiError};
 use crate::request::chat as chat_request;
 use crate::request::conversation::Conversation;
 use crate::request::models::Model;
-use crate::service::{App, Body, emit_refusal, refused, streaming, whole};
+use crate::service::{App, Body, Request, emit_refusal, refused, streaming, whole};
 use crate::stream::deadline::Deadline;
 use crate::stream::wire::Format;
 use crate::summary::Summary;
@@ -30,34 +29,37 @@ struct Sampling<'a> {
 }
 
 impl App {
-    /// `POST /chat`: `{"messages", "model"?, "maxTokens"?}`, answered like a story.
-    pub(crate) async fn chat(&self, req: &Request) -> Response<Body> {
-        let (deadline, mut summary) = self.begin(req);
-        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    /// `POST /chat`: `{"messages", "model"?, "maxTokens"?}`, answered like a story. `format`:
+    /// what the caller's `Accept` chose.
+    pub(crate) async fn chat(&self, request: &Request, format: Result<Format, ApiError>) -> Response<Body> {
+        let (deadline, mut summary) = self.begin(&request.invocation);
+        let format = match format {
+            Ok(format) => format,
+            Err(error) => return refused(&error, None, summary),
+        };
         let opened = async {
-            let format = Format::negotiate(accept)?;
-            let chat = chat_request::parse(req.body(), &self.settings.models, self.settings.chat_limits)?;
+            let chat = chat_request::parse(&request.body, &self.settings.models, self.settings.chat_limits)?;
             let model = self.settings.models.get(&chat.model).expect("parse returns a configured alias");
             let sampling = Sampling { max_tokens: chat.max_tokens, temperature: None, top_p: None, stop: &[] };
             let accepted = self.converse(model, &chat.conversation, sampling, deadline, &mut summary).await?;
-            Ok::<_, ApiError>((format, accepted, model.reasoning))
+            Ok::<_, ApiError>((accepted, model.reasoning))
         }
         .await;
         match opened {
-            Ok((format, accepted, reasoning)) => {
+            Ok((accepted, reasoning)) => {
                 let relay = self.relay(accepted, format, deadline, summary, reasoning);
                 streaming(format.content_type(), relay)
             }
-            Err(error) => refused(&error, Format::negotiate(accept).ok(), summary),
+            Err(error) => refused(&error, Some(format), summary),
         }
     }
 
     /// `POST /v1/chat/completions`: OpenAI's request, answered in OpenAI's shapes. SSE is chosen by
     /// `stream`, not by `Accept` (the official clients send `Accept: application/json` when
     /// streaming too).
-    pub(crate) async fn chat_completions(&self, req: &Request) -> Response<Body> {
-        let (deadline, mut summary) = self.begin(req);
-        let parsed = openai_request::parse(req.body(), &self.settings.models, self.settings.chat_limits);
+    pub(crate) async fn chat_completions(&self, request: &Request) -> Response<Body> {
+        let (deadline, mut summary) = self.begin(&request.invocation);
+        let parsed = openai_request::parse(&request.body, &self.settings.models, self.settings.chat_limits);
         let request = match parsed {
             Ok(request) => request,
             Err(error) => return openai_refused(&error, summary),

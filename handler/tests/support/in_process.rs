@@ -1,10 +1,9 @@
 //! The handler in this process: `App` as `main` builds it, with the SDK pointed at the emulator,
-//! called with `http::Request`s and read frame by frame.
+//! called with the service's own `Request`s and read frame by frame.
 
 use bedrock_emulator::Emulator;
 use bedrock_streamer::bedrock;
-use bedrock_streamer::lambda::function_url::Request;
-use bedrock_streamer::service::App;
+use bedrock_streamer::service::{App, Request};
 use bedrock_streamer::settings::Settings;
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -18,15 +17,21 @@ pub fn app(emulator: &Emulator, vars: &[(&str, &str)]) -> App {
     let settings =
         Settings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))).expect("valid test settings");
     let client = bedrock::Client::for_endpoint(&emulator.endpoint(), "us-east-1", "AKIDEXAMPLE", "secret");
-    App { settings, client }
+    App::new(settings, client)
 }
 
+/// A `POST /` (a story request) with `body` and `accept`.
 pub fn post(body: impl Into<Vec<u8>>, accept: Option<&str>) -> Request {
-    let mut builder = http::Request::builder().method("POST").uri("https://example.lambda-url.us-east-1.on.aws/");
+    let mut request = Request { method: http::Method::POST, body: Bytes::from(body.into()), ..Request::default() };
     if let Some(accept) = accept {
-        builder = builder.header("accept", accept);
+        request.headers.insert("accept", accept.parse().unwrap());
     }
-    builder.body(Bytes::from(body.into())).unwrap()
+    request
+}
+
+/// A `method` request for `path` with no headers and no body.
+pub fn request(method: http::Method, path: &str) -> Request {
+    Request { method, path: path.to_owned(), ..Request::default() }
 }
 
 /// A response as the caller saw it: status, headers, and each chunk with when it arrived.
