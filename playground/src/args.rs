@@ -20,6 +20,7 @@ pub struct Cli {
     pub serve: Serve,
 }
 
+/// What to do instead of serving the page.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sends one story request to the Function URL, signed like the page's, and streams the answer
@@ -42,6 +43,7 @@ pub struct Upstream {
     pub unsigned: bool,
 }
 
+/// Serving the page (the default, without a subcommand).
 #[derive(Debug, Clone, PartialEq, Args)]
 pub struct Serve {
     #[command(flatten)]
@@ -55,6 +57,7 @@ pub struct Serve {
     pub max_connections: usize,
 }
 
+/// One story request (`invoke`).
 #[derive(Debug, Clone, PartialEq, Args)]
 pub struct Invoke {
     #[command(flatten)]

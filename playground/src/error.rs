@@ -18,6 +18,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How long a request body may take to arrive (the head has its own limit, see `serve`).
 pub const BODY_TIMEOUT_SECS: u64 = 10;
 
+/// Why the playground answered a request itself instead of the Function URL.
 #[derive(Debug, thiserror::Error)]
 pub enum PlaygroundError {
     /// 403 `playground_forbidden`: not from the playground's own page (Host, Origin or
@@ -45,6 +46,7 @@ pub enum PlaygroundError {
 }
 
 impl PlaygroundError {
+    /// The HTTP status of each error, here and nowhere else.
     pub fn status(&self) -> StatusCode {
         match self {
             PlaygroundError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -57,6 +59,7 @@ impl PlaygroundError {
         }
     }
 
+    /// The stable `code` of each error, as the page shows it.
     pub fn code(&self) -> &'static str {
         match self {
             PlaygroundError::Forbidden(_) => "playground_forbidden",

@@ -12,18 +12,26 @@ use crate::args::Invoke;
 use crate::proxy::{error_chain, https_client};
 use crate::signer::{Signer, SignerError};
 
+/// Why `invoke` could not send its request or pass on the whole answer (an HTTP error status is
+/// not one of these: it is an answer, passed on).
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
+    /// No region or no credentials, or the signer failed; the text says what to set.
     #[error("{0}")]
     Signing(#[from] SignerError),
+    /// `--accept` holds what cannot be a header value.
     #[error("--accept {0:?} is not a header value")]
     BadAccept(String),
+    /// The Function URL could not be reached (the causes joined).
     #[error("the request to {target} failed: {detail}")]
     Unreachable { target: String, detail: String },
+    /// The connection broke while the answer streamed.
     #[error("the answer from {target} was cut: {detail}")]
     Cut { target: String, detail: String },
+    /// The HTTPS client found no usable root certificates.
     #[error("the system's root certificates could not be loaded: {0}")]
     Roots(std::io::Error),
+    /// stdout could not be written (closed early, say).
     #[error("stdout: {0}")]
     Stdout(#[from] std::io::Error),
 }

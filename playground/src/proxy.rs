@@ -28,6 +28,7 @@ const FORWARDED: [HeaderName; 3] = [header::CONTENT_TYPE, header::ACCEPT, Header
 const RETURNED: [HeaderName; 3] =
     [header::CONTENT_TYPE, header::CACHE_CONTROL, HeaderName::from_static("x-amzn-requestid")];
 
+/// The playground's answer to each request: its page, a forwarded call, or a refusal.
 pub struct Playground {
     target: Uri,
     signer: Option<Signer>,
@@ -42,6 +43,8 @@ impl Playground {
         Ok(Playground { target, signer, port, client: https_client()? })
     }
 
+    /// Answers one request (never an error: the playground's own failures are responses too) and
+    /// logs it: `answered` with the status, or `refused` with the code.
     pub async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
         let response = match self.answer(req).await {
