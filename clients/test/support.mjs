@@ -115,3 +115,53 @@ export function sseEvents(body) {
     parser.feed(body);
     return events;
 }
+
+/**
+ * The stack the OpenAI-compatible client tests drive: two aliases, `fast` (the default, a model
+ * that does not think) and `clever` (a model that thinks by default, its reasoning shown), a
+ * conversation system prompt of the stack's own, and the emulator at a token every 5 ms.
+ */
+export const CHAT_SETTINGS = {
+    ...FAST_TOKENS,
+    STREAMER_MODELS: JSON.stringify({
+        fast: { modelId: "anthropic.claude-3-haiku-20240307-v1:0" },
+        clever: { modelId: "us.anthropic.claude-haiku-5-5", reasoning: "show" },
+    }),
+    STREAMER_DEFAULT_MODEL: "fast",
+    STREAMER_CHAT_SYSTEM_PROMPT: "You are the stack's assistant.",
+};
+
+/**
+ * A three-turn conversation whose answer depends on the first turn: the last user message carries
+ * the emulator's echo marker (`echo_conversation`, emulator/README.md), so the model answers with
+ * every turn it was sent, each labelled with its role.
+ */
+export const CONVERSATION = [
+    { role: "system", content: "Answer in one line." },
+    { role: "user", content: "My name is Otto." },
+    { role: "assistant", content: "Hello Otto." },
+    { role: "user", content: "What is my name? echo_conversation" },
+];
+
+/** What the echo of CONVERSATION reads: the stack's system prompt first, the caller's after it, then the turns. */
+export const ECHOED = "[system] You are the stack's assistant. Answer in one line. [user] My name is Otto. [assistant] Hello Otto. [user] What is my name? echo_conversation";
+
+/** The emulator's reasoning and story about `subject` (emulator/src/story.rs), as a thinking model sends them. */
+export const thought = (subject) => `The user wants a story about ${subject}.`;
+export const storyOpening = (subject) => `Once upon a time there was a story about ${subject}.`;
+
+/**
+ * playground/tests/function_url_standin.py: a Function URL with AWS_IAM auth that checks each
+ * request's SigV4 signature with botocore (403 when it does not check out) and forwards the
+ * verified ones to `target`, streaming the answer back.
+ */
+export async function signatureCheckingStandIn(target, { accessKey, secretKey, region, sessionToken }) {
+    const { child, match } = await startUntil(
+        "python3",
+        ["playground/tests/function_url_standin.py", "--forward", target, accessKey, secretKey, region, ...(sessionToken ? [sessionToken] : [])],
+        {},
+        /listening on (\S+)\n/,
+        "the Function URL stand-in",
+    );
+    return { url: match[1], stop: () => stopGroup(child) };
+}

@@ -1,11 +1,14 @@
 """A stand-in for a Function URL with AWS_IAM auth: checks each request's SigV4 signature with
 botocore (an implementation independent of the playground's aws-sigv4), then streams an answer.
 
-Usage: python3 function_url_standin.py ACCESS_KEY SECRET_KEY REGION [SESSION_TOKEN]
+Usage: python3 function_url_standin.py [--forward URL] ACCESS_KEY SECRET_KEY REGION [SESSION_TOKEN]
 Prints `listening on http://127.0.0.1:PORT` once ready. A request whose signature checks out gets
 200 and a body in two chunks: the first at once, the second only after a line arrives on stdin
-(so a test can prove the first chunk reached it before the stand-in finished). Anything else gets
-403 with {"message": why}, as AWS answers a bad signature.
+(so a test can prove the first chunk reached it before the stand-in finished). With `--forward
+URL` (the offline stack's Function URL), a verified request goes on to URL + its path instead and
+its answer (status, content type, body) streams back as it arrives, the way a real Function URL
+passes a signed request to the function. Anything else gets 403 with {"message": why}, as AWS
+answers a bad signature.
 """
 
 import hashlib
@@ -15,14 +18,20 @@ import re
 import sys
 import threading
 from datetime import datetime, timezone
+from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-ACCESS_KEY, SECRET_KEY, REGION = sys.argv[1:4]
-SESSION_TOKEN = sys.argv[4] if len(sys.argv) > 4 else None
+ARGS = sys.argv[1:]
+FORWARD = urlsplit(ARGS[1]) if ARGS[:1] == ["--forward"] else None
+if FORWARD:
+    ARGS = ARGS[2:]
+ACCESS_KEY, SECRET_KEY, REGION = ARGS[0:3]
+SESSION_TOKEN = ARGS[3] if len(ARGS) > 3 else None
 AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request, "
     r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$"
@@ -79,6 +88,9 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(payload)
             return
+        if FORWARD:
+            self.forward(headers, body)
+            return
         self.send_response(200)
         self.send_header("content-type", "application/x-ndjson")
         self.send_header("transfer-encoding", "chunked")
@@ -89,8 +101,27 @@ class Handler(BaseHTTPRequestHandler):
         self.chunk(json.dumps({"type": "released"}) + "\n")
         self.wfile.write(b"0\r\n\r\n")
 
-    def chunk(self, text):
-        data = text.encode()
+    def forward(self, headers, body):
+        """Passes the verified request to FORWARD (the signing headers dropped) and streams the
+        answer back, its headers but the framing ones, chunk by chunk as it arrives."""
+        upstream = HTTPConnection(FORWARD.hostname, FORWARD.port, timeout=60)
+        passed = {name: value for name, value in headers.items() if name in ("content-type", "accept")}
+        upstream.request(self.command, FORWARD.path.rstrip("/") + self.path, body=body or None, headers=passed)
+        answer = upstream.getresponse()
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in ("transfer-encoding", "content-length", "connection", "date", "server"):
+                self.send_header(name, value)
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        while data := answer.read1(65536):
+            self.chunk(data)
+        self.wfile.write(b"0\r\n\r\n")
+        upstream.close()
+
+    def chunk(self, data):
+        if isinstance(data, str):
+            data = data.encode()
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
