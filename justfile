@@ -30,8 +30,8 @@ dev port="9000":
     echo "▶ once it compiles: curl -N http://127.0.0.1:{{ port }}/lambda-url/bedrock-streamer/ -d '{\"storyType\":\"CATS\"}'" >&2
     exec scripts/lambda-watch -P {{ port }} --bin bedrock-streamer --features local-profiles
 
-# Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo, other SDKs against the emulator, the story page and SSE clients in a browser
-test: test-rust test-infra test-demo test-clients test-page
+# Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo, other SDKs against the emulator, the page and SSE clients in a browser, the OpenAI-compatible routes through official clients
+test: test-rust test-infra test-demo test-clients test-page test-chat-clients
 
 # Rust: rustfmt, clippy (warnings are errors), then every test of the workspace
 test-rust:
@@ -43,14 +43,23 @@ test-rust:
 test-clients:
     emulator/clients/run
 
-# The story page in headless Chromium (Debian's chromium, driven by playwright-core) and three SSE clients (eventsource in Node.js, fetch-event-source and EventSource in Chromium) against the offline stack
+# The page (story and conversation views) in headless Chromium (Debian's chromium, driven by playwright-core) and three SSE clients (eventsource in Node.js, fetch-event-source and EventSource in Chromium) against the offline stack
 test-page:
     #!/usr/bin/env bash
     set -euo pipefail
     scripts/setup chromium
-    [ -d clients/node_modules/playwright-core ] || npm ci --prefix clients --no-audit --no-fund
+    [ clients/node_modules/.package-lock.json -nt clients/package-lock.json ] || npm ci --prefix clients --no-audit --no-fund
     cargo build --quiet --bin bedrock-streamer --bin bedrock-emulator --bin bedrock-playground
     npm test --prefix clients
+
+# The OpenAI-compatible routes driven by clients nobody here wrote, against the offline stack: the openai package (Python and npm), LangChain's ChatOpenAI (langchain-openai), the AI SDK's openai-compatible provider, and each signing its requests (SigV4) for an AWS_IAM stack
+test-chat-clients:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    [ clients/node_modules/.package-lock.json -nt clients/package-lock.json ] || npm ci --prefix clients --no-audit --no-fund
+    cargo build --quiet --bin bedrock-streamer --bin bedrock-emulator
+    python3 -m unittest discover --start-directory clients/python --verbose
+    npm run test:chat --prefix clients
 
 # The offline demo and playground as a person sees them: the story, the request, the status, errors, CORS off, and Ctrl-C/SIGTERM stopping everything they started
 test-demo:
