@@ -8,7 +8,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 
-import { eventually, launchChromium, offlineStack, playground, SHOTS } from "./support.mjs";
+import { eventually, launchChromium, offlineStack, playground, SHOTS, storyOpening, thought } from "./support.mjs";
 
 let stack, browser;
 
@@ -195,6 +195,139 @@ describe("the page served by the function", () => {
     });
 });
 
+/** Types `message`, sends it with Enter, and waits until its answer has finished one way or another. */
+async function say(page, message) {
+    const turns = await page.getByTestId("chat-turn").count();
+    await page.getByTestId("chat-message").fill(message);
+    await page.getByTestId("chat-message").press("Enter");
+    await eventually(async () => (await page.getByTestId("chat-turn").count()) > turns, 10_000, "the message on the page");
+    await page.getByTestId("chat-send").and(page.locator(":enabled")).waitFor({ timeout: 60_000 });
+}
+
+const turns = (page) => page.getByTestId("chat-turn").evaluateAll((lis) => lis.map((li) => [li.dataset.role, li.querySelector('[data-testid="chat-text"]').textContent]));
+
+describe("the conversation view", () => {
+    /** Opens the page on the conversation tab, recording every length the history's text had. */
+    async function openChat(url = stack.url, options = {}) {
+        const page = await open(url, options);
+        await page.getByTestId("tab-chat").click();
+        await page.evaluate(() => {
+            window.historyLengths = [];
+            const history = document.querySelector('[data-testid="chat-history"]');
+            new MutationObserver(() => window.historyLengths.push(history.textContent.length)).observe(history, { childList: true, characterData: true, subtree: true });
+        });
+        return page;
+    }
+
+    test("holds a conversation: each answer streams into the history, and the next message carries every earlier turn", async () => {
+        const page = await openChat();
+        const posted = [];
+        page.on("request", (request) => request.method() === "POST" && posted.push([new URL(request.url()).pathname, JSON.parse(request.postData())]));
+        await say(page, "My name is Otto.");
+        await page.getByText(/^Done:/).waitFor();
+        const [[, first]] = await turns(page).then((all) => all.slice(1));
+        assert.ok(first.startsWith(storyOpening("Otto")), first);
+
+        await say(page, "What is my name? echo_conversation");
+        await page.getByText(/^Done:/).waitFor();
+        const all = await turns(page);
+        assert.deepEqual(all.map(([role]) => role), ["user", "assistant", "user", "assistant"]);
+        assert.deepEqual(all[2], ["user", "What is my name? echo_conversation"]);
+        // The emulator echoes what Bedrock was sent: the first turn and the first answer reached it.
+        assert.ok(all[3][1].includes(`[user] My name is Otto. [assistant] ${first.split(" ").slice(0, 5).join(" ")}`), all[3][1]);
+        assert.ok(all[3][1].endsWith("[user] What is my name? echo_conversation"), all[3][1]);
+        assert.ok(posted.every(([path]) => path.endsWith("/chat")), JSON.stringify(posted.map(([path]) => path)));
+        assert.deepEqual(posted[1][1].messages.map((m) => m.role), ["user", "assistant", "user"]);
+        assert.equal(posted[1][1].messages[1].content, first);
+
+        const lengths = await page.evaluate(() => window.historyLengths);
+        assert.ok(new Set(lengths).size >= 10, `the answers grew as they streamed: ${lengths.length} changes`);
+        assert.match(await text(page, "ttft"), /^\d+ ms$/);
+        assert.equal(await text(page, "output-tokens"), String(all[3][1].split(" ").length), "Bedrock's usage.outputTokens");
+        assert.equal(await text(page, "stop-reason"), "end_turn");
+        assert.equal(await page.getByTestId("error").isVisible(), false);
+        assert.equal(await page.getByTestId("chat-message").inputValue(), "", "the box is empty for the next message");
+        await page.screenshot({ path: path.join(SHOTS, "conversation-light.png") });
+
+        await page.getByTestId("chat-new").click();
+        assert.equal(await page.getByTestId("chat-turn").count(), 0, "New conversation clears the history");
+        await page.close();
+    });
+
+    test("shows a failure part way with its code, keeping the text so far, and the conversation goes on", async () => {
+        const page = await openChat();
+        await say(page, "Go on. fault_midstream_error");
+        const error = page.getByTestId("error");
+        await error.waitFor({ state: "visible" });
+        assert.match(await error.textContent(), /model_stream_error: the model stream failed/);
+        const [, answer] = (await turns(page))[1];
+        assert.equal(answer.split(" ").length, 3, `the three words before the failure stay: ${answer}`);
+        assert.equal(await page.getByTestId("chat-turn").nth(1).getAttribute("data-failed"), "failed");
+        await say(page, "And now? echo_conversation");
+        await page.getByText(/^Done:/).waitFor();
+        assert.equal(await error.isVisible(), false);
+        const [, echo] = (await turns(page))[3];
+        assert.ok(echo.includes(`[assistant] ${answer}`), `the partial answer is part of the conversation: ${echo}`);
+        await page.close();
+    });
+
+    test("a message the function refuses goes back into the box, with the status, code and message shown", async () => {
+        const page = await openChat();
+        const tooLong = "word ".repeat(7000).trim(); // 34,999 characters: over chatMaxMessageChars (32,000)
+        await page.getByTestId("chat-message").evaluate((box, value) => (box.value = value), tooLong);
+        await page.getByTestId("chat-send").click();
+        const error = page.getByTestId("error");
+        await error.waitFor({ state: "visible" });
+        assert.match(await error.textContent(), /^HTTP 4\d\d \w+: .*32000/);
+        assert.equal(await page.getByTestId("chat-turn").count(), 0, "nothing was answered, so nothing stays in the history");
+        assert.equal(await page.getByTestId("chat-message").inputValue(), tooLong);
+        await page.close();
+    });
+
+    test("Stop ends the answer, keeps its text, and the function drops the Bedrock stream", async () => {
+        const page = await openChat();
+        const before = (stack.emulatorLog().match(/outcome=client_disconnected/g) ?? []).length;
+        await page.getByTestId("chat-message").fill("Tell me about a long walk");
+        await page.getByTestId("chat-send").click();
+        const answer = page.getByTestId("chat-text").nth(1);
+        await eventually(async () => (await answer.textContent()).length > 0, 30_000, "the first text");
+        await page.getByTestId("chat-stop").click();
+        await page.getByText(/^Stopped/).waitFor();
+        const kept = await answer.textContent();
+        assert.ok(kept.length > 0);
+        assert.equal(await page.getByTestId("chat-stop").isDisabled(), true);
+        await eventually(() => (stack.emulatorLog().match(/outcome=client_disconnected/g) ?? []).length > before, 10_000, "the emulator records the disconnect");
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.equal(await answer.textContent(), kept, "nothing more arrives once stopped");
+        await page.close();
+    });
+
+    test("works from the keyboard and is labelled: arrow keys between the tabs, Enter sends, Escape stops", async () => {
+        const page = await open(stack.url, { colorScheme: "dark" });
+        await page.getByTestId("tab-story").focus();
+        await page.keyboard.press("ArrowRight");
+        assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), "tab-chat");
+        assert.equal(await page.getByRole("tab", { name: "Conversation" }).getAttribute("aria-selected"), "true");
+        assert.equal(await page.getByRole("tabpanel", { name: "Conversation" }).isVisible(), true);
+        assert.equal(await page.getByRole("tabpanel", { name: "Story" }).isVisible(), false);
+        assert.equal(await page.getByRole("log", { name: "Conversation" }).getAttribute("aria-live"), "polite");
+        await page.getByLabel("Message").focus();
+        await page.keyboard.type("Tell me about a long walk");
+        await page.keyboard.press("Shift+Enter");
+        await page.keyboard.type("please");
+        assert.equal(await page.getByLabel("Message").inputValue(), "Tell me about a long walk\nplease", "Shift+Enter starts a new line");
+        await page.keyboard.press("Enter");
+        await eventually(async () => (await page.getByTestId("chat-text").nth(1).textContent()).length > 0, 30_000, "the first text");
+        assert.equal(await page.getByTestId("chat-turn").nth(1).getAttribute("aria-busy"), "true");
+        assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), "chat-message", "typing can go on while the answer streams");
+        await page.keyboard.press("Escape");
+        await page.getByText(/^Stopped/).waitFor();
+        assert.equal(await page.getByTestId("chat-turn").nth(1).getAttribute("aria-busy"), "false");
+        await page.screenshot({ path: path.join(SHOTS, "conversation-dark.png") });
+        await page.close();
+    });
+});
+
 describe("a stack with two models (STREAMER_MODELS, Pulumi config models)", () => {
     test("the page offers both, the default chosen, and the story streams from the one picked", async () => {
         const models = {
@@ -221,6 +354,16 @@ describe("a stack with two models (STREAMER_MODELS, Pulumi config models)", () =
             await page.getByText(/ · model clever$/).waitFor({ timeout: 30_000 });
             await page.getByTestId("stop-reason").filter({ hasText: "end_turn" }).waitFor({ timeout: 30_000 });
             assert.match(two.emulatorLog(), / us\.anthropic\.claude-haiku-5-5 .* fault=none/, "Bedrock was asked for clever's model");
+
+            // A conversation with the alias that shows reasoning: the reasoning folded above its answer.
+            await page.getByTestId("tab-chat").click();
+            await say(page, "Tell me a story about owls.");
+            assert.match(await text(page, "status"), /^Done:/);
+            assert.equal(posted.at(-1).model, "clever");
+            const reasoning = page.getByTestId("chat-reasoning");
+            assert.ok((await reasoning.textContent()).startsWith("Reasoning" + thought("owls")), await reasoning.textContent());
+            assert.equal(await reasoning.evaluate((details) => details.open), false, "folded until asked for");
+            assert.ok((await page.getByTestId("chat-text").nth(1).textContent()).startsWith(storyOpening("owls")));
             await page.close();
         } finally {
             await two.stop();
