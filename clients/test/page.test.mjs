@@ -372,7 +372,7 @@ describe("a stack with two models (STREAMER_MODELS, Pulumi config models)", () =
 });
 
 describe("the page served by the playground", () => {
-    test("streams a story through the signing proxy", async () => {
+    test("streams a story and a conversation through the signing proxy", async () => {
         const proxy = await playground(stack.url);
         try {
             const served = await fetch(proxy.url);
@@ -384,6 +384,10 @@ describe("the page served by the playground", () => {
             assert.equal(await text(page, "output-tokens"), "60");
             const lengths = await page.evaluate(() => window.storyLengths);
             assert.ok(new Set(lengths).size >= 5, `streamed, not delivered at once: ${lengths}`);
+            await page.getByTestId("tab-chat").click();
+            await say(page, "Hello there. echo_conversation");
+            assert.match(await text(page, "status"), /^Done:/);
+            assert.ok((await page.getByTestId("chat-text").nth(1).textContent()).endsWith("[user] Hello there. echo_conversation"), "POST /chat went through the signing proxy");
             await page.close();
         } finally {
             await proxy.stop();
