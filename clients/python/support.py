@@ -80,7 +80,8 @@ class Started:
             announced.set()
 
         announced = threading.Event()
-        threading.Thread(target=read, daemon=True).start()
+        self.reader = threading.Thread(target=read, daemon=True)
+        self.reader.start()
         announced.wait(timeout)
         if "match" not in found:
             self.stderr.seek(0)
@@ -93,6 +94,8 @@ class Started:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(60)
+        self.reader.join(10)
+        self.process.stdout.close()
         self.stderr.close()
 
 

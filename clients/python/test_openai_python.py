@@ -9,26 +9,24 @@ import openai
 
 from support import CONVERSATION, ECHOED, offline_stack, story_opening, thought, with_last
 
-stack = None
+stack = client = None
 
 
 def setUpModule():
-    global stack
+    global stack, client
     stack = offline_stack()
+    # No retries: each refusal below must surface as it was answered, once.
+    client = openai.OpenAI(base_url=stack.url + "v1", api_key="unused-the-function-url-decides", max_retries=0)
 
 
 def tearDownModule():
+    client.close()
     stack.stop()
-
-
-def client():
-    # No retries: each refusal below must surface as it was answered, once.
-    return openai.OpenAI(base_url=stack.url + "v1", api_key="unused-the-function-url-decides", max_retries=0)
 
 
 class OpenAIPython(unittest.TestCase):
     def test_lists_the_stacks_aliases_as_models(self):
-        models = list(client().models.list())
+        models = list(client.models.list())
         self.assertEqual(sorted(m.id for m in models), ["clever", "fast"])
         for model in models:
             self.assertEqual(model.object, "model")
@@ -36,7 +34,7 @@ class OpenAIPython(unittest.TestCase):
             self.assertIsInstance(model.owned_by, str)
 
     def test_answers_a_three_turn_conversation_from_every_turn_not_streamed(self):
-        completion = client().chat.completions.create(model="fast", messages=CONVERSATION)
+        completion = client.chat.completions.create(model="fast", messages=CONVERSATION)
         self.assertEqual(completion.object, "chat.completion")
         [choice] = completion.choices
         self.assertEqual(choice.message.role, "assistant")
@@ -47,7 +45,7 @@ class OpenAIPython(unittest.TestCase):
         self.assertEqual(completion.usage.total_tokens, completion.usage.prompt_tokens + completion.usage.completion_tokens)
 
     def test_streams_the_same_answer_in_chunks_of_one_id_the_role_first_usage_last(self):
-        stream = client().chat.completions.create(model="fast", messages=CONVERSATION, stream=True, stream_options={"include_usage": True})
+        stream = client.chat.completions.create(model="fast", messages=CONVERSATION, stream=True, stream_options={"include_usage": True})
         chunks = list(stream)
         self.assertGreater(len(chunks), 10)
         self.assertEqual(len({c.id for c in chunks}), 1, "one id for the whole answer")
@@ -61,11 +59,11 @@ class OpenAIPython(unittest.TestCase):
         self.assertEqual(answer[-1].choices[0].finish_reason, "stop")
 
     def test_streams_no_usage_unless_asked(self):
-        chunks = list(client().chat.completions.create(model="fast", messages=CONVERSATION, stream=True))
+        chunks = list(client.chat.completions.create(model="fast", messages=CONVERSATION, stream=True))
         self.assertTrue(all(len(c.choices) == 1 and c.usage is None for c in chunks))
 
     def test_streams_the_reasoning_of_an_alias_that_shows_it_before_the_answer(self):
-        stream = client().chat.completions.create(model="clever", messages=[{"role": "user", "content": "Tell me a story about owls."}], stream=True)
+        stream = client.chat.completions.create(model="clever", messages=[{"role": "user", "content": "Tell me a story about owls."}], stream=True)
         deltas = [c.choices[0].delta for c in stream]
         # reasoning_content is not a field of OpenAI's own types: the package keeps it as an extra field.
         reasoning = [getattr(d, "reasoning_content", None) or "" for d in deltas]
@@ -78,7 +76,7 @@ class OpenAIPython(unittest.TestCase):
         self.assertLess(last_reasoning, first_content, "all the reasoning comes first")
 
     def test_a_failure_part_way_of_a_stream_raises_APIError_after_the_text_so_far(self):
-        stream = client().chat.completions.create(model="fast", messages=with_last("And now? fault_midstream_error"), stream=True)
+        stream = client.chat.completions.create(model="fast", messages=with_last("And now? fault_midstream_error"), stream=True)
         text = ""
         with self.assertRaises(openai.APIError) as raised:
             for chunk in stream:
@@ -90,13 +88,13 @@ class OpenAIPython(unittest.TestCase):
 
     def test_a_failure_part_way_not_streamed_is_a_502_never_a_truncated_completion(self):
         with self.assertRaises(openai.InternalServerError) as raised:
-            client().chat.completions.create(model="fast", messages=with_last("Go on. fault_midstream_error"))
+            client.chat.completions.create(model="fast", messages=with_last("Go on. fault_midstream_error"))
         self.assertEqual(raised.exception.status_code, 502)
         self.assertRegex(raised.exception.message, "model stream failed")
 
     def refused(self, exception_class, status, **request):
         with self.assertRaises(exception_class) as raised:
-            client().chat.completions.create(**{"model": "fast", "messages": CONVERSATION, **request})
+            client.chat.completions.create(**{"model": "fast", "messages": CONVERSATION, **request})
         error = raised.exception
         self.assertEqual(error.status_code, status)
         self.assertIsInstance(error.body["message"], str)

@@ -37,22 +37,22 @@ def client(credentials=CREDENTIALS):
 
 class SignedPythonClients(unittest.TestCase):
     def test_the_openai_client_lists_models_and_gets_a_conversation_answered_streamed_and_not(self):
-        self.assertEqual(sorted(m.id for m in client().models.list()), ["clever", "fast"], "a signed GET")
-        completion = client().chat.completions.create(model="fast", messages=CONVERSATION)
-        self.assertEqual(completion.choices[0].message.content, ECHOED)
-        stream = client().chat.completions.create(model="fast", messages=CONVERSATION, stream=True)
-        self.assertEqual("".join(c.choices[0].delta.content or "" for c in stream if c.choices), ECHOED)
+        with client() as signed:
+            self.assertEqual(sorted(m.id for m in signed.models.list()), ["clever", "fast"], "a signed GET")
+            completion = signed.chat.completions.create(model="fast", messages=CONVERSATION)
+            self.assertEqual(completion.choices[0].message.content, ECHOED)
+            stream = signed.chat.completions.create(model="fast", messages=CONVERSATION, stream=True)
+            self.assertEqual("".join(c.choices[0].delta.content or "" for c in stream if c.choices), ECHOED)
 
     def test_langchain_takes_the_same_signed_http_client(self):
-        chat = ChatOpenAI(
-            model="fast", base_url=standin.url + "/v1", api_key="unused-sigv4-signs", max_retries=0, http_client=httpx2.Client(auth=FunctionUrlSigV4(CREDENTIALS, REGION))
-        )
-        self.assertEqual(chat.invoke([(m["role"], m["content"]) for m in CONVERSATION]).content, ECHOED)
+        with httpx2.Client(auth=FunctionUrlSigV4(CREDENTIALS, REGION)) as signed:
+            chat = ChatOpenAI(model="fast", base_url=standin.url + "/v1", api_key="unused-sigv4-signs", max_retries=0, http_client=signed)
+            self.assertEqual(chat.invoke([(m["role"], m["content"]) for m in CONVERSATION]).content, ECHOED)
 
     def test_a_request_signed_with_the_wrong_secret_is_PermissionDeniedError_the_standin_checks(self):
         wrong = Credentials(CREDENTIALS.access_key, "not-the-secret", CREDENTIALS.token)
-        with self.assertRaises(openai.PermissionDeniedError) as raised:
-            client(wrong).chat.completions.create(model="fast", messages=CONVERSATION)
+        with client(wrong) as signed, self.assertRaises(openai.PermissionDeniedError) as raised:
+            signed.chat.completions.create(model="fast", messages=CONVERSATION)
         self.assertIn("the signature does not match botocore's", raised.exception.message)
 
 

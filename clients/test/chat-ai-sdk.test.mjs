@@ -11,6 +11,10 @@ import { APICallError, generateText, streamText } from "ai";
 
 import { CHAT_SETTINGS, CONVERSATION, ECHOED, offlineStack, storyOpening, thought } from "./support.mjs";
 
+/** CONVERSATION the AI SDK's way: the caller's system prompt as `system`, the turns as `messages`. */
+const [{ content: SYSTEM }, ...TURNS] = CONVERSATION;
+const CALL = { system: SYSTEM, messages: TURNS };
+
 let stack, provider;
 
 before(async () => {
@@ -29,7 +33,7 @@ async function parts(result) {
 
 describe("the AI SDK's openai-compatible provider", () => {
     test("generateText answers a three-turn conversation from every turn it was sent", async () => {
-        const result = await generateText({ model: provider("fast"), messages: CONVERSATION });
+        const result = await generateText({ model: provider("fast"), ...CALL });
         assert.equal(result.text, ECHOED, "the first turn reached Bedrock");
         assert.equal(result.finishReason, "stop");
         assert.equal(result.usage.outputTokens, ECHOED.split(" ").length);
@@ -37,7 +41,7 @@ describe("the AI SDK's openai-compatible provider", () => {
     });
 
     test("streamText streams the same answer, then the finish reason and usage", async () => {
-        const result = streamText({ model: provider("fast"), messages: CONVERSATION });
+        const result = streamText({ model: provider("fast"), ...CALL });
         const pieces = [];
         for await (const piece of result.textStream) pieces.push(piece);
         assert.ok(pieces.length > 10, `${pieces.length} pieces`);
@@ -59,7 +63,8 @@ describe("the AI SDK's openai-compatible provider", () => {
     test("a failure part way of a stream is an error part after the text so far", async () => {
         const result = streamText({
             model: provider("fast"),
-            messages: [...CONVERSATION.slice(0, 3), { role: "user", content: "And now? fault_midstream_error" }],
+            system: SYSTEM,
+            messages: [...TURNS.slice(0, 2), { role: "user", content: "And now? fault_midstream_error" }],
             onError: () => {}, // the error is read from fullStream below; the default handler would only log it
         });
         const all = await parts(result);

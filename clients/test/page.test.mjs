@@ -207,10 +207,10 @@ async function say(page, message) {
 const turns = (page) => page.getByTestId("chat-turn").evaluateAll((lis) => lis.map((li) => [li.dataset.role, li.querySelector('[data-testid="chat-text"]').textContent]));
 
 describe("the conversation view", () => {
-    /** Opens the page on the conversation tab, recording every length the history's text had. */
+    /** Opens the page on the conversation view (its URL ends in #conversation), recording every length the history's text had. */
     async function openChat(url = stack.url, options = {}) {
-        const page = await open(url, options);
-        await page.getByTestId("tab-chat").click();
+        const page = await open(url + "#conversation", options);
+        assert.equal(await page.getByTestId("tab-chat").getAttribute("aria-selected"), "true", "#conversation opens this view");
         await page.evaluate(() => {
             window.historyLengths = [];
             const history = document.querySelector('[data-testid="chat-history"]');
@@ -247,7 +247,7 @@ describe("the conversation view", () => {
         assert.equal(await text(page, "stop-reason"), "end_turn");
         assert.equal(await page.getByTestId("error").isVisible(), false);
         assert.equal(await page.getByTestId("chat-message").inputValue(), "", "the box is empty for the next message");
-        await page.screenshot({ path: path.join(SHOTS, "conversation-light.png") });
+        await page.screenshot({ path: path.join(SHOTS, "conversation-light.png"), fullPage: true });
 
         await page.getByTestId("chat-new").click();
         assert.equal(await page.getByTestId("chat-turn").count(), 0, "New conversation clears the history");
@@ -262,7 +262,8 @@ describe("the conversation view", () => {
         assert.match(await error.textContent(), /model_stream_error: the model stream failed/);
         const [, answer] = (await turns(page))[1];
         assert.equal(answer.split(" ").length, 3, `the three words before the failure stay: ${answer}`);
-        assert.equal(await page.getByTestId("chat-turn").nth(1).getAttribute("data-failed"), "failed");
+        assert.equal(await page.getByTestId("chat-turn").nth(1).getAttribute("data-ended"), "failed");
+        assert.match(await page.getByTestId("chat-turn").nth(1).textContent(), /^Assistant · incomplete/);
         await say(page, "And now? echo_conversation");
         await page.getByText(/^Done:/).waitFor();
         assert.equal(await error.isVisible(), false);
@@ -296,6 +297,7 @@ describe("the conversation view", () => {
         const kept = await answer.textContent();
         assert.ok(kept.length > 0);
         assert.equal(await page.getByTestId("chat-stop").isDisabled(), true);
+        assert.equal(await page.getByTestId("chat-turn").nth(1).getAttribute("data-ended"), "stopped");
         await eventually(() => (stack.emulatorLog().match(/outcome=client_disconnected/g) ?? []).length > before, 10_000, "the emulator records the disconnect");
         await new Promise((resolve) => setTimeout(resolve, 500));
         assert.equal(await answer.textContent(), kept, "nothing more arrives once stopped");
