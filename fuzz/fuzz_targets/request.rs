@@ -22,8 +22,8 @@
 
 use bedrock_streamer::error::ApiError;
 use bedrock_streamer::request::models::{Model, Models};
-use bedrock_streamer::request::{self, Limits, MAX_BODY_BYTES, StoryRequest};
 use bedrock_streamer::request::story_type::{self, MAX_CHARS};
+use bedrock_streamer::request::{self, Limits, MAX_BODY_BYTES, StoryRequest};
 use bedrock_streamer::stream::wire;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-fn check(body: &[u8], limits: Limits<'_>, result: &Result<StoryRequest, ApiError>) {
+fn check(body: &[u8], limits: Limits<'_>, result: &Result<StoryRequest<'_>, ApiError>) {
     match result {
         Ok(req) => accepted(body, limits, req),
         Err(err) => rejected(err),
@@ -73,13 +73,14 @@ fn check(body: &[u8], limits: Limits<'_>, result: &Result<StoryRequest, ApiError
     }
 }
 
-fn accepted(body: &[u8], limits: Limits<'_>, req: &StoryRequest) {
+fn accepted(body: &[u8], limits: Limits<'_>, req: &StoryRequest<'_>) {
     assert!(body.len() <= MAX_BODY_BYTES);
     assert!(valid_story_type(&req.story_type), "accepted storyType {:?}", req.story_type);
     if let Some(allowed) = limits.allowed_story_types {
         assert!(allowed.contains(&story_type::key(&req.story_type)));
     }
-    let model = limits.models.get(&req.model).expect("the accepted model is a configured alias");
+    let model = limits.models.get(&req.model.alias).expect("the accepted model is a configured alias");
+    assert_eq!(model, req.model, "the model parsing hands back is the configured one");
     if let Some(n) = req.max_tokens {
         assert!((1..=model.max_tokens_cap).contains(&n));
     }
@@ -90,8 +91,8 @@ fn accepted(body: &[u8], limits: Limits<'_>, req: &StoryRequest) {
     let sent = fields.get("storyType").and_then(Value::as_str).expect("a storyType was sent");
     assert_eq!(sent.nfc().collect::<String>(), req.story_type);
     match fields.get("model") {
-        None | Some(Value::Null) => assert_eq!(req.model, "default"),
-        Some(alias) => assert_eq!(alias.as_str(), Some(req.model.as_str())),
+        None | Some(Value::Null) => assert_eq!(req.model.alias, "default"),
+        Some(alias) => assert_eq!(alias.as_str(), Some(req.model.alias.as_str())),
     }
     match fields.get("maxTokens") {
         None | Some(Value::Null) => assert_eq!(req.max_tokens, None),
@@ -190,7 +191,7 @@ fn padded(body: &[u8], len: usize) -> Vec<u8> {
 }
 
 /// What a caller can tell apart: the accepted request, or the error's code.
-fn outcome(result: &Result<StoryRequest, ApiError>) -> Result<&StoryRequest, &'static str> {
+fn outcome<'a, 'm>(result: &'a Result<StoryRequest<'m>, ApiError>) -> Result<&'a StoryRequest<'m>, &'static str> {
     result.as_ref().map_err(ApiError::code)
 }
 

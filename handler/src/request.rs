@@ -17,11 +17,11 @@ use models::{Model, Models};
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoryRequest {
+pub struct StoryRequest<'m> {
     /// In NFC ([`story_type::normalize`]): what the prompt and the logs get.
     pub story_type: String,
-    /// The alias of the model to call: the caller's `"model"`, or the default.
-    pub model: String,
+    /// The model to call: the alias the caller named as `"model"`, or the default.
+    pub model: &'m Model,
     /// What the caller asked for, already within `1..=cap` of that model.
     pub max_tokens: Option<u32>,
 }
@@ -35,12 +35,12 @@ pub struct Limits<'a> {
     pub allowed_story_types: Option<&'a [String]>,
 }
 
-pub fn parse(body: &[u8], limits: Limits<'_>) -> Result<StoryRequest, ApiError> {
+pub fn parse<'m>(body: &[u8], limits: Limits<'m>) -> Result<StoryRequest<'m>, ApiError> {
     let fields = json_object(body, MAX_BODY_BYTES, r#"{"storyType":"CATS"}"#)?;
     let story_type = story_type(&fields, limits.allowed_story_types)?;
     let model = model(&fields, limits.models)?;
     let max_tokens = max_tokens(&fields, "maxTokens", model.max_tokens_cap)?;
-    Ok(StoryRequest { story_type, model: model.alias.clone(), max_tokens })
+    Ok(StoryRequest { story_type, model, max_tokens })
 }
 
 /// A request body as a JSON object: at most `max_bytes`, not blank, valid JSON naming each field
@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn a_story_type_alone_is_a_complete_request() {
         let req = parse(br#"{"storyType":"CATS"}"#, any()).unwrap();
-        assert_eq!(req, StoryRequest { story_type: "CATS".into(), model: "default".into(), max_tokens: None });
+        assert_eq!(req, StoryRequest { story_type: "CATS".into(), model: ONE_MODEL.default_model(), max_tokens: None });
     }
 
     #[test]
@@ -156,7 +156,7 @@ mod tests {
         let req = parse(br#"{"storyType":"sea otters","maxTokens":2048,"colour":"blue"}"#, any()).unwrap();
         assert_eq!(
             req,
-            StoryRequest { story_type: "sea otters".into(), model: "default".into(), max_tokens: Some(2048) }
+            StoryRequest { story_type: "sea otters".into(), model: ONE_MODEL.default_model(), max_tokens: Some(2048) }
         );
     }
 
@@ -256,8 +256,8 @@ mod tests {
     fn a_request_may_name_a_model_and_its_cap_applies() {
         let limits = Limits { models: &TWO_MODELS, allowed_story_types: None };
         let req = parse(br#"{"storyType":"CATS","model":"smart","maxTokens":4000}"#, limits).unwrap();
-        assert_eq!((req.model.as_str(), req.max_tokens), ("smart", Some(4000)));
-        assert_eq!(parse(br#"{"storyType":"CATS"}"#, limits).unwrap().model, "fast", "the default");
+        assert_eq!((req.model, req.max_tokens), (TWO_MODELS.get("smart").unwrap(), Some(4000)));
+        assert_eq!(parse(br#"{"storyType":"CATS"}"#, limits).unwrap().model.alias, "fast", "the default");
         let (status, code, message) = rejected(r#"{"storyType":"CATS","maxTokens":201}"#, limits);
         assert_eq!((status, code), (400, "invalid_max_tokens"));
         assert!(message.contains("from 1 to 200"), "fast's cap: {message}");

@@ -181,7 +181,6 @@ impl App {
         let limits =
             Limits { models: &self.settings.models, allowed_story_types: self.settings.allowed_story_types.as_deref() };
         let StoryRequest { story_type, model, max_tokens } = request::parse(body, limits)?;
-        let model = self.settings.models.get(&model).expect("parse returns a configured alias");
         summary.model = model.model_id.clone();
         summary.model_alias = model.alias.clone();
         let prompt = self.settings.templates.render(&story_type);

@@ -564,7 +564,7 @@ fn body(fields: Value) -> Vec<u8> {
     serde_json::to_vec(&fields).unwrap()
 }
 
-fn parsed(fields: Value, limits: Limits<'_>) -> Result<StoryRequest, (u16, &'static str, String)> {
+fn parsed(fields: Value, limits: Limits<'_>) -> Result<StoryRequest<'_>, (u16, &'static str, String)> {
     request::parse(&body(fields), limits).map_err(|e: ApiError| (e.status().as_u16(), e.code(), e.to_string()))
 }
 
@@ -581,7 +581,7 @@ proptest! {
     #[test]
     fn any_valid_story_type_is_accepted_in_nfc(story_type in valid_story_type()) {
         let req = parsed(json!({"storyType": story_type}), any_story());
-        prop_assert_eq!(req, Ok(StoryRequest { story_type: nfc(&story_type), model: "default".into(), max_tokens: None }));
+        prop_assert_eq!(req, Ok(StoryRequest { story_type: nfc(&story_type), model: ONE_MODEL.default_model(), max_tokens: None }));
     }
 
     /// Decomposed (NFD) and composed forms are one story type, and the length is counted after

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::request::conversation::{ChatLimits, Conversation, read_messages};
-use crate::request::models::Models;
+use crate::request::models::{Model, Models};
 use crate::request::{self, kind};
 
 /// A body the messages of a refused request show.
@@ -21,10 +21,10 @@ const EXAMPLE: &str = r#"{"model":"default","messages":[{"role":"user","content"
 pub const MAX_STOP: usize = 4;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct CompletionRequest {
+pub struct CompletionRequest<'m> {
     pub conversation: Conversation,
-    /// The alias of the model to call: the caller's `model`, or the default when it sends none.
-    pub model: String,
+    /// The model to call: the alias the caller named as `model`, or the default when it sends none.
+    pub model: &'m Model,
     /// `max_completion_tokens` or `max_tokens`, within `1..=cap` of that model.
     pub max_tokens: Option<u32>,
     /// From 0 to 1 (Bedrock's range), and only when the alias does not fix it.
@@ -39,7 +39,7 @@ pub struct CompletionRequest {
     pub include_usage: bool,
 }
 
-pub fn parse(body: &[u8], models: &Models, limits: ChatLimits) -> Result<CompletionRequest, ApiError> {
+pub fn parse<'m>(body: &[u8], models: &'m Models, limits: ChatLimits) -> Result<CompletionRequest<'m>, ApiError> {
     let fields = request::json_object(body, limits.max_body_bytes(), EXAMPLE)?;
     refuse_unsupported(&fields)?;
     let model = request::model(&fields, models)?;
@@ -69,16 +69,7 @@ pub fn parse(body: &[u8], models: &Models, limits: ChatLimits) -> Result<Complet
         }
     };
     let conversation = Conversation::new(read_messages(fields.get("messages"))?, limits)?;
-    Ok(CompletionRequest {
-        conversation,
-        model: model.alias.clone(),
-        max_tokens,
-        temperature,
-        top_p,
-        stop,
-        stream,
-        include_usage,
-    })
+    Ok(CompletionRequest { conversation, model, max_tokens, temperature, top_p, stop, stream, include_usage })
 }
 
 /// Each parameter this function cannot honour, with the values that ask for nothing (which
@@ -193,14 +184,16 @@ mod tests {
 
     use super::*;
     use crate::request::conversation::{Role, Turn};
-    use crate::request::models::Model;
 
     const LIMITS: ChatLimits = ChatLimits { max_messages: 10, max_message_chars: 100, max_total_chars: 200 };
 
-    fn models() -> Models {
-        let mut fixed = Model::new("fixed", "m-fixed", 100, 200);
-        fixed.temperature = Some(0.2);
-        Models::new(vec![Model::new("fast", "m-fast", 100, 200), fixed], "fast").unwrap()
+    fn models() -> &'static Models {
+        static MODELS: std::sync::LazyLock<Models> = std::sync::LazyLock::new(|| {
+            let mut fixed = Model::new("fixed", "m-fixed", 100, 200);
+            fixed.temperature = Some(0.2);
+            Models::new(vec![Model::new("fast", "m-fast", 100, 200), fixed], "fast").unwrap()
+        });
+        &MODELS
     }
 
     fn with(extra: Value) -> Vec<u8> {
@@ -210,7 +203,7 @@ mod tests {
     }
 
     fn refused(extra: Value) -> (u16, &'static str, String, String) {
-        let error = parse(&with(extra.clone()), &models(), LIMITS).expect_err(&extra.to_string());
+        let error = parse(&with(extra.clone()), models(), LIMITS).expect_err(&extra.to_string());
         let param = match &error {
             ApiError::UnsupportedParameter { param, .. }
             | ApiError::InvalidParameter { param, .. }
@@ -222,8 +215,8 @@ mod tests {
 
     #[test]
     fn a_plain_request_is_a_conversation_with_the_defaults() {
-        let got = parse(&with(json!({})), &models(), LIMITS).unwrap();
-        assert_eq!(got.model, "fast");
+        let got = parse(&with(json!({})), models(), LIMITS).unwrap();
+        assert_eq!(got.model.alias, "fast");
         assert_eq!(got.conversation.turns, [Turn { role: Role::User, text: "Hi".into() }]);
         assert_eq!(
             (got.max_tokens, got.temperature, got.top_p, got.stream, got.include_usage),
@@ -240,14 +233,14 @@ mod tests {
                 "stream_options": {"include_usage": true}, "user": "u-1", "seed": 7, "n": 1, "tools": [],
                 "response_format": {"type": "text"}, "frequency_penalty": 0, "logprobs": false, "tool_choice": "none"
             })),
-            &models(),
+            models(),
             LIMITS,
         )
         .unwrap();
         assert_eq!((got.max_tokens, got.temperature, got.top_p), (Some(50), Some(0.5), Some(0.9)));
         assert_eq!(got.stop, ["END"]);
         assert!(got.stream && got.include_usage);
-        let older = parse(&with(json!({"max_tokens": 70, "stop": ["a", "b"]})), &models(), LIMITS).unwrap();
+        let older = parse(&with(json!({"max_tokens": 70, "stop": ["a", "b"]})), models(), LIMITS).unwrap();
         assert_eq!((older.max_tokens, older.stop), (Some(70), vec!["a".to_owned(), "b".to_owned()]));
     }
 
@@ -295,7 +288,7 @@ mod tests {
             assert_eq!((status, code, param.as_str()), (400, "invalid_parameter", want_param), "{extra}: {message}");
             assert!(message.contains(want), "{extra}: {message}");
         }
-        let error = parse(&with(json!({"model": "gpt-4o"})), &models(), LIMITS).unwrap_err();
+        let error = parse(&with(json!({"model": "gpt-4o"})), models(), LIMITS).unwrap_err();
         assert_eq!(error.code(), "model_not_allowed");
     }
 }

@@ -5,33 +5,32 @@
 use crate::error::ApiError;
 use crate::request;
 use crate::request::conversation::{ChatLimits, Conversation, read_messages};
-use crate::request::models::Models;
+use crate::request::models::{Model, Models};
 
 /// A body the messages of a refused request show.
 const EXAMPLE: &str = r#"{"messages":[{"role":"user","content":"Hello"}]}"#;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ChatRequest {
+pub struct ChatRequest<'m> {
     pub conversation: Conversation,
-    /// The alias of the model to call: the caller's `"model"`, or the default.
-    pub model: String,
+    /// The model to call: the alias the caller named as `"model"`, or the default.
+    pub model: &'m Model,
     /// What the caller asked for, already within `1..=cap` of that model.
     pub max_tokens: Option<u32>,
 }
 
-pub fn parse(body: &[u8], models: &Models, limits: ChatLimits) -> Result<ChatRequest, ApiError> {
+pub fn parse<'m>(body: &[u8], models: &'m Models, limits: ChatLimits) -> Result<ChatRequest<'m>, ApiError> {
     let fields = request::json_object(body, limits.max_body_bytes(), EXAMPLE)?;
     let model = request::model(&fields, models)?;
     let max_tokens = request::max_tokens(&fields, "maxTokens", model.max_tokens_cap)?;
     let conversation = Conversation::new(read_messages(fields.get("messages"))?, limits)?;
-    Ok(ChatRequest { conversation, model: model.alias.clone(), max_tokens })
+    Ok(ChatRequest { conversation, model, max_tokens })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::request::conversation::{Role, Turn};
-    use crate::request::models::Model;
 
     const LIMITS: ChatLimits = ChatLimits { max_messages: 10, max_message_chars: 100, max_total_chars: 200 };
 
@@ -47,8 +46,9 @@ mod tests {
 
     #[test]
     fn messages_alone_are_a_complete_request() {
-        let got = parse(br#"{"messages":[{"role":"user","content":"Hello"}]}"#, &models(), LIMITS).unwrap();
-        assert_eq!(got.model, "fast");
+        let models = models();
+        let got = parse(br#"{"messages":[{"role":"user","content":"Hello"}]}"#, &models, LIMITS).unwrap();
+        assert_eq!(got.model.alias, "fast");
         assert_eq!(got.max_tokens, None);
         assert_eq!(got.conversation.turns, [Turn { role: Role::User, text: "Hello".into() }]);
     }
@@ -56,8 +56,9 @@ mod tests {
     #[test]
     fn a_model_and_max_tokens_within_its_cap() {
         let body = br#"{"messages":[{"role":"user","content":"Hi"}],"model":"smart","maxTokens":4000}"#;
-        let got = parse(body, &models(), LIMITS).unwrap();
-        assert_eq!((got.model.as_str(), got.max_tokens), ("smart", Some(4000)));
+        let models = models();
+        let got = parse(body, &models, LIMITS).unwrap();
+        assert_eq!((got.model.alias.as_str(), got.max_tokens), ("smart", Some(4000)));
     }
 
     #[test]

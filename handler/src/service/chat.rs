@@ -39,7 +39,7 @@ impl App {
         };
         let opened = async {
             let chat = chat_request::parse(&request.body, &self.settings.models, self.settings.chat_limits)?;
-            let model = self.settings.models.get(&chat.model).expect("parse returns a configured alias");
+            let model = chat.model;
             let sampling = Sampling { max_tokens: chat.max_tokens, temperature: None, top_p: None, stop: &[] };
             let accepted = self.converse(model, &chat.conversation, sampling, deadline, &mut summary).await?;
             Ok::<_, ApiError>((accepted, model.reasoning))
@@ -64,8 +64,8 @@ impl App {
             Ok(request) => request,
             Err(error) => return openai_refused(&error, summary),
         };
-        let answer = Answer::new(&summary.request_id, unix_seconds(), &request.model);
-        let model = self.settings.models.get(&request.model).expect("parse returns a configured alias");
+        let answer = Answer::new(&summary.request_id, unix_seconds(), &request.model.alias);
+        let model = request.model;
         let CompletionRequest { conversation, max_tokens, temperature, top_p, stop, stream, include_usage, .. } =
             &request;
         let sampling = Sampling { max_tokens: *max_tokens, temperature: *temperature, top_p: *top_p, stop };
