@@ -3,13 +3,13 @@
 
 use std::fs::{File, OpenOptions};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-use crate::runtime_api::RuntimeApi;
+use runtime_api_standin::RuntimeApi;
 
 /// Where the function runs: its binary, its Runtime API, its Bedrock, and where its logs go.
 pub struct Launch<'a> {
@@ -25,6 +25,7 @@ pub struct Launch<'a> {
 pub struct Function {
     child: Child,
     pid: u32,
+    binary: PathBuf,
     /// Just before the `exec`.
     pub started: Instant,
 }
@@ -57,7 +58,12 @@ impl Function {
         let started = Instant::now();
         let child = command.spawn().map_err(|e| format!("cannot start {}: {e}", launch.binary.display()))?;
         let pid = child.id().ok_or("the function exited at once")?;
-        Ok(Function { child, pid, started })
+        Ok(Function { child, pid, binary: launch.binary.to_owned(), started })
+    }
+
+    /// The binary this process runs.
+    pub fn binary(&self) -> &Path {
+        &self.binary
     }
 
     /// Waits for the function's first `next` poll: the end of its init phase.

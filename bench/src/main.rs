@@ -6,61 +6,65 @@ mod event;
 mod function;
 mod measure;
 mod report;
-mod runtime_api;
 mod stats;
 mod stream;
 mod zip;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use measure::Setup;
-use report::{Machine, Measured};
+use clap::Parser;
+use measure::{Sending, Setup, Subject};
+use report::{Labels, Machine, Measured, Zips};
 
 const COLD_STARTS: usize = 20;
 const WARM_INVOCATIONS: usize = 200;
 const RELAY_INVOCATIONS: usize = 20;
-const LONG_STORIES: usize = 5;
+const CPU_STORIES: usize = 5;
 const CONVERSATION_INVOCATIONS: usize = 100;
 
-const USAGE: &str = "usage: bedrock-bench --handler PATH --zip-arm64 PATH --zip-x86-64 PATH --out-dir DIR";
-
+/// Benchmarks the release handler binary the way Lambda runs it, offline.
+#[derive(Parser)]
+#[command(name = "bedrock-bench")]
 struct Args {
+    /// The handler binary to measure (`target/release/bedrock-streamer`).
+    #[arg(long, value_name = "PATH")]
     handler: PathBuf,
+    /// Its release zip for arm64 (cargo lambda's `bootstrap.zip`).
+    #[arg(long, value_name = "PATH")]
     zip_arm64: PathBuf,
+    /// Its release zip for x86_64.
+    #[arg(long = "zip-x86-64", value_name = "PATH")]
     zip_x86_64: PathBuf,
+    /// Where `results.json` and `function.log` go.
+    #[arg(long, value_name = "DIR")]
     out_dir: PathBuf,
-}
-
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-    let (mut handler, mut zip_arm64, mut zip_x86_64, mut out_dir) = (None, None, None, None);
-    while let Some(flag) = args.next() {
-        let slot = match flag.as_str() {
-            "--handler" => &mut handler,
-            "--zip-arm64" => &mut zip_arm64,
-            "--zip-x86-64" => &mut zip_x86_64,
-            "--out-dir" => &mut out_dir,
-            _ => return Err(format!("unknown argument {flag:?}")),
-        };
-        *slot = Some(PathBuf::from(args.next().ok_or_else(|| format!("{flag} needs a value"))?));
-    }
-    match (handler, zip_arm64, zip_x86_64, out_dir) {
-        (Some(handler), Some(zip_arm64), Some(zip_x86_64), Some(out_dir)) => {
-            Ok(Args { handler, zip_arm64, zip_x86_64, out_dir })
-        }
-        _ => Err("every argument is required".to_owned()),
-    }
+    /// A second handler binary (e.g. built from another commit) measured side by side in the same
+    /// run, taking turns with `--handler` invocation by invocation; its figures get a column.
+    #[arg(long, value_name = "PATH")]
+    compare: Option<PathBuf>,
+    /// The `--compare` binary's arm64 zip, for its zip rows.
+    #[arg(long, value_name = "PATH", requires_all = ["compare", "compare_zip_x86_64"])]
+    compare_zip_arm64: Option<PathBuf>,
+    /// The `--compare` binary's x86_64 zip.
+    #[arg(long = "compare-zip-x86-64", value_name = "PATH", requires_all = ["compare", "compare_zip_arm64"])]
+    compare_zip_x86_64: Option<PathBuf>,
+    /// The column name of `--handler`.
+    #[arg(long, value_name = "NAME", default_value = "this")]
+    label: String,
+    /// The column name of `--compare`.
+    #[arg(long, value_name = "NAME", default_value = "compare")]
+    compare_label: String,
+    /// Milliseconds between the upstream's events in the paced CPU phase (each event its own
+    /// TCP segment, as Bedrock sends tokens while the model generates them).
+    #[arg(long, value_name = "MS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    paced_ms: u64,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(error) => {
-            eprintln!("{error}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
     match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -75,7 +79,12 @@ async fn run(args: &Args) -> Result<(), String> {
     let log = args.out_dir.join("function.log");
     // One log per run: the function's own lines, for when a phase fails.
     std::fs::write(&log, "").map_err(|e| format!("{}: {e}", log.display()))?;
-    let setup = Setup { handler: &args.handler, log: &log };
+    let mut subjects = vec![Subject { label: args.label.clone(), binary: args.handler.clone() }];
+    subjects.extend(
+        args.compare.iter().map(|binary| Subject { label: args.compare_label.clone(), binary: binary.clone() }),
+    );
+    let setup = Setup { subjects: &subjects, log: &log };
+    let paced = Duration::from_millis(args.paced_ms);
     let mut machine = Machine::here();
     eprintln!(
         "bench: {} ({} cores), load average {}; the function logs to {}",
@@ -84,8 +93,17 @@ async fn run(args: &Args) -> Result<(), String> {
         machine.load_at_start,
         log.display()
     );
+    if let [this, other] = &subjects[..] {
+        eprintln!(
+            "bench: {} ({}) and {} ({}) take turns in every phase",
+            this.label,
+            this.binary.display(),
+            other.label,
+            other.binary.display()
+        );
+    }
 
-    eprintln!("bench: {COLD_STARTS} cold starts, one invocation each");
+    eprintln!("bench: {COLD_STARTS} cold starts per binary, one invocation each, and as many waiting for work");
     let cold = measure::cold_starts(&setup, COLD_STARTS).await?;
     eprintln!("bench: {WARM_INVOCATIONS} warm invocations on one process");
     let warm = measure::warm(&setup, WARM_INVOCATIONS, measure::short_story()).await?;
@@ -93,30 +111,91 @@ async fn run(args: &Args) -> Result<(), String> {
     let warm_nagle = measure::warm(&setup, WARM_INVOCATIONS, measure::short_story_with_nagle()).await?;
     eprintln!("bench: {RELAY_INVOCATIONS} paced stories for the relay delay");
     let relay = measure::relay(&setup, RELAY_INVOCATIONS).await?;
-    eprintln!("bench: {LONG_STORIES} stories of {} words for CPU and throughput", measure::long_story().story_words);
-    let throughput = measure::throughput(&setup, LONG_STORIES).await?;
+    let mut cpu = Vec::new();
+    for (sending, words) in
+        [(Sending::BackToBack, measure::LONG_STORY_WORDS), (Sending::Paced(paced), measure::PACED_STORY_WORDS)]
+    {
+        for nagle in [false, true] {
+            let upstream = if nagle { ", upstream with Nagle on" } else { "" };
+            eprintln!("bench: {CPU_STORIES} stories of {words} words for CPU, {sending:?}{upstream}");
+            cpu.push(measure::cpu(&setup, CPU_STORIES, measure::cpu_story(sending, nagle)).await?.into_iter());
+        }
+    }
     eprintln!(
-        "bench: {CONVERSATION_INVOCATIONS} stories and conversations alternating, then {LONG_STORIES} long ones each"
+        "bench: {CONVERSATION_INVOCATIONS} stories and conversations alternating, then {CPU_STORIES} long ones each"
     );
-    let conversation = measure::conversation(&setup, CONVERSATION_INVOCATIONS, LONG_STORIES).await?;
-    let measured = Measured {
-        cold,
-        warm,
-        warm_nagle,
-        relay,
-        throughput,
-        conversation,
-        zip_arm64: zip::sizes(&args.zip_arm64)?,
-        zip_x86_64: zip::sizes(&args.zip_x86_64)?,
-    };
+    let mut conversation = measure::conversation(&setup, CONVERSATION_INVOCATIONS, CPU_STORIES).await?.into_iter();
     machine.finish();
 
-    let figures = report::figures(&measured)?;
+    let zips = [
+        Some((args.zip_arm64.clone(), args.zip_x86_64.clone())),
+        args.compare_zip_arm64.clone().zip(args.compare_zip_x86_64.clone()),
+    ];
+    let (mut cold, mut warm, mut warm_nagle, mut relay) =
+        (cold.into_iter(), warm.into_iter(), warm_nagle.into_iter(), relay.into_iter());
+    let mut per_subject = Vec::new();
+    for zips in zips.into_iter().take(subjects.len()) {
+        let [b, bn, p, pn] = &mut cpu[..] else { unreachable!("four CPU phases") };
+        let measured = Measured {
+            cold: next(&mut cold)?,
+            warm: next(&mut warm)?,
+            warm_nagle: next(&mut warm_nagle)?,
+            relay: next(&mut relay)?,
+            cpu_back_to_back: next(b)?,
+            cpu_back_to_back_nagle: next(bn)?,
+            cpu_paced: next(p)?,
+            cpu_paced_nagle: next(pn)?,
+            conversation: next(&mut conversation)?,
+            zips: match zips {
+                Some((arm64, x86_64)) => Some(Zips { arm64: zip::sizes(&arm64)?, x86_64: zip::sizes(&x86_64)? }),
+                None => None,
+            },
+        };
+        per_subject.push(report::figures(&measured, paced)?);
+    }
+    let mut per_subject = per_subject.into_iter();
+    let figures = report::compared(next(&mut per_subject)?, per_subject.next());
+
+    let labels = Labels { this: &subjects[0].label, compare: subjects.get(1).map(|s| s.label.as_str()) };
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let json_path = args.out_dir.join("results.json");
-    std::fs::write(&json_path, report::json(&command, &machine, &figures))
+    std::fs::write(&json_path, report::json(&command, &machine, &labels, &figures))
         .map_err(|e| format!("{}: {e}", json_path.display()))?;
-    print!("{}", report::table(&machine, &figures));
+    print!("{}", report::table(&machine, &labels, &figures));
     eprintln!("bench: results written to {}", json_path.display());
     Ok(())
+}
+
+/// A phase's result for the next subject: every phase yields one per subject, in order.
+fn next<T>(results: &mut impl Iterator<Item = T>) -> Result<T, String> {
+    results.next().ok_or_else(|| "a phase measured fewer binaries than it was given".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Result<Args, clap::Error> {
+        Args::try_parse_from(["bedrock-bench"].into_iter().chain(line.split_whitespace()))
+    }
+
+    const REQUIRED: &str = "--handler h --zip-arm64 a --zip-x86-64 x --out-dir o";
+
+    #[test]
+    fn a_second_binary_and_the_pacing_are_optional() {
+        let plain = args(REQUIRED).unwrap();
+        assert_eq!((plain.compare, plain.paced_ms, plain.label.as_str()), (None, 2, "this"));
+        let compared = args(&format!("{REQUIRED} --compare before --compare-label main --paced-ms 5")).unwrap();
+        assert_eq!(compared.compare, Some(PathBuf::from("before")));
+        assert_eq!((compared.compare_label.as_str(), compared.paced_ms), ("main", 5));
+    }
+
+    #[test]
+    fn bad_arguments_are_refused() {
+        assert!(args("--handler h").is_err());
+        assert!(args(&format!("{REQUIRED} --paced-ms 0")).is_err());
+        assert!(args(&format!("{REQUIRED} --compare-zip-arm64 z --compare-zip-x86-64 z")).is_err());
+        assert!(args(&format!("{REQUIRED} --compare b --compare-zip-arm64 z")).is_err());
+        assert!(args(&format!("{REQUIRED} --verbose")).is_err());
+    }
 }

@@ -1,24 +1,35 @@
 //! The measurements, one function per phase. Each phase starts fresh function processes, each
 //! with its own Runtime API, against an in-process emulator whose delta timestamps share the
-//! harness's monotonic clock.
+//! harness's monotonic clock. With two subjects (`--compare`), every phase measures both in the
+//! same run, taking turns invocation by invocation, so that a change in the machine's load falls
+//! on both columns alike.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bedrock_emulator::{Emulator, EmulatorConfig};
 use bytes::Bytes;
+use runtime_api_standin::{Answer, RuntimeApi};
 
 use crate::event;
 use crate::function::{Function, Launch};
-use crate::runtime_api::{Invocation, RuntimeApi};
 use crate::stream::{self, Streamed};
 
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a freshly started function is left waiting in its first `next` poll before its CPU
+/// time is read: long enough for it to be idle in that poll.
+const SETTLE: Duration = Duration::from_millis(20);
 
-/// What every phase needs to start the function.
+/// A handler binary under measurement, and the name of its column.
+pub struct Subject {
+    pub label: String,
+    pub binary: PathBuf,
+}
+
+/// What every phase needs to start the functions.
 pub struct Setup<'a> {
-    pub handler: &'a Path,
+    pub subjects: &'a [Subject],
     pub log: &'a Path,
 }
 
@@ -47,9 +58,34 @@ pub fn paced_story() -> EmulatorConfig {
     }
 }
 
-/// The throughput phase's emulator: thousands of tokens as fast as they can go.
-pub fn long_story() -> EmulatorConfig {
-    EmulatorConfig { story_words: 20_000, ..EmulatorConfig::default() }
+/// Words in the back-to-back CPU phase's stories: thousands of tokens as fast as they can go.
+pub const LONG_STORY_WORDS: usize = 20_000;
+/// Words in the paced CPU phase's stories.
+pub const PACED_STORY_WORDS: usize = 2_000;
+
+/// How a CPU phase's upstream sends its events.
+#[derive(Clone, Copy, Debug)]
+pub enum Sending {
+    /// As fast as they go: the handler reads many events per syscall.
+    BackToBack,
+    /// One event every `interval`, each flushed on its own (one TCP segment each, unless the
+    /// upstream's Nagle holds it), as Bedrock sends a model's tokens while it generates them.
+    Paced(Duration),
+}
+
+/// A CPU phase's emulator: `sending` decides the story's length and pacing; `nagle` whether the
+/// upstream leaves Nagle's algorithm on.
+pub fn cpu_story(sending: Sending, nagle: bool) -> EmulatorConfig {
+    match sending {
+        Sending::BackToBack => EmulatorConfig { story_words: LONG_STORY_WORDS, nagle, ..EmulatorConfig::default() },
+        Sending::Paced(interval) => EmulatorConfig {
+            first_token_delay: interval,
+            token_interval: interval,
+            story_words: PACED_STORY_WORDS,
+            nagle,
+            ..EmulatorConfig::default()
+        },
+    }
 }
 
 pub struct ColdStarts {
@@ -57,23 +93,42 @@ pub struct ColdStarts {
     pub to_first_poll: Vec<Duration>,
     /// exec → first text event of the first invocation (event queued before the exec).
     pub to_first_text: Vec<Duration>,
+    /// CPU time (user + system) from exec to the first `next` poll, read once the function waits
+    /// in that poll with no event queued.
+    pub cpu_to_first_poll: Vec<Duration>,
 }
 
-pub async fn cold_starts(setup: &Setup<'_>, starts: usize) -> Result<ColdStarts, String> {
+/// `starts` rounds; in each, every subject starts twice: once with an event waiting (the cold
+/// path), once without (its CPU until it waits for work).
+pub async fn cold_starts(setup: &Setup<'_>, starts: usize) -> Result<Vec<ColdStarts>, String> {
     let emulator = start_emulator(short_story()).await?;
-    let mut result =
-        ColdStarts { to_first_poll: Vec::with_capacity(starts), to_first_text: Vec::with_capacity(starts) };
+    let mut results: Vec<ColdStarts> = setup
+        .subjects
+        .iter()
+        .map(|_| ColdStarts {
+            to_first_poll: Vec::with_capacity(starts),
+            to_first_text: Vec::with_capacity(starts),
+            cpu_to_first_poll: Vec::with_capacity(starts),
+        })
+        .collect();
     for i in 1..=starts {
-        let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
-        let first = api.invoke(story_event());
-        let session = Session::launch(setup, &emulator, api).await?;
-        let (_, streamed) = complete(first).await?;
-        result.to_first_poll.push(session.first_poll - session.function.started);
-        result.to_first_text.push(first_text(&streamed)? - session.function.started);
-        session.stop().await?;
+        for (subject, result) in setup.subjects.iter().zip(&mut results) {
+            let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+            let first = api.invoke(story_event());
+            let session = Session::launch(setup, subject, &emulator, api).await?;
+            let (_, streamed) = complete(first).await?;
+            result.to_first_poll.push(session.first_poll - session.function.started);
+            result.to_first_text.push(first_text(&streamed)? - session.function.started);
+            session.stop().await?;
+
+            let session = Session::start(setup, subject, &emulator).await?;
+            tokio::time::sleep(SETTLE).await;
+            result.cpu_to_first_poll.push(session.function.cpu_time()?);
+            session.stop().await?;
+        }
         progress("cold starts", i, starts);
     }
-    Ok(result)
+    Ok(results)
 }
 
 pub struct Warm {
@@ -87,32 +142,37 @@ pub struct Warm {
     pub peak_rss: u64,
 }
 
-pub async fn warm(setup: &Setup<'_>, invocations: usize, upstream: EmulatorConfig) -> Result<Warm, String> {
+pub async fn warm(setup: &Setup<'_>, invocations: usize, upstream: EmulatorConfig) -> Result<Vec<Warm>, String> {
     let emulator = start_emulator(upstream).await?;
-    let session = Session::start(setup, &emulator).await?;
-    session.invoke().await?;
-    let mut result = Warm {
-        to_first_text: Vec::with_capacity(invocations),
-        whole: Vec::with_capacity(invocations),
-        steps: Vec::with_capacity(invocations),
-        peak_rss: 0,
-    };
+    let sessions = Session::start_all(setup, &emulator).await?;
+    let mut results: Vec<Warm> = sessions
+        .iter()
+        .map(|_| Warm {
+            to_first_text: Vec::with_capacity(invocations),
+            whole: Vec::with_capacity(invocations),
+            steps: Vec::with_capacity(invocations),
+            peak_rss: 0,
+        })
+        .collect();
     for i in 1..=invocations {
-        let (invocation, streamed) = session.invoke().await?;
-        let text = first_text(&streamed)?;
-        result.to_first_text.push(text - invocation.delivered);
-        result.whole.push(invocation.ended - invocation.delivered);
-        result.steps.push([
-            invocation.response_began - invocation.delivered,
-            streamed.prelude_at - invocation.response_began,
-            streamed.separator_at - streamed.prelude_at,
-            text - streamed.separator_at,
-        ]);
+        for (session, result) in sessions.iter().zip(&mut results) {
+            let (invocation, streamed) = session.invoke().await?;
+            let text = first_text(&streamed)?;
+            result.to_first_text.push(text - invocation.delivered);
+            result.whole.push(invocation.response.ended - invocation.delivered);
+            result.steps.push([
+                invocation.response.began - invocation.delivered,
+                streamed.prelude_at - invocation.response.began,
+                streamed.separator_at - streamed.prelude_at,
+                text - streamed.separator_at,
+            ]);
+        }
         progress("warm invocations", i, invocations);
     }
-    result.peak_rss = peak_rss(&session)?;
-    session.stop().await?;
-    Ok(result)
+    for (session, result) in sessions.into_iter().zip(&mut results) {
+        result.peak_rss = session.finish().await?;
+    }
+    Ok(results)
 }
 
 pub struct Relay {
@@ -122,78 +182,79 @@ pub struct Relay {
     pub peak_rss: u64,
 }
 
-pub async fn relay(setup: &Setup<'_>, invocations: usize) -> Result<Relay, String> {
+pub async fn relay(setup: &Setup<'_>, invocations: usize) -> Result<Vec<Relay>, String> {
     let emulator = start_emulator(paced_story()).await?;
-    let session = Session::start(setup, &emulator).await?;
-    session.invoke().await?;
-    let mut delays = Vec::new();
+    let sessions = Session::start_all(setup, &emulator).await?;
+    let mut results: Vec<Relay> = sessions.iter().map(|_| Relay { delays: Vec::new(), peak_rss: 0 }).collect();
     for i in 1..=invocations {
-        let (_, streamed) = session.invoke().await?;
-        // Invocations are sequential and the SDK never retried a successful call, so the latest
-        // recorded request is this invocation's.
-        let recorded = emulator.requests().pop().ok_or("the emulator saw no request")?;
-        let received = streamed.text_times();
-        if received.len() != recorded.delta_times.len() {
-            return Err(format!(
-                "{} deltas sent but {} text events received",
-                recorded.delta_times.len(),
-                received.len()
-            ));
+        for (session, result) in sessions.iter().zip(&mut results) {
+            let (_, streamed) = session.invoke().await?;
+            // Invocations are sequential and the SDK never retried a successful call, so the
+            // latest recorded request is this invocation's.
+            let recorded = emulator.requests().pop().ok_or("the emulator saw no request")?;
+            let received = streamed.text_times();
+            if received.len() != recorded.delta_times.len() {
+                return Err(format!(
+                    "{} deltas sent but {} text events received",
+                    recorded.delta_times.len(),
+                    received.len()
+                ));
+            }
+            result.delays.extend(
+                received
+                    .iter()
+                    .zip(&recorded.delta_times)
+                    .map(|(received, sent)| received.saturating_duration_since(*sent)),
+            );
         }
-        delays.extend(
-            received
-                .iter()
-                .zip(&recorded.delta_times)
-                .map(|(received, sent)| received.saturating_duration_since(*sent)),
-        );
         progress("relay invocations", i, invocations);
     }
-    let peak_rss = peak_rss(&session)?;
-    session.stop().await?;
-    Ok(Relay { delays, peak_rss })
+    for (session, result) in sessions.into_iter().zip(&mut results) {
+        result.peak_rss = session.finish().await?;
+    }
+    Ok(results)
 }
 
-pub struct Throughput {
-    /// Per long story: the function's CPU time (user + system, all threads) per 1,000 events.
-    pub cpu_per_1000_events: Vec<Duration>,
-    /// Per long story: events relayed / (event delivered → response ended).
+pub struct Cpu {
+    /// Per story: the function's CPU time (user + system, all threads) per 1,000 events.
+    pub per_1000_events: Vec<Duration>,
+    /// Per story: events relayed / (event delivered → response ended).
     pub events_per_second: Vec<f64>,
     /// Events relayed per story (text events plus start, stop and usage).
     pub events: usize,
     pub peak_rss: u64,
 }
 
-pub async fn throughput(setup: &Setup<'_>, stories: usize) -> Result<Throughput, String> {
-    let emulator = start_emulator(long_story()).await?;
-    let session = Session::start(setup, &emulator).await?;
-    session.invoke().await?;
-    let mut result = Throughput {
-        cpu_per_1000_events: Vec::with_capacity(stories),
-        events_per_second: Vec::with_capacity(stories),
-        events: 0,
-        peak_rss: 0,
-    };
+/// `stories` stories per subject from `upstream`, after one warm-up each.
+pub async fn cpu(setup: &Setup<'_>, stories: usize, upstream: EmulatorConfig) -> Result<Vec<Cpu>, String> {
+    let emulator = start_emulator(upstream).await?;
+    let sessions = Session::start_all(setup, &emulator).await?;
+    let mut results: Vec<Cpu> = sessions
+        .iter()
+        .map(|_| Cpu {
+            per_1000_events: Vec::with_capacity(stories),
+            events_per_second: Vec::with_capacity(stories),
+            events: 0,
+            peak_rss: 0,
+        })
+        .collect();
     for i in 1..=stories {
-        let before = session.function.cpu_time()?;
-        let (invocation, streamed) = session.invoke().await?;
-        let cpu = session.function.cpu_time()?.saturating_sub(before);
-        let events = streamed.events.len();
-        let elapsed = invocation.ended - invocation.delivered;
-        result.cpu_per_1000_events.push(cpu * 1000 / u32::try_from(events).map_err(|e| e.to_string())?);
-        result.events_per_second.push(events as f64 / elapsed.as_secs_f64());
-        result.events = events;
-        progress("long stories", i, stories);
+        for (session, result) in sessions.iter().zip(&mut results) {
+            let before = session.function.cpu_time()?;
+            let (invocation, streamed) = session.invoke().await?;
+            let cpu = session.function.cpu_time()?.saturating_sub(before);
+            let events = streamed.events.len();
+            let elapsed = invocation.response.ended - invocation.delivered;
+            result.per_1000_events.push(cpu * 1000 / u32::try_from(events).map_err(|e| e.to_string())?);
+            result.events_per_second.push(events as f64 / elapsed.as_secs_f64());
+            result.events = events;
+        }
+        progress("stories", i, stories);
     }
-    result.peak_rss = peak_rss(&session)?;
-    session.stop().await?;
-    Ok(result)
-}
-
-/// The phase's peak RSS, also on stderr: the report shows only the highest.
-fn peak_rss(session: &Session) -> Result<u64, String> {
-    let bytes = session.function.peak_rss()?;
-    eprintln!("  peak RSS of this phase's function: {:.2} MiB", bytes as f64 / (1024.0 * 1024.0));
-    Ok(bytes)
+    for (session, result) in sessions.into_iter().zip(&mut results) {
+        result.peak_rss = session.finish().await?;
+    }
+    Ok(results)
 }
 
 /// A function process with its own Runtime API, past its init phase.
@@ -204,31 +265,55 @@ struct Session {
 }
 
 impl Session {
-    async fn start(setup: &Setup<'_>, emulator: &Emulator) -> Result<Session, String> {
+    async fn start(setup: &Setup<'_>, subject: &Subject, emulator: &Emulator) -> Result<Session, String> {
         let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
-        Session::launch(setup, emulator, api).await
+        Session::launch(setup, subject, emulator, api).await
+    }
+
+    /// One session per subject, each past one warm-up invocation.
+    async fn start_all(setup: &Setup<'_>, emulator: &Emulator) -> Result<Vec<Session>, String> {
+        let mut sessions = Vec::with_capacity(setup.subjects.len());
+        for subject in setup.subjects {
+            let session = Session::start(setup, subject, emulator).await?;
+            session.invoke().await?;
+            sessions.push(session);
+        }
+        Ok(sessions)
     }
 
     /// Starts the function on `api` and waits for its first poll.
-    async fn launch(setup: &Setup<'_>, emulator: &Emulator, api: RuntimeApi) -> Result<Session, String> {
+    async fn launch(
+        setup: &Setup<'_>,
+        subject: &Subject,
+        emulator: &Emulator,
+        api: RuntimeApi,
+    ) -> Result<Session, String> {
         let endpoint = emulator.endpoint();
         let mut function = Function::spawn(&Launch {
-            binary: setup.handler,
+            binary: &subject.binary,
             runtime_api: api.addr(),
             bedrock_endpoint: &endpoint,
-            max_tokens: long_story().story_words,
+            max_tokens: LONG_STORY_WORDS,
             log: setup.log,
         })?;
         let first_poll = function.ready(&api, INIT_TIMEOUT).await?;
         Ok(Session { api, function, first_poll })
     }
 
-    async fn invoke(&self) -> Result<(Invocation, Streamed<Instant>), String> {
+    async fn invoke(&self) -> Result<(Done, Streamed<Instant>), String> {
         self.ask(Ask::Story).await
     }
 
-    async fn ask(&self, ask: Ask) -> Result<(Invocation, Streamed<Instant>), String> {
+    async fn ask(&self, ask: Ask) -> Result<(Done, Streamed<Instant>), String> {
         complete(self.api.invoke(event_for(ask))).await
+    }
+
+    /// Stops the function; its peak RSS, also on stderr (the report shows only the highest).
+    async fn finish(self) -> Result<u64, String> {
+        let bytes = self.function.peak_rss()?;
+        eprintln!("  peak RSS of {}: {:.2} MiB", self.function.binary().display(), bytes as f64 / (1024.0 * 1024.0));
+        self.stop().await?;
+        Ok(bytes)
     }
 
     async fn stop(self) -> Result<(), String> {
@@ -273,7 +358,26 @@ pub struct Conversation {
     pub chat_cpu_per_1000_events: Vec<Duration>,
 }
 
-pub async fn conversation(setup: &Setup<'_>, invocations: usize, long: usize) -> Result<Conversation, String> {
+/// Per subject, `None` when its binary does not serve conversations (a `--compare` binary built
+/// before they existed).
+pub async fn conversation(
+    setup: &Setup<'_>,
+    invocations: usize,
+    long: usize,
+) -> Result<Vec<Option<Conversation>>, String> {
+    let mut results = Vec::with_capacity(setup.subjects.len());
+    for subject in setup.subjects {
+        results.push(conversation_of(setup, subject, invocations, long).await?);
+    }
+    Ok(results)
+}
+
+async fn conversation_of(
+    setup: &Setup<'_>,
+    subject: &Subject,
+    invocations: usize,
+    long: usize,
+) -> Result<Option<Conversation>, String> {
     let mut result = Conversation {
         story_first_text: Vec::with_capacity(invocations),
         chat_first_text: Vec::with_capacity(invocations),
@@ -281,9 +385,12 @@ pub async fn conversation(setup: &Setup<'_>, invocations: usize, long: usize) ->
         chat_cpu_per_1000_events: Vec::with_capacity(long),
     };
     let emulator = start_emulator(short_story()).await?;
-    let session = Session::start(setup, &emulator).await?;
-    for ask in [Ask::Story, Ask::Conversation] {
-        session.ask(ask).await?;
+    let session = Session::start(setup, subject, &emulator).await?;
+    session.ask(Ask::Story).await?;
+    if let Err(error) = session.ask(Ask::Conversation).await {
+        eprintln!("  {} serves no conversation ({error}): no conversation figures", subject.label);
+        session.stop().await?;
+        return Ok(None);
     }
     for i in 1..=invocations {
         for (ask, times) in
@@ -296,8 +403,8 @@ pub async fn conversation(setup: &Setup<'_>, invocations: usize, long: usize) ->
     }
     session.stop().await?;
 
-    let emulator = start_emulator(long_story()).await?;
-    let session = Session::start(setup, &emulator).await?;
+    let emulator = start_emulator(cpu_story(Sending::BackToBack, false)).await?;
+    let session = Session::start(setup, subject, &emulator).await?;
     for ask in [Ask::Story, Ask::Conversation] {
         session.ask(ask).await?;
     }
@@ -314,22 +421,34 @@ pub async fn conversation(setup: &Setup<'_>, invocations: usize, long: usize) ->
         progress("long stories and conversations", i, long);
     }
     session.stop().await?;
-    Ok(result)
+    Ok(Some(result))
+}
+
+/// A story the function streamed in full.
+struct Done {
+    /// When the `next` response carrying the event was handed to the connection.
+    delivered: Instant,
+    response: runtime_api_standin::Streamed,
 }
 
 /// Waits for one story, checked to be a complete, successful stream.
 async fn complete(
-    invocation: impl Future<Output = Result<Invocation, String>>,
-) -> Result<(Invocation, Streamed<Instant>), String> {
+    invocation: impl Future<Output = runtime_api_standin::Invocation>,
+) -> Result<(Done, Streamed<Instant>), String> {
     let invocation = tokio::time::timeout(INVOKE_TIMEOUT, invocation)
         .await
-        .map_err(|_| format!("no complete response within {INVOKE_TIMEOUT:?}"))??;
-    let streamed = stream::split(&invocation.frames).map_err(|e| e.to_string())?;
+        .map_err(|_| format!("no complete response within {INVOKE_TIMEOUT:?}"))?;
+    let response = match invocation.answer {
+        Answer::Streamed(response) => response,
+        Answer::Error(report) => return Err(format!("the function reported an error: {report}")),
+        Answer::Cut { chunks } => return Err(format!("the response was cut after {chunks} chunks")),
+    };
+    let streamed = stream::split(&response.frames).map_err(|e| e.to_string())?;
     if streamed.prelude["statusCode"] != 200 {
         return Err(format!("the function answered {}", streamed.prelude));
     }
     match streamed.events.last() {
-        Some(last) if last.is_end() => Ok((invocation, streamed)),
+        Some(last) if last.is_end() => Ok((Done { delivered: invocation.delivered, response }, streamed)),
         last => Err(format!("the stream did not end with usage or [DONE]: {:?}", last.map(|l| &l.event))),
     }
 }
