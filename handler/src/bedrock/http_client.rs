@@ -80,9 +80,8 @@ impl HttpClient for Client {
     }
 }
 
-/// rustls with ring, the cipher suites aws-smithy-http-client 1.5 allows, the system's roots, or
-/// instead those `SSL_CERT_FILE` / `SSL_CERT_DIR` name (rustls-native-certs 0.8.5 source, read
-/// 2026-11-29; how a deployment trusts a corporate CA, and how `tests/tls.rs` trusts its own).
+/// rustls with ring, the cipher suites aws-smithy-http-client 1.5 allows, and the roots of
+/// [`system_roots`].
 fn tls_config() -> rustls::ClientConfig {
     use rustls::CipherSuite::*;
     const SUITES: [rustls::CipherSuite; 7] = [
@@ -98,7 +97,7 @@ fn tls_config() -> rustls::ClientConfig {
     let cipher_suites = ring.cipher_suites.iter().filter(|s| SUITES.contains(&s.suite())).copied().collect();
     let provider = CryptoProvider { cipher_suites, ..ring };
 
-    let native = rustls_native_certs::load_native_certs();
+    let native = system_roots();
     if !native.errors.is_empty() {
         tracing::warn!(errors = ?native.errors, "some of the system's root certificates could not be loaded");
     }
@@ -112,6 +111,29 @@ fn tls_config() -> rustls::ClientConfig {
         .expect("ring has cipher suites for TLS 1.2 and 1.3")
         .with_root_certificates(roots)
         .with_no_client_auth()
+}
+
+/// The system's root certificates from its bundle file, or those `SSL_CERT_FILE` /
+/// `SSL_CERT_DIR` name instead (how a deployment trusts a corporate CA, and how `tests/tls.rs`
+/// trusts its own).
+///
+/// Not `rustls_native_certs::load_native_certs()` as such: with neither variable set it reads the
+/// bundle file *and* every file of the hashed directory beside it (`/etc/ssl/certs`: ~150 opens and
+/// ~300 stats at cold start, for the same certificates), rustls-native-certs 0.8.5 and
+/// openssl-probe 0.2.2 sources, read 2026-12-07. The bundle is found by openssl-probe's list of the
+/// distributions' bundle files (Debian's `/etc/ssl/certs/ca-certificates.crt`; the Fedora-family
+/// `ca-trust` one, `/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem`, as on Amazon Linux 2023);
+/// only on a system with no bundle file is the directory read.
+fn system_roots() -> rustls_native_certs::CertificateResult {
+    let named = ["SSL_CERT_FILE", "SSL_CERT_DIR"].iter().any(|name| std::env::var_os(name).is_some());
+    match openssl_probe::probe().cert_file {
+        Some(bundle) if !named => bundle_roots(&bundle),
+        _ => rustls_native_certs::load_native_certs(),
+    }
+}
+
+fn bundle_roots(bundle: &std::path::Path) -> rustls_native_certs::CertificateResult {
+    rustls_native_certs::load_certs_from_paths(Some(bundle), None)
 }
 
 /// One pool of connections with one pair of timeouts.
@@ -278,6 +300,39 @@ mod tests {
     use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::net::TcpListener;
+
+    /// Read syscalls this thread has made so far (`syscr` of /proc/thread-self/io): the tests of
+    /// this binary run on other threads, so theirs do not count.
+    fn reads_by_this_thread() -> u64 {
+        let io = std::fs::read_to_string("/proc/thread-self/io").expect("Linux has /proc/thread-self/io");
+        io.lines().find_map(|l| l.strip_prefix("syscr: ")).and_then(|n| n.parse().ok()).expect("io has syscr")
+    }
+
+    #[test]
+    fn the_roots_come_from_the_bundle_file_without_reading_the_directory_beside_it() {
+        // The ambient SSL_CERT_FILE / SSL_CERT_DIR do not matter: this is the path without them.
+        let bundle = openssl_probe::probe()
+            .cert_file
+            .expect("this test needs a system certificate bundle file (the ca-certificates package)");
+        let reads = |load: &dyn Fn() -> rustls_native_certs::CertificateResult| {
+            let before = reads_by_this_thread();
+            let roots = load();
+            assert!(roots.errors.is_empty(), "{:?}", roots.errors);
+            (roots.certs.len(), reads_by_this_thread() - before)
+        };
+        let (roots, bundle_reads) = reads(&|| bundle_roots(&bundle));
+        assert!(roots > 50, "{roots} roots from {}", bundle.display());
+        // One file read through an 8 KiB buffer: a few dozen reads. Reading the hashed directory
+        // too (what load_native_certs does without SSL_CERT_FILE) takes at least two reads per
+        // certificate file, its content and its end, as the control shows where that directory is.
+        let size = std::fs::metadata(&bundle).unwrap().len();
+        let one_file = 2 * size.div_ceil(8 * 1024) + 8;
+        assert!(bundle_reads <= one_file, "{bundle_reads} reads for one file of {size} bytes");
+        if let Some(dir) = bundle.parent().filter(|dir| dir.ends_with("ssl/certs")) {
+            let (_, walk_reads) = reads(&|| rustls_native_certs::load_certs_from_paths(Some(&bundle), Some(dir)));
+            assert!(walk_reads > one_file, "the control read {} in {walk_reads} reads", dir.display());
+        }
+    }
 
     /// What the SDK does for each attempt: ask the client for a connector, send one request.
     async fn send(
