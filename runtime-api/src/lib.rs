@@ -64,16 +64,37 @@ pub struct Invocation {
     pub answer: Answer,
 }
 
-/// How an invocation ended.
+/// How an invocation ended; `S` is the streamed response, as received ([`Streamed`]) or as a
+/// caller made it into something else ([`Answer::and_then`]).
 #[derive(Debug)]
-pub enum Answer {
+pub enum Answer<S = Streamed> {
     /// A streamed `/response` that ran to its end.
-    Streamed(Streamed),
+    Streamed(S),
     /// The function posted to `…/{id}/error` (what a Function URL's caller sees as a bare 502),
     /// or its `/response` body broke; the report, or what broke.
     Error(String),
     /// The Runtime API closed the `/response` connection after this many body chunks.
     Cut { chunks: usize },
+}
+
+impl<S: std::fmt::Debug> Answer<S> {
+    /// The streamed response; panics, showing the answer, if the invocation ended otherwise.
+    pub fn streamed(self) -> S {
+        match self {
+            Answer::Streamed(streamed) => streamed,
+            other => panic!("expected a streamed response, got {other:?}"),
+        }
+    }
+
+    /// The streamed response made into another answer by `f` (e.g. parsed); the other answers as
+    /// they are.
+    pub fn and_then<T>(self, f: impl FnOnce(S) -> Answer<T>) -> Answer<T> {
+        match self {
+            Answer::Streamed(streamed) => f(streamed),
+            Answer::Error(report) => Answer::Error(report),
+            Answer::Cut { chunks } => Answer::Cut { chunks },
+        }
+    }
 }
 
 /// A streamed `/response` as it arrived.

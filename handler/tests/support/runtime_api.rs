@@ -57,31 +57,14 @@ pub fn function_url_event(body: &str, changes: Value) -> Value {
     event
 }
 
-/// How the Runtime API saw an invocation end.
-#[derive(Debug)]
-pub enum Answer {
-    /// A streamed `/response` that ran to its end.
-    Streamed(Streamed),
-    /// The function posted to `/error` (what the caller sees as the Function URL's bare 502).
-    Error(String),
-    /// The Runtime API closed the `/response` connection after this many body chunks.
-    Cut { chunks: usize },
-}
+/// How the Runtime API saw an invocation end, the streamed body cut into prelude and body.
+pub type Answer = standin::Answer<Streamed>;
 
 #[derive(Debug)]
 pub struct Streamed {
     /// The prelude's `statusCode`, `headers` and `cookies`.
     pub prelude: Value,
     pub body: Bytes,
-}
-
-impl Answer {
-    pub fn streamed(self) -> Streamed {
-        match self {
-            Answer::Streamed(streamed) => streamed,
-            other => panic!("expected a streamed response, got {other:?}"),
-        }
-    }
 }
 
 impl Streamed {
@@ -167,20 +150,16 @@ impl RuntimeApi {
 async fn answered(invocation: impl Future<Output = standin::Invocation>) -> (String, Answer) {
     let invocation =
         tokio::time::timeout(Duration::from_secs(30), invocation).await.expect("the function answers within 30 s");
-    let answer = match invocation.answer {
-        standin::Answer::Streamed(streamed) => {
-            let received = streamed.bytes();
-            match standin::separator(&received) {
-                Some(at) => Answer::Streamed(Streamed {
-                    prelude: serde_json::from_slice(&received[..at]).expect("the prelude is JSON"),
-                    body: Bytes::copy_from_slice(&received[at + standin::SEPARATOR.len()..]),
-                }),
-                None => Answer::Error(format!("no prelude in {:?}", String::from_utf8_lossy(&received))),
-            }
+    let answer = invocation.answer.and_then(|streamed| {
+        let received = streamed.bytes();
+        match standin::separator(&received) {
+            Some(at) => Answer::Streamed(Streamed {
+                prelude: serde_json::from_slice(&received[..at]).expect("the prelude is JSON"),
+                body: Bytes::copy_from_slice(&received[at + standin::SEPARATOR.len()..]),
+            }),
+            None => Answer::Error(format!("no prelude in {:?}", String::from_utf8_lossy(&received))),
         }
-        standin::Answer::Error(report) => Answer::Error(report),
-        standin::Answer::Cut { chunks } => Answer::Cut { chunks },
-    };
+    });
     (invocation.request_id, answer)
 }
 
