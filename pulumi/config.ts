@@ -7,9 +7,17 @@ import * as path from "node:path";
 import { region } from "@pulumi/aws/config";
 import * as pulumi from "@pulumi/pulumi";
 
-import { type ModelMap, parseModels } from "./models";
-import type { HandlerSettings, LogLevel } from "./settings";
-import type { Architecture, AuthType, BedrockStreamerArgs } from "./streamerArgs";
+import {
+    type Architecture,
+    type AuthType,
+    type HandlerSettings,
+    type LogLevel,
+    NO_RESERVATION,
+    parseModels,
+    parseTemplates,
+    RESOURCE_KEYS,
+} from "./settings";
+import type { BedrockStreamerArgs } from "./streamerArgs";
 
 /** An optional text setting: "" means unset. */
 function optionalText(config: pulumi.Config, key: string): string | undefined {
@@ -28,36 +36,14 @@ function optionalNumber(config: pulumi.Config, key: string): number | undefined 
     return value;
 }
 
-/** `templates` is JSON object text, the form the handler reads from STREAMER_TEMPLATES. */
-function templatesFrom(config: pulumi.Config): Record<string, string> {
-    const text = config.require("templates");
-    const example = `{"CATS": "Tell me a rhyming story about {storyType}"}`;
-    let parsed: unknown;
+/** A JSON-object config key (settings.ts parses and names it); a bad one stops the preview with its one line. */
+function jsonObjectFrom<T>(config: pulumi.Config, key: string, parse: (text: string) => T): T {
     try {
-        parsed = JSON.parse(text);
-    } catch (error) {
-        throw new pulumi.RunError(`bedrock-streamer:templates is not valid JSON (${(error as Error).message}); expected an object such as ${example}`);
-    }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-        throw new pulumi.RunError(`bedrock-streamer:templates must be a JSON object of storyType to template, such as ${example}; got ${text}`);
-    }
-    return parsed as Record<string, string>;
-}
-
-/** `models` is JSON object text, passed to the handler as STREAMER_MODELS; its entries are checked by the component. */
-function modelsFrom(config: pulumi.Config): ModelMap {
-    try {
-        return parseModels(config.require("models"));
+        return parse(config.require(key));
     } catch (error) {
         throw new pulumi.RunError((error as Error).message);
     }
 }
-
-/**
- * Keys that configure the AWS resources themselves rather than the handler: their values are in
- * the plan and in AWS's plain view of the function, so the stack cannot keep them secret.
- */
-const RESOURCE_KEYS = ["authType", "reservedConcurrency", "memorySize", "timeout", "architecture", "logRetentionDays", "corsAllowOrigins", "codeZip"];
 
 /**
  * Whether the stack set `key` with `pulumi config set --secret`. The SDK keeps its own check
@@ -102,7 +88,7 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         // The AWS provider's own setting: aws:region, else AWS_REGION / AWS_DEFAULT_REGION.
         region,
         modelId: config.require("modelId"),
-        models: modelsFrom(config),
+        models: jsonObjectFrom(config, "models", parseModels),
         defaultModel: optionalText(config, "defaultModel"),
         maxTokens: config.requireNumber("maxTokens"),
         maxTokensCap: config.requireNumber("maxTokensCap"),
@@ -110,7 +96,7 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         topP: optionalNumber(config, "topP"),
         systemPrompt: optionalText(config, "systemPrompt"),
         defaultTemplate: config.require("defaultTemplate"),
-        templates: templatesFrom(config),
+        templates: jsonObjectFrom(config, "templates", parseTemplates),
         allowedStoryTypes: config.requireObject<string[]>("allowedStoryTypes"),
         keepAliveSecs: config.requireNumber("keepAliveSecs"),
         // The component checks these against their allowed values and says what is accepted.
@@ -123,8 +109,7 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         chatMaxTotalChars: config.requireNumber("chatMaxTotalChars"),
         authType: config.require("authType") as AuthType,
         architecture: config.require("architecture") as Architecture,
-        // -1, Lambda's own word for "no reservation", is how config says unset.
-        reservedConcurrency: reservedConcurrency === -1 ? undefined : reservedConcurrency,
+        reservedConcurrency: reservedConcurrency === NO_RESERVATION ? undefined : reservedConcurrency,
         memorySize: config.requireNumber("memorySize"),
         timeout: config.requireNumber("timeout"),
         logRetentionDays: config.requireNumber("logRetentionDays"),

@@ -7,7 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { ConfiguredModel } from "./models";
+import type { ConfiguredModel } from "./settings";
 import { classifyModel, type InferenceProfileFacts, profileIdentifier } from "./policy";
 
 /**

@@ -11,7 +11,7 @@
 // the region-less foundation-model ARN (`arn:aws:bedrock:::foundation-model/<id>`), which AWS does
 // not list among its models.
 
-import { modelIdProblem } from "./models";
+import { modelIdProblem } from "./settings";
 
 /** The one Bedrock action ConverseStream is authorised by. */
 export const INVOKE_ACTION = "bedrock:InvokeModelWithResponseStream";
@@ -43,7 +43,7 @@ export type ModelReference =
 /**
  * Classifies a model setting: a full ARN (by its resource type), a cross-region inference-profile
  * id (`us.anthropic…`, `global.anthropic…`) or a plain foundation-model id. Throws on anything that
- * is not a Bedrock id (models.ts `modelIdProblem`) or that cannot be classified safely.
+ * is not a Bedrock id (settings.ts `modelIdProblem`) or that cannot be classified safely.
  */
 export function classifyModel(modelId: string): ModelReference {
     // The policy names exactly this text: a '*', '?' or '${…}' in it would grant more than one model.

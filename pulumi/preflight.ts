@@ -8,7 +8,7 @@
 // whose deploying identity cannot call the Bedrock or Lambda control plane. (Not a STREAMER_
 // variable: the handler refuses unknown STREAMER_* variables, and `just dev` passes the shell's.)
 
-import { functionUrlRegionProblem } from "./functionUrlRegions";
+import { functionUrlRegionProblem } from "./settings";
 import { awsCli } from "./preflight/awsCli";
 import { checkConcurrency } from "./preflight/concurrency";
 import { error, type Finding } from "./preflight/findings";

@@ -1,13 +1,15 @@
-// The handler's settings as the stack sets them: each becomes one STREAMER_* environment variable
-// (see config/default.toml and handler/src/settings.rs). The checks here mirror what the handler
-// refuses at cold start, so a bad value fails `pulumi preview` instead of every invocation.
+// Every rule of the stack's settings, the one place the TypeScript side writes them: the handler's
+// settings (each becomes one STREAMER_* environment variable; see config/default.toml and
+// handler/src/settings.rs), their defaults, limits and messages, the model-id and alias rules of
+// `models`, and the limits of the AWS resources' own settings. The checks mirror what the handler
+// refuses at cold start, so a bad value fails `pulumi preview` instead of every invocation. Free of
+// Pulumi, so the component (streamerArgs.ts), the config reading (config.ts), the IAM code
+// (policy.ts) and the preflight (preflight/) all import it.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { parse } from "smol-toml";
-
-import { type ModelMap, modelIdProblem, resolveDefaultModel } from "./models";
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -16,7 +18,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface HandlerSettings {
     /** Foundation-model id, cross-region inference-profile id or full ARN: the one model when `models` is empty. */
     modelId: string;
-    /** alias → model settings a request may choose with "model"; empty: `modelId` alone (see models.ts). */
+    /** alias → model settings a request may choose with "model"; empty: `modelId` alone (see `ModelSettings`). */
     models: ModelMap;
     /** The alias a request without "model" uses; undefined: the only alias of `models`. */
     defaultModel?: string;
@@ -141,8 +143,15 @@ export function storyTypeKey(storyType: string): string {
     return storyType.normalize("NFC").toLowerCase().normalize("NFC");
 }
 
-/** Largest maxTokens and maxTokensCap the handler reads (a u32). */
+/** Largest maxTokens and maxTokensCap the handler reads (a u32), stack-wide and per alias. */
 const MAX_WHOLE_NUMBER = 4294967295;
+
+/** A whole number from 1 to `max`: the handler's token counts and conversation limits. */
+const isWholeNumber = (value: unknown, max = MAX_WHOLE_NUMBER): value is number =>
+    typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= max;
+
+/** A number from 0 to 1: temperature and topP. */
+const isUnitFraction = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= 1;
 
 /** Longest keep-alive interval the handler takes (handler/src/settings.rs `MAX_KEEP_ALIVE_SECS`). */
 export const MAX_KEEP_ALIVE_SECS = 900;
@@ -152,10 +161,8 @@ function quoted(value: unknown): string {
     return JSON.stringify(String(value));
 }
 
-function wholeNumberProblem(value: number): string | undefined {
-    return Number.isInteger(value) && value >= 1 && value <= MAX_WHOLE_NUMBER
-        ? undefined
-        : `expected a whole number from 1 to ${MAX_WHOLE_NUMBER}, got ${quoted(value)}`;
+function wholeNumberProblem(value: number, max = MAX_WHOLE_NUMBER): string | undefined {
+    return isWholeNumber(value, max) ? undefined : `expected a whole number from 1 to ${max}, got ${quoted(value)}`;
 }
 
 /** Most messages a conversation may be allowed (handler/src/settings.rs `MAX_CHAT_MESSAGES`). */
@@ -164,12 +171,8 @@ export const MAX_CHAT_MESSAGES = 1000;
 /** Most characters a conversation may be allowed (handler/src/settings.rs `MAX_CHAT_CHARS`: its body stays under Lambda's 6 MB). */
 export const MAX_CHAT_CHARS = 400000;
 
-function boundedWholeNumberProblem(value: number, max: number): string | undefined {
-    return Number.isInteger(value) && value >= 1 && value <= max ? undefined : `expected a whole number from 1 to ${max}, got ${quoted(value)}`;
-}
-
 function unitFractionProblem(value: number | undefined): string | undefined {
-    return value === undefined || (Number.isFinite(value) && value >= 0 && value <= 1) ? undefined : `expected a number from 0.0 to 1.0, got ${quoted(value)}`;
+    return value === undefined || isUnitFraction(value) ? undefined : `expected a number from 0.0 to 1.0, got ${quoted(value)}`;
 }
 
 /**
@@ -216,9 +219,9 @@ export function settingsProblems(s: HandlerSettings): string[] {
     if (!Number.isInteger(s.keepAliveSecs) || s.keepAliveSecs < 0 || s.keepAliveSecs > MAX_KEEP_ALIVE_SECS) {
         problem("keepAliveSecs", `expected a whole number from 0 to ${MAX_KEEP_ALIVE_SECS}, got ${quoted(s.keepAliveSecs)}`);
     }
-    problem("chatMaxMessages", boundedWholeNumberProblem(s.chatMaxMessages, MAX_CHAT_MESSAGES));
-    const messageCharsProblem = boundedWholeNumberProblem(s.chatMaxMessageChars, MAX_CHAT_CHARS);
-    const totalCharsProblem = boundedWholeNumberProblem(s.chatMaxTotalChars, MAX_CHAT_CHARS);
+    problem("chatMaxMessages", wholeNumberProblem(s.chatMaxMessages, MAX_CHAT_MESSAGES));
+    const messageCharsProblem = wholeNumberProblem(s.chatMaxMessageChars, MAX_CHAT_CHARS);
+    const totalCharsProblem = wholeNumberProblem(s.chatMaxTotalChars, MAX_CHAT_CHARS);
     problem("chatMaxMessageChars", messageCharsProblem);
     problem("chatMaxTotalChars", totalCharsProblem);
     if (messageCharsProblem === undefined && totalCharsProblem === undefined && s.chatMaxMessageChars > s.chatMaxTotalChars) {
@@ -277,4 +280,314 @@ export function handlerEnvironment(s: HandlerSettings, timeoutSecs: number): Rec
  */
 export function environmentBytes(env: Record<string, string>): number {
     return Buffer.byteLength(JSON.stringify(env), "utf8");
+}
+
+// ---- The models a stack may stream from ----
+// The models a stack may stream from. Stack config `models` is JSON text (Pulumi.yaml's typed config
+// has no object type, and JSON text is also what the handler reads from STREAMER_MODELS, so the
+// value passes through unchanged): a map of alias → model settings, with `defaultModel` naming the
+// alias a request without "model" uses. A stack without `models` streams from `modelId` alone,
+// under the alias `default`.
+
+/** How a model's reasoning deltas reach the caller: dropped, or relayed as `reasoning` events. */
+export const REASONING = ["hide", "show"] as const;
+export type Reasoning = (typeof REASONING)[number];
+
+/** One alias of `models` (the shape of one entry of STREAMER_MODELS). */
+export interface ModelSettings {
+    /** Foundation-model id, inference-profile id or full Bedrock ARN. */
+    modelId: string;
+    /** maxTokens for a request that does not ask for one; the stack's `maxTokens` (STREAMER_MAX_TOKENS) when absent. */
+    maxTokens?: number;
+    /** Highest maxTokens a caller may ask for; the stack's `maxTokensCap` (STREAMER_MAX_TOKENS_CAP) when absent. */
+    maxTokensCap?: number;
+    /** 0..1; absent leaves the model's default (the stack's `temperature` applies to `modelId` alone). */
+    temperature?: number;
+    /** 0..1; absent leaves the model's default (the stack's `topP` applies to `modelId` alone). */
+    topP?: number;
+    /** Absent means "hide". */
+    reasoning?: Reasoning;
+    /** Passed to ConverseStream as given, e.g. {"thinking": {"type": "disabled"}}. */
+    additionalModelRequestFields?: Record<string, unknown>;
+}
+
+export type ModelMap = Record<string, ModelSettings>;
+
+/** The alias of the one-model form (`modelId`). */
+export const DEFAULT_ALIAS = "default";
+
+/** A model the stack invokes, with the config key a message should name to change it. */
+export interface ConfiguredModel {
+    alias: string;
+    modelId: string;
+    key: string;
+}
+
+const EXAMPLE = `{"fast": {"modelId": "us.anthropic.claude-haiku-5-5"}}`;
+
+/**
+ * What the handler says of a model id it refuses at cold start (handler/src/settings.rs
+ * `model_id_problem`), or undefined. Bedrock's model ids, inference-profile ids and ARNs are made
+ * of ASCII letters, digits, '.', '-', '_', ':' and '/', and nothing else is accepted: the role's
+ * policy names exactly this text, where `*` and `?` would be IAM wildcards and `${…}` a policy variable.
+ */
+export function modelIdProblem(modelId: string): string | undefined {
+    if (modelId.trim() === "") return "must not be empty";
+    if (/\s/.test(modelId)) return "must not contain spaces or other whitespace";
+    const other = /[^A-Za-z0-9.\-_:/]/.exec(modelId);
+    if (other !== null) return `may contain only ASCII letters, digits, '.', '-', '_', ':' and '/', as Bedrock's ids and ARNs do; found ${JSON.stringify(other[0])}`;
+    return undefined;
+}
+
+/**
+ * Parses a config key that holds JSON object text (`models`, `templates`: the form the handler reads
+ * from STREAMER_MODELS and STREAMER_TEMPLATES); throws one line naming the key when it is not one.
+ */
+function parseJsonObject(key: string, text: string, what: string, example: string): Record<string, unknown> {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch (error) {
+        throw new Error(`bedrock-streamer:${key} is not valid JSON (${(error as Error).message}); expected an object such as ${example}`);
+    }
+    if (!isObject(parsed)) throw new Error(`bedrock-streamer:${key} must be a JSON object of ${what}, such as ${example}; got ${text}`);
+    return parsed;
+}
+
+/** Parses the `models` config text into a map; its entries are checked by `reviewModels`. */
+export function parseModels(text: string): ModelMap {
+    return parseJsonObject("models", text, "alias to model settings", EXAMPLE) as ModelMap;
+}
+
+/** Parses the `templates` config text; its entries are checked by `settingsProblems`. */
+export function parseTemplates(text: string): Record<string, string> {
+    return parseJsonObject("templates", text, "storyType to template", `{"CATS": "Tell me a rhyming story about {storyType}"}`) as Record<string, string>;
+}
+
+/** Every model the stack invokes: each alias of `models`, or `modelId` as the alias `default`. */
+export function configuredModels(modelId: string, models: ModelMap): ConfiguredModel[] {
+    const aliases = Object.entries(models);
+    if (aliases.length === 0) return [{ alias: DEFAULT_ALIAS, modelId, key: "modelId" }];
+    return aliases.map(([alias, settings]) => ({ alias, modelId: String(settings?.modelId ?? ""), key: `models.${alias}.modelId` }));
+}
+
+/** The fields an alias may set; anything else is a typo the handler would refuse. */
+const FIELDS: readonly (keyof ModelSettings)[] = [
+    "modelId",
+    "maxTokens",
+    "maxTokensCap",
+    "temperature",
+    "topP",
+    "reasoning",
+    "additionalModelRequestFields",
+];
+
+/** How a request names an alias ("model": "<alias>"); also the EMF `model` dimension, so kept short and plain. */
+const ALIAS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The stack-wide values an alias falls back to, and the default `modelId` (which `models` replaces). */
+export interface StackModelDefaults {
+    modelId: string;
+    defaultModelId: string;
+    maxTokens: number;
+    maxTokensCap: number;
+    temperature?: number;
+    topP?: number;
+}
+
+export interface ModelsReview {
+    /** What the handler would refuse at cold start: stops the preview. One line each, naming the key. */
+    problems: string[];
+    /** What deploys but fails requests: printed by the preview (pulumi.log.warn). */
+    warnings: string[];
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/**
+ * Current Claude models answer 400 when temperature and topP are both set (Anthropic's migration
+ * guides, read 2026-11-29), but older models accept both, so this is a warning, not a refusal.
+ */
+function bothSamplingSettings(key: string): string {
+    return `${key} sets both temperature and topP; current Claude models refuse the two together (Bedrock answers 400): drop one of them`;
+}
+
+/** The alias a request without "model" uses: `defaultModel`, or the only alias. */
+export function resolveDefaultModel(models: ModelMap, defaultModel: string | undefined): string | undefined {
+    const aliases = Object.keys(models);
+    return defaultModel ?? (aliases.length === 1 ? aliases[0] : undefined);
+}
+
+/** Checks `models` and `defaultModel` against each other and the stack's one-model settings. */
+export function reviewModels(models: ModelMap, defaultModel: string | undefined, stack: StackModelDefaults): ModelsReview {
+    const problems: string[] = [];
+    const warnings: string[] = [];
+    const aliases = Object.keys(models);
+    if (aliases.length === 0) {
+        if (defaultModel !== undefined) problems.push(`defaultModel ${JSON.stringify(defaultModel)} names an alias of models, but models is empty`);
+        if (stack.temperature !== undefined && stack.topP !== undefined) warnings.push(bothSamplingSettings("the stack"));
+        return { problems, warnings };
+    }
+    if (stack.temperature !== undefined || stack.topP !== undefined) {
+        problems.push(`temperature and topP apply to modelId alone; with models, set them per alias (models.<alias>.temperature)`);
+    }
+    if (stack.modelId !== stack.defaultModelId) {
+        problems.push(
+            `modelId and models are both set: with models, every model is an alias there (pulumi config rm modelId), ` +
+                `and defaultModel names the one a request without "model" uses`,
+        );
+    }
+    const resolved = resolveDefaultModel(models, defaultModel);
+    if (resolved === undefined) {
+        problems.push(`defaultModel must name the alias a request without "model" uses, one of ${aliases.join(", ")}`);
+    } else if (!aliases.includes(resolved)) {
+        problems.push(`defaultModel ${JSON.stringify(resolved)} is not an alias of models (${aliases.join(", ")})`);
+    }
+    for (const [alias, settings] of Object.entries(models)) {
+        const key = `models.${alias}`;
+        if (!ALIAS.test(alias)) problems.push(`models alias ${JSON.stringify(alias)} must be 1-64 letters, digits, '.', '-' or '_', starting with a letter or digit`);
+        if (!isObject(settings)) {
+            problems.push(`${key} must be an object with a modelId, such as ${EXAMPLE}; got ${JSON.stringify(settings)}`);
+            continue;
+        }
+        for (const field of Object.keys(settings)) {
+            if (!(FIELDS as readonly string[]).includes(field)) problems.push(`${key}.${field} is not a model setting; known: ${FIELDS.join(", ")}`);
+        }
+        if (typeof settings.modelId !== "string" || settings.modelId.trim() === "") {
+            problems.push(`${key}.modelId must be a Bedrock model id, profile id or ARN`);
+        } else {
+            const problem = modelIdProblem(settings.modelId);
+            if (problem !== undefined) problems.push(`${key}.modelId ${problem}; got ${JSON.stringify(settings.modelId)}`);
+        }
+        for (const field of ["maxTokens", "maxTokensCap"] as const) {
+            if (settings[field] !== undefined && !isWholeNumber(settings[field])) {
+                problems.push(`${key}.${field} must be a whole number from 1 to ${MAX_WHOLE_NUMBER}, got ${JSON.stringify(settings[field])}`);
+            }
+        }
+        const maxTokens = settings.maxTokens ?? stack.maxTokens;
+        const cap = settings.maxTokensCap ?? stack.maxTokensCap;
+        // Both inherited: the stack's own check (settingsProblems) names the stack's keys.
+        const ownTokens = settings.maxTokens !== undefined || settings.maxTokensCap !== undefined;
+        if (ownTokens && isWholeNumber(maxTokens) && isWholeNumber(cap) && cap < maxTokens) {
+            // Name the keys the values came from: an alias without its own cap or default inherits the stack's.
+            if (settings.maxTokensCap === undefined) {
+                problems.push(`${key}.maxTokens (${maxTokens}) is above the stack's maxTokensCap (${cap}), which the alias inherits: set ${key}.maxTokensCap`);
+            } else if (settings.maxTokens === undefined) {
+                problems.push(`${key}.maxTokensCap (${cap}) is below the stack's maxTokens (${maxTokens}), which the alias inherits: set ${key}.maxTokens`);
+            } else {
+                problems.push(`${key}.maxTokensCap (${cap}) is below its maxTokens (${maxTokens}); the cap must be at least the default`);
+            }
+        }
+        for (const field of ["temperature", "topP"] as const) {
+            if (settings[field] !== undefined && !isUnitFraction(settings[field])) {
+                problems.push(`${key}.${field} must be a number from 0 to 1, got ${JSON.stringify(settings[field])}`);
+            }
+        }
+        if (settings.reasoning !== undefined && !(REASONING as readonly unknown[]).includes(settings.reasoning)) {
+            problems.push(`${key}.reasoning must be ${REASONING.map((r) => `"${r}"`).join(" or ")}, got ${JSON.stringify(settings.reasoning)}`);
+        }
+        if (settings.additionalModelRequestFields !== undefined && !isObject(settings.additionalModelRequestFields)) {
+            problems.push(`${key}.additionalModelRequestFields must be a JSON object passed to ConverseStream as given, got ${JSON.stringify(settings.additionalModelRequestFields)}`);
+        }
+        if (settings.temperature !== undefined && settings.topP !== undefined) warnings.push(bothSamplingSettings(key));
+    }
+    return { problems, warnings };
+}
+
+// ---- The AWS resources' own settings ----
+
+export const AUTH_TYPES = ["AWS_IAM", "NONE"] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
+
+export const ARCHITECTURES = ["arm64", "x86_64"] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+/** Retention periods CloudWatch Logs accepts. 0 ("never expire") is left out on purpose: logs cost money forever. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/** Shortest timeout that still leaves the handler a useful deadline. */
+export const MIN_TIMEOUT_SECS = 10;
+/** Lambda's (and a Function URL stream's) longest invocation. */
+export const MAX_TIMEOUT_SECS = 900;
+
+/** The memory Lambda lets a function have, in MB. */
+export const MIN_MEMORY_MB = 128;
+export const MAX_MEMORY_MB = 10240;
+
+/** How config says "no reservation" for reservedConcurrency: -1, Lambda's own word for it. */
+export const NO_RESERVATION = -1;
+
+/** Most CORS origins a Function URL takes, and their length in characters (Lambda API reference, Cors, read 2026-11). */
+export const MAX_CORS_ORIGINS = 100;
+export const MAX_CORS_ORIGIN_CHARS = 253;
+
+/** Defaults of the resources' own settings (Pulumi.yaml declares them again; a test keeps it in step). */
+export const RESOURCE_DEFAULTS = {
+    authType: "AWS_IAM" as AuthType,
+    memorySize: 256,
+    timeout: 60,
+    architecture: "arm64" as Architecture,
+    logRetentionDays: 14,
+    corsAllowOrigins: [] as string[],
+};
+
+/**
+ * Keys that configure the AWS resources themselves rather than the handler: their values are in
+ * the plan and in AWS's plain view of the function, so the stack cannot keep them secret.
+ */
+export const RESOURCE_KEYS = ["authType", "reservedConcurrency", "memorySize", "timeout", "architecture", "logRetentionDays", "corsAllowOrigins", "codeZip"];
+
+/**
+ * Why a browser would never match this CORS origin, or undefined when it can. A browser's `Origin`
+ * header is `scheme://host[:port]`, lower case, without the default port, path or trailing `/`;
+ * `*` allows every origin.
+ */
+export function corsOriginProblem(origin: unknown): string | undefined {
+    if (typeof origin !== "string" || origin.length < 1 || origin.length > MAX_CORS_ORIGIN_CHARS) {
+        return `must be text of 1 to ${MAX_CORS_ORIGIN_CHARS} characters`;
+    }
+    if (origin === "*") return undefined;
+    let url: URL;
+    try {
+        url = new URL(origin);
+    } catch {
+        return "is not an origin: use scheme://host[:port], e.g. https://example.com";
+    }
+    if (url.origin === "null") return "is not an origin: use scheme://host[:port], e.g. https://example.com";
+    if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+        return `has more than scheme://host[:port] (a path, query or credentials); a browser sends only ${url.origin}`;
+    }
+    if (origin.endsWith("/")) return `ends with "/", which a browser's Origin never does: use ${url.origin}`;
+    if (origin !== url.origin) return `is not written as a browser sends it (lower case, no default port): use ${url.origin}`;
+    return undefined;
+}
+
+// ---- Where the stack may deploy ----
+
+/**
+ * Regions where Lambda offers no Function URLs, so the stack's URL cannot be created there
+ * (Lambda developer guide, "Creating and managing Lambda function URLs", read 2026-11; the list
+ * shrinks as AWS adds regions).
+ */
+export const REGIONS_WITHOUT_FUNCTION_URLS: readonly string[] = [
+    "ap-east-2",
+    "ap-south-2",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-west-1",
+    "eu-central-2",
+    "eu-south-2",
+    "il-central-1",
+    "me-central-1",
+];
+
+/** Why the stack cannot serve its stream from `region`, or undefined when Lambda offers Function URLs there. */
+export function functionUrlRegionProblem(region: string): string | undefined {
+    if (!REGIONS_WITHOUT_FUNCTION_URLS.includes(region)) return undefined;
+    return (
+        `Lambda offers no Function URLs in ${region}, so the stack cannot serve its stream there; ` +
+        `deploy to a region not in ${REGIONS_WITHOUT_FUNCTION_URLS.join(", ")} (Lambda developer guide, read 2026-11)`
+    );
 }

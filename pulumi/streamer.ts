@@ -6,9 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { functionUrlCors } from "./cors";
 import { lookUpInferenceProfiles } from "./inferenceProfiles";
-import { configuredModels, resolveDefaultModel } from "./models";
 import { invokeModelPolicy, LAMBDA_TRUST_POLICY, writeLogsPolicy } from "./policy";
-import { type AuthType, type BedrockStreamerArgs, planStreamer } from "./streamerArgs";
+import { type AuthType, configuredModels, resolveDefaultModel } from "./settings";
+import { type BedrockStreamerArgs, planStreamer } from "./streamerArgs";
 
 /** Statement ids of the public permissions with authType NONE; the provider's own are FunctionURLAllowPublicAccess and FunctionURLAllowInvokeAction. */
 export const PUBLIC_URL_STATEMENT_ID = "BedrockStreamerPublicUrl";

@@ -1,34 +1,37 @@
-// BedrockStreamer's arguments: their types, their defaults, and every check that must pass before
-// a single resource is planned. The component (streamer.ts) only turns resolved arguments into
-// resources.
+// BedrockStreamer's arguments: their types, their defaults (from settings.ts), and every check that
+// must pass before a single resource is planned (each rule is written in settings.ts). The component
+// (streamer.ts) only turns resolved arguments into resources.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { functionUrlRegionProblem } from "./functionUrlRegions";
-import { configuredModels, modelIdProblem, reviewModels } from "./models";
 import { classifyModel } from "./policy";
-import { environmentBytes, ENVIRONMENT_LIMIT_BYTES, HANDLER_DEFAULTS, handlerEnvironment, type HandlerSettings, settingsProblems } from "./settings";
-
-export const AUTH_TYPES = ["AWS_IAM", "NONE"] as const;
-export type AuthType = (typeof AUTH_TYPES)[number];
-
-export const ARCHITECTURES = ["arm64", "x86_64"] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
-
-/** Retention periods CloudWatch Logs accepts. 0 ("never expire") is left out on purpose: logs cost money forever. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-
-/** Shortest timeout that still leaves the handler a useful deadline. */
-export const MIN_TIMEOUT_SECS = 10;
-/** Lambda's (and a Function URL stream's) longest invocation. */
-export const MAX_TIMEOUT_SECS = 900;
-
-/** Most CORS origins a Function URL takes, and their length in characters (Lambda API reference, Cors, read 2026-11). */
-export const MAX_CORS_ORIGINS = 100;
-export const MAX_CORS_ORIGIN_CHARS = 253;
+import {
+    type Architecture,
+    ARCHITECTURES,
+    AUTH_TYPES,
+    type AuthType,
+    configuredModels,
+    corsOriginProblem,
+    environmentBytes,
+    ENVIRONMENT_LIMIT_BYTES,
+    functionUrlRegionProblem,
+    HANDLER_DEFAULTS,
+    handlerEnvironment,
+    type HandlerSettings,
+    LOG_RETENTION_DAYS,
+    MAX_CORS_ORIGINS,
+    MAX_MEMORY_MB,
+    MAX_TIMEOUT_SECS,
+    MIN_MEMORY_MB,
+    MIN_TIMEOUT_SECS,
+    modelIdProblem,
+    RESOURCE_DEFAULTS,
+    reviewModels,
+    settingsProblems,
+} from "./settings";
 
 export interface BedrockStreamerArgs extends Partial<HandlerSettings> {
     /** The package `cargo lambda build --output-format zip` writes (`just build`). */
@@ -67,17 +70,12 @@ export type ResolvedStreamerArgs = Required<Omit<BedrockStreamerArgs, UnsetUnles
 
 /**
  * Defaults for every other optional argument: the handler's settings from config/default.toml
- * (HANDLER_DEFAULTS), and the resources' own. Pulumi.yaml declares them all again, because the
+ * (HANDLER_DEFAULTS), and the resources' own (RESOURCE_DEFAULTS). Pulumi.yaml declares them all again, because the
  * CLI requires a value for every declared key a stack leaves unset; a test keeps it in step.
  */
 export const DEFAULTS: Readonly<Omit<ResolvedStreamerArgs, "codeZip" | UnsetUnlessGiven>> = {
     ...HANDLER_DEFAULTS,
-    authType: "AWS_IAM",
-    memorySize: 256,
-    timeout: 60,
-    architecture: "arm64",
-    logRetentionDays: 14,
-    corsAllowOrigins: [],
+    ...RESOURCE_DEFAULTS,
 };
 
 /** What the component builds from: the resolved arguments and the function's environment. */
@@ -93,31 +91,6 @@ function withDefaults(args: BedrockStreamerArgs): ResolvedStreamerArgs {
     const given = Object.fromEntries(Object.entries(args).filter(([, value]) => value !== undefined));
     const resolved = { ...structuredClone(DEFAULTS), ...given } as ResolvedStreamerArgs;
     return { ...resolved, codeZip: path.resolve(args.codeZip) };
-}
-
-/**
- * Why a browser would never match this CORS origin, or undefined when it can. A browser's `Origin`
- * header is `scheme://host[:port]`, lower case, without the default port, path or trailing `/`;
- * `*` allows every origin.
- */
-export function corsOriginProblem(origin: unknown): string | undefined {
-    if (typeof origin !== "string" || origin.length < 1 || origin.length > MAX_CORS_ORIGIN_CHARS) {
-        return `must be text of 1 to ${MAX_CORS_ORIGIN_CHARS} characters`;
-    }
-    if (origin === "*") return undefined;
-    let url: URL;
-    try {
-        url = new URL(origin);
-    } catch {
-        return "is not an origin: use scheme://host[:port], e.g. https://example.com";
-    }
-    if (url.origin === "null") return "is not an origin: use scheme://host[:port], e.g. https://example.com";
-    if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-        return `has more than scheme://host[:port] (a path, query or credentials); a browser sends only ${url.origin}`;
-    }
-    if (origin.endsWith("/")) return `ends with "/", which a browser's Origin never does: use ${url.origin}`;
-    if (origin !== url.origin) return `is not written as a browser sends it (lower case, no default port): use ${url.origin}`;
-    return undefined;
 }
 
 /** Everything that would make the deployment fail or misbehave, one line per problem. */
@@ -155,8 +128,8 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     if (!(ARCHITECTURES as readonly string[]).includes(r.architecture)) {
         problems.push(`architecture ${JSON.stringify(r.architecture)} is not a Lambda architecture; use arm64 (the default) or x86_64`);
     }
-    if (!Number.isInteger(r.memorySize) || r.memorySize < 128 || r.memorySize > 10240) {
-        problems.push(`memorySize must be a whole number of MB from 128 to 10240, got ${r.memorySize}`);
+    if (!Number.isInteger(r.memorySize) || r.memorySize < MIN_MEMORY_MB || r.memorySize > MAX_MEMORY_MB) {
+        problems.push(`memorySize must be a whole number of MB from ${MIN_MEMORY_MB} to ${MAX_MEMORY_MB}, got ${r.memorySize}`);
     }
     if (!Number.isInteger(r.timeout) || r.timeout < MIN_TIMEOUT_SECS || r.timeout > MAX_TIMEOUT_SECS) {
         problems.push(

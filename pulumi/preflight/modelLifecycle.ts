@@ -12,7 +12,7 @@
 //   not found from us-west-2. Its `models` are the foundation-model ARNs it routes to.
 
 import { classifyModel, profileIdentifier } from "../policy";
-import type { ConfiguredModel } from "../models";
+import type { ConfiguredModel } from "../settings";
 import { type Aws, AwsError } from "./awsCli";
 import { denied, error, type Finding, ok, warning } from "./findings";
 

@@ -8,7 +8,7 @@ import * as path from "node:path";
 
 import { parse } from "yaml";
 
-import { type ConfiguredModel, configuredModels, parseModels } from "../models";
+import { type ConfiguredModel, configuredModels, NO_RESERVATION, parseModels } from "../settings";
 
 const PROJECT = "bedrock-streamer";
 
@@ -67,13 +67,13 @@ export function readStack(stack: string, dir: string): StackFacts {
     const region = stackRegion(config);
     if (!region) throw new Error(`stack ${stack} has no region: pulumi config set aws:region <region> --stack ${stack}`);
     const models = configuredModels(config[`${PROJECT}:modelId`] ?? "", parseModels(config[`${PROJECT}:models`] ?? "{}"));
-    const reserved = Number(config[`${PROJECT}:reservedConcurrency`] ?? "-1");
+    const reserved = Number(config[`${PROJECT}:reservedConcurrency`] ?? String(NO_RESERVATION));
     const output = pulumi(["stack", "output", "functionName", "--stack", stack], dir);
     return {
         stack,
         region,
         models,
-        reservedConcurrency: reserved === -1 ? undefined : reserved,
+        reservedConcurrency: reserved === NO_RESERVATION ? undefined : reserved,
         functionName: output.ok && output.stdout.trim() !== "" ? output.stdout.trim() : undefined,
     };
 }

@@ -170,9 +170,11 @@ function workspace(omit: string[] = []): string {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-just-"));
     fs.mkdirSync(path.join(root, "pulumi"));
     fs.writeFileSync(path.join(root, "justfile"), "import 'pulumi/deploy.just'\n");
-    for (const file of ["deploy.just", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "preflight.ts", "models.ts", "policy.ts", "functionUrlRegions.ts"]) {
+    for (const file of ["deploy.just", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "preflight.ts", "settings.ts", "policy.ts"]) {
         fs.copyFileSync(path.join(PROGRAM_DIR, file), path.join(root, "pulumi", file));
     }
+    // settings.ts reads the handler's defaults from config/default.toml, beside pulumi/.
+    fs.cpSync(path.join(PROGRAM_DIR, "..", "config"), path.join(root, "config"), { recursive: true });
     fs.cpSync(path.join(PROGRAM_DIR, "preflight"), path.join(root, "pulumi", "preflight"), { recursive: true });
     // A stack like the shipped prod one, in an account that offers its model.
     stackConfig(root, { "aws:region": "us-west-2", "bedrock-streamer:modelId": `us.${HAIKU_55}`, "bedrock-streamer:reservedConcurrency": "20" });

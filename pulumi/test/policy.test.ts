@@ -162,7 +162,7 @@ describe("never a wildcard or a policy variable", () => {
                 assert.ok(!resources(policy).some((arn) => IAM_SPECIAL.test(arn)), JSON.stringify(policy));
             }
         }
-        // Bedrock's ids are made of these alone (models.ts modelIdProblem, the handler's own rule).
+        // Bedrock's ids are made of these alone (settings.ts modelIdProblem, the handler's own rule).
         assert.equal([...new Set(accepted)].join(""), "-./0123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz");
     });
 

@@ -8,8 +8,7 @@ import { describe, test } from "node:test";
 
 import { parse } from "smol-toml";
 
-import { environmentBytes, handlerEnvironment, type HandlerSettings, settingsProblems, storyTypeKey, storyTypeProblem } from "../settings";
-import { configuredModels, reviewModels } from "../models";
+import { configuredModels, environmentBytes, handlerEnvironment, type HandlerSettings, reviewModels, settingsProblems, storyTypeKey, storyTypeProblem } from "../settings";
 import { classifyModel } from "../policy";
 import { DEFAULTS } from "../streamerArgs";
 import { PROGRAM_DIR } from "./support/pulumiCli";
@@ -147,7 +146,7 @@ describe("the rules shared with the handler (config/settings-cases.json)", () =>
     const configKey = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
     const settingsOf = (values: Record<string, unknown>): HandlerSettings =>
         ({ ...minimal, ...Object.fromEntries(Object.entries(values).map(([key, value]) => [configKey(key), value])) }) as HandlerSettings;
-    /** Cases about STREAMER_MODELS / STREAMER_DEFAULT_MODEL: models.ts checks those, in its own words. */
+    /** Cases about STREAMER_MODELS / STREAMER_DEFAULT_MODEL: reviewModels checks those, in its own words. */
     const aboutModels = (c: SettingsCase) => "models" in c.settings || "default_model" in c.settings;
     /** What the policy's guard refuses of a model id (streamerArgs.ts runs it on every configured model). */
     const modelIdGuard = (s: HandlerSettings) =>
