@@ -11,6 +11,9 @@ import * as path from "node:path";
 
 import { parse } from "smol-toml";
 
+/** The Pulumi project, and so the namespace of every config key (`bedrock-streamer:<key>`). */
+export const CONFIG_NAMESPACE = "bedrock-streamer";
+
 export const LOG_LEVELS = ["error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -282,6 +285,18 @@ export function environmentBytes(env: Record<string, string>): number {
     return Buffer.byteLength(JSON.stringify(env), "utf8");
 }
 
+/** Why the function's environment would not fit Lambda's limit, or undefined when it fits. */
+export function environmentProblem(env: Record<string, string>): string | undefined {
+    const envBytes = environmentBytes(env);
+    if (envBytes > ENVIRONMENT_LIMIT_BYTES) {
+        return (
+            `the function's environment is ${envBytes} bytes, over Lambda's ${ENVIRONMENT_LIMIT_BYTES}-byte limit; ` +
+            "shorten templates, defaultTemplate, systemPrompt, chatSystemPrompt or models"
+        );
+    }
+    return undefined;
+}
+
 // ---- The models a stack may stream from ----
 // The models a stack may stream from. Stack config `models` is JSON text (Pulumi.yaml's typed config
 // has no object type, and JSON text is also what the handler reads from STREAMER_MODELS, so the
@@ -348,9 +363,9 @@ function parseJsonObject(key: string, text: string, what: string, example: strin
     try {
         parsed = JSON.parse(text);
     } catch (error) {
-        throw new Error(`bedrock-streamer:${key} is not valid JSON (${(error as Error).message}); expected an object such as ${example}`);
+        throw new Error(`${CONFIG_NAMESPACE}:${key} is not valid JSON (${(error as Error).message}); expected an object such as ${example}`);
     }
-    if (!isObject(parsed)) throw new Error(`bedrock-streamer:${key} must be a JSON object of ${what}, such as ${example}; got ${text}`);
+    if (!isObject(parsed)) throw new Error(`${CONFIG_NAMESPACE}:${key} must be a JSON object of ${what}, such as ${example}; got ${text}`);
     return parsed;
 }
 
@@ -521,14 +536,35 @@ export const NO_RESERVATION = -1;
 export const MAX_CORS_ORIGINS = 100;
 export const MAX_CORS_ORIGIN_CHARS = 253;
 
+/** The AWS resources' own settings, as the component takes them. */
+export interface ResourceSettings {
+    /**
+     * The region the AWS provider deploys to, as a plain value so it is checked before anything is
+     * planned (index.ts passes `aws:region`, or AWS_REGION). Unset stops the preview: the stack must say.
+     */
+    region?: string;
+    /** AWS_IAM: callers sign with SigV4. NONE: a public URL, which needs `reservedConcurrency`. */
+    authType: AuthType;
+    /** Most concurrent executions; undefined leaves the function unreserved (the account's pool). */
+    reservedConcurrency?: number;
+    /** MB; CPU scales with it. */
+    memorySize: number;
+    /** Seconds; also the handler's STREAMER_DEADLINE_SECS (it stops 0.5 s before Lambda's deadline itself). */
+    timeout: number;
+    architecture: Architecture;
+    logRetentionDays: number;
+    /** Browser origins allowed to call the URL; empty configures no CORS. */
+    corsAllowOrigins: string[];
+}
+
 /** Defaults of the resources' own settings (Pulumi.yaml declares them again; a test keeps it in step). */
-export const RESOURCE_DEFAULTS = {
-    authType: "AWS_IAM" as AuthType,
+export const RESOURCE_DEFAULTS: Readonly<Omit<ResourceSettings, "region" | "reservedConcurrency">> = {
+    authType: "AWS_IAM",
     memorySize: 256,
     timeout: 60,
-    architecture: "arm64" as Architecture,
+    architecture: "arm64",
     logRetentionDays: 14,
-    corsAllowOrigins: [] as string[],
+    corsAllowOrigins: [],
 };
 
 /**
@@ -560,6 +596,57 @@ export function corsOriginProblem(origin: unknown): string | undefined {
     if (origin.endsWith("/")) return `ends with "/", which a browser's Origin never does: use ${url.origin}`;
     if (origin !== url.origin) return `is not written as a browser sends it (lower case, no default port): use ${url.origin}`;
     return undefined;
+}
+
+/** Everything Lambda, CloudWatch Logs or a browser would refuse of the resources' settings, one line each. */
+export function resourceProblems(r: ResourceSettings): string[] {
+    const problems: string[] = [];
+    if (!(AUTH_TYPES as readonly string[]).includes(r.authType)) {
+        problems.push(`authType must be AWS_IAM or NONE, got ${JSON.stringify(r.authType)}`);
+    }
+    if (r.reservedConcurrency !== undefined && (!Number.isInteger(r.reservedConcurrency) || r.reservedConcurrency < 0)) {
+        problems.push(`reservedConcurrency must be a whole number of at least 0 (or unset), got ${r.reservedConcurrency}`);
+    }
+    if (r.authType === "NONE" && r.reservedConcurrency === undefined) {
+        problems.push(
+            "authType NONE makes the Function URL public, and a public URL with no concurrency cap is an open wallet: " +
+                "anyone can run up your Bedrock and Lambda bill. Set a cap, e.g. `pulumi config set reservedConcurrency 10`.",
+        );
+    } else if (r.authType === "NONE" && r.reservedConcurrency === 0) {
+        // Lambda throttles every invocation of a function reserved at 0 (its switch to turn one off).
+        problems.push(
+            "authType NONE needs reservedConcurrency of at least 1: 0 is not a cap but Lambda's off switch, " +
+                "which throttles every invocation, so the public URL would serve nothing. Set a cap, e.g. `pulumi config set reservedConcurrency 10`.",
+        );
+    }
+    if (!(ARCHITECTURES as readonly string[]).includes(r.architecture)) {
+        problems.push(`architecture ${JSON.stringify(r.architecture)} is not a Lambda architecture; use arm64 (the default) or x86_64`);
+    }
+    if (!Number.isInteger(r.memorySize) || r.memorySize < MIN_MEMORY_MB || r.memorySize > MAX_MEMORY_MB) {
+        problems.push(`memorySize must be a whole number of MB from ${MIN_MEMORY_MB} to ${MAX_MEMORY_MB}, got ${r.memorySize}`);
+    }
+    if (!Number.isInteger(r.timeout) || r.timeout < MIN_TIMEOUT_SECS || r.timeout > MAX_TIMEOUT_SECS) {
+        problems.push(
+            `timeout must be a whole number of seconds from ${MIN_TIMEOUT_SECS} to ${MAX_TIMEOUT_SECS}, got ${r.timeout}`,
+        );
+    }
+    if (!LOG_RETENTION_DAYS.includes(r.logRetentionDays)) {
+        problems.push(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${r.logRetentionDays}`);
+    }
+    if (!r.region) {
+        problems.push("the stack's region is not set: `pulumi config set aws:region <region>` (or AWS_REGION), so it can be checked before deploying");
+    } else {
+        const problem = functionUrlRegionProblem(r.region);
+        if (problem !== undefined) problems.push(problem);
+    }
+    if (r.corsAllowOrigins.length > MAX_CORS_ORIGINS) {
+        problems.push(`corsAllowOrigins has ${r.corsAllowOrigins.length} origins; a Function URL takes at most ${MAX_CORS_ORIGINS}`);
+    }
+    for (const origin of r.corsAllowOrigins) {
+        const problem = corsOriginProblem(origin);
+        if (problem !== undefined) problems.push(`corsAllowOrigins entry ${JSON.stringify(origin)} ${problem}`);
+    }
+    return problems;
 }
 
 // ---- Where the stack may deploy ----

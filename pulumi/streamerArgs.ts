@@ -9,50 +9,22 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { classifyModel } from "./policy";
 import {
-    type Architecture,
-    ARCHITECTURES,
-    AUTH_TYPES,
-    type AuthType,
     configuredModels,
-    corsOriginProblem,
-    environmentBytes,
-    ENVIRONMENT_LIMIT_BYTES,
-    functionUrlRegionProblem,
+    environmentProblem,
     HANDLER_DEFAULTS,
     handlerEnvironment,
     type HandlerSettings,
-    LOG_RETENTION_DAYS,
-    MAX_CORS_ORIGINS,
-    MAX_MEMORY_MB,
-    MAX_TIMEOUT_SECS,
-    MIN_MEMORY_MB,
-    MIN_TIMEOUT_SECS,
     modelIdProblem,
     RESOURCE_DEFAULTS,
+    resourceProblems,
+    type ResourceSettings,
     reviewModels,
     settingsProblems,
 } from "./settings";
 
-export interface BedrockStreamerArgs extends Partial<HandlerSettings> {
+export interface BedrockStreamerArgs extends Partial<HandlerSettings>, Partial<ResourceSettings> {
     /** The package `cargo lambda build --output-format zip` writes (`just build`). */
     codeZip: string;
-    /**
-     * The region the AWS provider deploys to, as a plain value so it is checked before anything is
-     * planned (index.ts passes `aws:region`, or AWS_REGION). Unset stops the preview: the stack must say.
-     */
-    region?: string;
-    /** AWS_IAM: callers sign with SigV4. NONE: a public URL, which needs `reservedConcurrency`. */
-    authType?: AuthType;
-    /** Most concurrent executions; undefined leaves the function unreserved (the account's pool). */
-    reservedConcurrency?: number;
-    /** MB; CPU scales with it. */
-    memorySize?: number;
-    /** Seconds; also the handler's STREAMER_DEADLINE_SECS (it stops 0.5 s before Lambda's deadline itself). */
-    timeout?: number;
-    architecture?: Architecture;
-    logRetentionDays?: number;
-    /** Browser origins allowed to call the URL; empty configures no CORS. */
-    corsAllowOrigins?: string[];
     /**
      * Handler settings whose values must stay secret in the stack's state and outputs (index.ts
      * passes those set with `pulumi config set --secret`): any of them makes the function's
@@ -107,58 +79,9 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     }
     problems.push(...modelProblems);
     problems.push(...settingsProblems(r));
-    if (!(AUTH_TYPES as readonly string[]).includes(r.authType)) {
-        problems.push(`authType must be AWS_IAM or NONE, got ${JSON.stringify(r.authType)}`);
-    }
-    if (r.reservedConcurrency !== undefined && (!Number.isInteger(r.reservedConcurrency) || r.reservedConcurrency < 0)) {
-        problems.push(`reservedConcurrency must be a whole number of at least 0 (or unset), got ${r.reservedConcurrency}`);
-    }
-    if (r.authType === "NONE" && r.reservedConcurrency === undefined) {
-        problems.push(
-            "authType NONE makes the Function URL public, and a public URL with no concurrency cap is an open wallet: " +
-                "anyone can run up your Bedrock and Lambda bill. Set a cap, e.g. `pulumi config set reservedConcurrency 10`.",
-        );
-    } else if (r.authType === "NONE" && r.reservedConcurrency === 0) {
-        // Lambda throttles every invocation of a function reserved at 0 (its switch to turn one off).
-        problems.push(
-            "authType NONE needs reservedConcurrency of at least 1: 0 is not a cap but Lambda's off switch, " +
-                "which throttles every invocation, so the public URL would serve nothing. Set a cap, e.g. `pulumi config set reservedConcurrency 10`.",
-        );
-    }
-    if (!(ARCHITECTURES as readonly string[]).includes(r.architecture)) {
-        problems.push(`architecture ${JSON.stringify(r.architecture)} is not a Lambda architecture; use arm64 (the default) or x86_64`);
-    }
-    if (!Number.isInteger(r.memorySize) || r.memorySize < MIN_MEMORY_MB || r.memorySize > MAX_MEMORY_MB) {
-        problems.push(`memorySize must be a whole number of MB from ${MIN_MEMORY_MB} to ${MAX_MEMORY_MB}, got ${r.memorySize}`);
-    }
-    if (!Number.isInteger(r.timeout) || r.timeout < MIN_TIMEOUT_SECS || r.timeout > MAX_TIMEOUT_SECS) {
-        problems.push(
-            `timeout must be a whole number of seconds from ${MIN_TIMEOUT_SECS} to ${MAX_TIMEOUT_SECS}, got ${r.timeout}`,
-        );
-    }
-    if (!LOG_RETENTION_DAYS.includes(r.logRetentionDays)) {
-        problems.push(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${r.logRetentionDays}`);
-    }
-    if (!r.region) {
-        problems.push("the stack's region is not set: `pulumi config set aws:region <region>` (or AWS_REGION), so it can be checked before deploying");
-    } else {
-        const problem = functionUrlRegionProblem(r.region);
-        if (problem !== undefined) problems.push(problem);
-    }
-    if (r.corsAllowOrigins.length > MAX_CORS_ORIGINS) {
-        problems.push(`corsAllowOrigins has ${r.corsAllowOrigins.length} origins; a Function URL takes at most ${MAX_CORS_ORIGINS}`);
-    }
-    for (const origin of r.corsAllowOrigins) {
-        const problem = corsOriginProblem(origin);
-        if (problem !== undefined) problems.push(`corsAllowOrigins entry ${JSON.stringify(origin)} ${problem}`);
-    }
-    const envBytes = environmentBytes(env);
-    if (envBytes > ENVIRONMENT_LIMIT_BYTES) {
-        problems.push(
-            `the function's environment is ${envBytes} bytes, over Lambda's ${ENVIRONMENT_LIMIT_BYTES}-byte limit; ` +
-                "shorten templates, defaultTemplate, systemPrompt, chatSystemPrompt or models",
-        );
-    }
+    problems.push(...resourceProblems(r));
+    const envProblem = environmentProblem(env);
+    if (envProblem !== undefined) problems.push(envProblem);
     if (!fs.existsSync(r.codeZip)) {
         problems.push(`the Lambda package ${r.codeZip} is missing: run \`just build\` first`);
     }

@@ -8,9 +8,7 @@ import * as path from "node:path";
 
 import { parse } from "yaml";
 
-import { type ConfiguredModel, configuredModels, NO_RESERVATION, parseModels } from "../settings";
-
-const PROJECT = "bedrock-streamer";
+import { CONFIG_NAMESPACE as PROJECT, type ConfiguredModel, configuredModels, NO_RESERVATION, parseModels } from "../settings";
 
 /** One entry of `pulumi config --json --show-secrets`: text in `value` (without --show-secrets, a secret has none). */
 interface CliConfigValue {
