@@ -16,13 +16,13 @@ use crate::bedrock::{self, Call};
 use crate::error::{ApiError, NoAnswer};
 use crate::openai::wire::model_list;
 use crate::request::conversation::Conversation;
-use crate::request::models::{Models, Reasoning};
+use crate::request::models::{Model, Models, Reasoning};
 use crate::request::{self, Limits, StoryRequest};
 use crate::settings::Settings;
 use crate::stream::deadline::Deadline;
-use crate::stream::relay::StoryRelay;
+use crate::stream::relay::{Start, StoryRelay};
 use crate::stream::wire::{self, Encoder, Format};
-use crate::summary::{RequestOutcome, Summary};
+use crate::summary::Summary;
 
 mod chat;
 mod page;
@@ -126,8 +126,8 @@ impl App {
             Err(error) => return refused(&error, None, summary),
         };
         match self.open(&request.body, deadline, &mut summary).await {
-            Ok((accepted, reasoning)) => {
-                let relay = self.relay(accepted, format, deadline, summary, reasoning);
+            Ok((accepted, model)) => {
+                let relay = self.relay(accepted, format, deadline, (&request.invocation, model), summary);
                 streaming(format.content_type(), relay)
             }
             Err(error) => refused(&error, Some(format), summary),
@@ -148,27 +148,30 @@ impl App {
             .map_err(|_| ApiError::UpstreamTimeout(NoAnswer::Deadline { secs: deadline.secs }))?
     }
 
-    /// The relay of an accepted stream: the model's reasoning shown or dropped as its alias says,
-    /// keep-alives as the settings say.
+    /// The relay of the stream Bedrock accepted for `model` in `invocation`: the model's reasoning
+    /// shown or dropped as its alias says, keep-alives as the settings say.
     pub(crate) fn relay<E: Encoder>(
         &self,
         accepted: bedrock::Accepted,
         encoder: E,
         deadline: Deadline,
+        (invocation, model): (&Invocation, &Model),
         summary: Summary,
-        reasoning: Reasoning,
     ) -> StoryRelay<E> {
-        let show_reasoning = reasoning == Reasoning::Show;
-        StoryRelay::new(accepted.items, encoder, deadline, accepted.request_id, summary, show_reasoning)
+        let start = Start {
+            request_id: invocation.request_id.clone(),
+            model_id: model.model_id.clone(),
+            model_alias: model.alias.clone(),
+            bedrock_request_id: accepted.request_id,
+        };
+        let show_reasoning = model.reasoning == Reasoning::Show;
+        StoryRelay::new(accepted.items, encoder, deadline, start, summary, show_reasoning)
             .keep_alive(self.settings.keep_alive)
     }
 
     /// A request's summary, naming the default model until the request chooses one.
     fn summary(&self, request_id: String, started: Instant) -> Summary {
-        let default = self.settings.models.default_model();
-        let mut summary = Summary::new(request_id, default.model_id.clone(), started);
-        summary.model_alias = default.alias.clone();
-        summary
+        Summary::new(request_id, self.settings.models.default_model(), started)
     }
 
     /// Everything up to Bedrock accepting the stream; any error here is the whole response.
@@ -177,15 +180,14 @@ impl App {
         body: &[u8],
         deadline: Deadline,
         summary: &mut Summary,
-    ) -> Result<(bedrock::Accepted, Reasoning), ApiError> {
+    ) -> Result<(bedrock::Accepted, &Model), ApiError> {
         let limits =
             Limits { models: &self.settings.models, allowed_story_types: self.settings.allowed_story_types.as_deref() };
         let StoryRequest { story_type, model, max_tokens } = request::parse(body, limits)?;
-        summary.model = model.model_id.clone();
-        summary.model_alias = model.alias.clone();
+        summary.chose(model);
         let prompt = self.settings.templates.render(&story_type);
         tracing::debug!(prompt = %prompt, system = ?self.settings.system_prompt, "prompt");
-        summary.story_type = Some(story_type);
+        summary.story_type(story_type);
 
         let turns = Conversation::single(prompt).turns;
         let call = Call {
@@ -199,7 +201,7 @@ impl App {
             additional_model_request_fields: model.additional_model_request_fields.as_ref(),
         };
         let accepted = self.accept(call, deadline).await?;
-        Ok((accepted, model.reasoning))
+        Ok((accepted, model))
     }
 }
 
@@ -219,11 +221,9 @@ pub(crate) fn refused(error: &ApiError, format: Option<Format>, summary: Summary
     refusal(format, error)
 }
 
-/// The summary of a request refused with `status`.
+/// The summary of a request refused with `status`, written as it goes.
 pub(crate) fn emit_refusal(mut summary: Summary, error: &ApiError, status: StatusCode) {
-    summary.status = status.as_u16();
-    summary.error_code = Some(error.code());
-    summary.emit(if error.is_client_error() { RequestOutcome::Rejected } else { RequestOutcome::UpstreamError });
+    summary.refused(error, status);
 }
 
 /// A response whose whole body is `body`, never cached.

@@ -7,8 +7,12 @@ use std::io::Write;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use http::StatusCode;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
+
+use crate::error::ApiError;
+use crate::request::models::Model;
 
 /// How a request ended, as the summary line and dashboards name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,40 +51,87 @@ impl RequestOutcome {
     }
 }
 
-/// What the summary line reports; filled in as the request goes.
+/// What the summary line reports: filled in as the request goes, only through the methods below,
+/// and written once, when it is dropped (at the end of a refusal, at the end of the stream, or
+/// when the caller leaves mid-stream and the body is dropped).
 #[derive(Debug)]
 pub struct Summary {
-    pub request_id: String,
+    request_id: String,
     /// The Bedrock model id called.
-    pub model: String,
+    model: String,
     /// The alias the request chose (or the default); the metrics' `model` dimension, so that
     /// its cardinality is the number of configured models.
-    pub model_alias: String,
-    pub story_type: Option<String>,
-    pub status: u16,
-    pub started: Instant,
-    pub first_token: Option<Duration>,
-    pub output_tokens: Option<i32>,
-    pub error_code: Option<&'static str>,
+    model_alias: String,
+    story_type: Option<String>,
+    status: u16,
+    started: Instant,
+    first_token: Option<Duration>,
+    output_tokens: Option<i32>,
+    error_code: Option<&'static str>,
+    /// How the request ended; none yet when it is dropped means the caller went away.
+    outcome: Option<RequestOutcome>,
 }
 
 impl Summary {
-    pub fn new(request_id: String, model: String, started: Instant) -> Self {
+    /// A request that started at `started`, naming `model` until it chooses one.
+    pub fn new(request_id: String, model: &Model, started: Instant) -> Self {
         Summary {
             request_id,
-            model,
-            model_alias: crate::request::models::DEFAULT_ALIAS.to_owned(),
+            model: model.model_id.clone(),
+            model_alias: model.alias.clone(),
             story_type: None,
             status: 200,
             started,
             first_token: None,
             output_tokens: None,
             error_code: None,
+            outcome: None,
         }
     }
 
+    /// The model the request chose.
+    pub fn chose(&mut self, model: &Model) {
+        self.model.clone_from(&model.model_id);
+        self.model_alias.clone_from(&model.alias);
+    }
+
+    /// The story type of a story request, in NFC.
+    pub fn story_type(&mut self, story_type: String) {
+        self.story_type = Some(story_type);
+    }
+
+    /// Refused before the stream, answered with `status`.
+    pub fn refused(&mut self, error: &ApiError, status: StatusCode) {
+        self.status = status.as_u16();
+        self.error_code = Some(error.code());
+        self.outcome =
+            Some(if error.is_client_error() { RequestOutcome::Rejected } else { RequestOutcome::UpstreamError });
+    }
+
+    /// The first word of the answer reached the caller (later words change nothing).
+    pub fn first_word(&mut self) {
+        self.first_token.get_or_insert_with(|| self.started.elapsed());
+    }
+
+    /// The answer is whole; Bedrock counted `output_tokens`, when it said.
+    pub fn completed(&mut self, output_tokens: Option<i32>) {
+        self.output_tokens = output_tokens;
+        self.outcome = Some(RequestOutcome::Completed);
+    }
+
+    /// The stream ended with `error` as its last event.
+    pub fn failed(&mut self, error: &ApiError) {
+        self.error_code = Some(error.code());
+        self.outcome = Some(RequestOutcome::UpstreamError);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn first_token(&self) -> Option<Duration> {
+        self.first_token
+    }
+
     /// Writes the summary log line and, once [`enable_metrics`] has run, the request's EMF record.
-    pub fn emit(&self, outcome: RequestOutcome) {
+    fn write(&self, outcome: RequestOutcome) {
         let duration = self.started.elapsed();
         tracing::info!(
             request_id = %self.request_id,
@@ -96,6 +147,12 @@ impl Summary {
             "request summary"
         );
         emit_record(self, outcome, duration);
+    }
+}
+
+impl Drop for Summary {
+    fn drop(&mut self) {
+        self.write(self.outcome.unwrap_or(RequestOutcome::ClientDisconnected));
     }
 }
 
@@ -179,16 +236,41 @@ mod tests {
     use super::*;
 
     fn completed() -> Summary {
-        Summary {
-            first_token: Some(Duration::from_micros(412_345)),
-            output_tokens: Some(212),
-            story_type: Some("CATS".into()),
-            model_alias: "fast".into(),
-            ..Summary::new("r-1".into(), "anthropic.claude-3-haiku-20240307-v1:0".into(), Instant::now())
-        }
+        let mut summary = Summary::new(
+            "r-1".into(),
+            &Model::new("fast", "anthropic.claude-3-haiku-20240307-v1:0", 1, 1),
+            Instant::now(),
+        );
+        summary.first_token = Some(Duration::from_micros(412_345));
+        summary.story_type("CATS".into());
+        summary.completed(Some(212));
+        summary
     }
 
     const TOOK: Duration = Duration::from_millis(2400);
+
+    #[test]
+    fn time_to_first_token_is_stamped_at_the_first_word_only() {
+        let mut summary = Summary::new("r".into(), &Model::new("default", "m", 1, 1), Instant::now());
+        assert_eq!(summary.first_token, None);
+        summary.first_word();
+        let first = summary.first_token.expect("stamped");
+        summary.first_word();
+        assert_eq!(summary.first_token, Some(first), "later words change nothing");
+    }
+
+    #[test]
+    fn the_outcome_follows_what_happened_and_a_summary_dropped_before_an_end_is_a_disconnect() {
+        let mut summary = Summary::new("r".into(), &Model::new("default", "m", 1, 1), Instant::now());
+        assert_eq!(summary.outcome, None, "dropped now, it is written as client_disconnected");
+        summary.failed(&ApiError::Timeout { secs: 1 });
+        assert_eq!((summary.outcome, summary.error_code), (Some(RequestOutcome::UpstreamError), Some("timeout")));
+        summary.refused(
+            &ApiError::Throttled { model: "m".into(), message: "slow".into(), retried: true },
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        assert_eq!((summary.outcome, summary.status), (Some(RequestOutcome::UpstreamError), 429), "a 429 is Bedrock's");
+    }
 
     #[test]
     fn a_request_is_one_emf_record_with_its_metrics_declared() {
@@ -232,11 +314,8 @@ mod tests {
 
     #[test]
     fn a_rejected_request_declares_no_token_metrics() {
-        let rejected = Summary {
-            status: 400,
-            error_code: Some("invalid_story_type"),
-            ..Summary::new("r-2".into(), "m".into(), Instant::now())
-        };
+        let mut rejected = Summary::new("r-2".into(), &Model::new("default", "m", 1, 1), Instant::now());
+        rejected.refused(&ApiError::InvalidStoryType("no".into()), StatusCode::BAD_REQUEST);
         let record: Value = serde_json::from_str(&record("f", &rejected, RequestOutcome::Rejected, TOOK, 0)).unwrap();
         let declared = record["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
         assert!(!declared.iter().any(|m| m["Name"] == "TimeToFirstToken" || m["Name"] == "OutputTokens"));

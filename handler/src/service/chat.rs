@@ -42,12 +42,12 @@ impl App {
             let model = chat.model;
             let sampling = Sampling { max_tokens: chat.max_tokens, temperature: None, top_p: None, stop: &[] };
             let accepted = self.converse(model, &chat.conversation, sampling, deadline, &mut summary).await?;
-            Ok::<_, ApiError>((accepted, model.reasoning))
+            Ok::<_, ApiError>((accepted, model))
         }
         .await;
         match opened {
-            Ok((accepted, reasoning)) => {
-                let relay = self.relay(accepted, format, deadline, summary, reasoning);
+            Ok((accepted, model)) => {
+                let relay = self.relay(accepted, format, deadline, (&request.invocation, model), summary);
                 streaming(format.content_type(), relay)
             }
             Err(error) => refused(&error, Some(format), summary),
@@ -57,14 +57,14 @@ impl App {
     /// `POST /v1/chat/completions`: OpenAI's request, answered in OpenAI's shapes. SSE is chosen by
     /// `stream`, not by `Accept` (the official clients send `Accept: application/json` when
     /// streaming too).
-    pub(crate) async fn chat_completions(&self, request: &Request) -> Response<Body> {
-        let (deadline, mut summary) = self.begin(&request.invocation);
-        let parsed = openai_request::parse(&request.body, &self.settings.models, self.settings.chat_limits);
+    pub(crate) async fn chat_completions(&self, incoming: &Request) -> Response<Body> {
+        let (deadline, mut summary) = self.begin(&incoming.invocation);
+        let parsed = openai_request::parse(&incoming.body, &self.settings.models, self.settings.chat_limits);
         let request = match parsed {
             Ok(request) => request,
             Err(error) => return openai_refused(&error, summary),
         };
-        let answer = Answer::new(&summary.request_id, unix_seconds(), &request.model.alias);
+        let answer = Answer::new(&incoming.invocation.request_id, unix_seconds(), &request.model.alias);
         let model = request.model;
         let CompletionRequest { conversation, max_tokens, temperature, top_p, stop, stream, include_usage, .. } =
             &request;
@@ -75,9 +75,15 @@ impl App {
         };
         if *stream {
             let chunks = Chunks { answer, include_usage: *include_usage };
-            return streaming("text/event-stream", self.relay(accepted, chunks, deadline, summary, model.reasoning));
+            return streaming(
+                "text/event-stream",
+                self.relay(accepted, chunks, deadline, (&incoming.invocation, model), summary),
+            );
         }
-        let collected = self.relay(accepted, Collected::default(), deadline, summary, model.reasoning).collect().await;
+        let collected = self
+            .relay(accepted, Collected::default(), deadline, (&incoming.invocation, model), summary)
+            .collect()
+            .await;
         match collected.outcome() {
             Outcome::Completed { text, reasoning, stop_reason, usage } => {
                 let body = answer.completion(&text, reasoning.as_deref(), &stop_reason, usage.as_ref());
@@ -98,8 +104,7 @@ impl App {
         deadline: Deadline,
         summary: &mut Summary,
     ) -> Result<Accepted, ApiError> {
-        summary.model = model.model_id.clone();
-        summary.model_alias = model.alias.clone();
+        summary.chose(model);
         let system = self.settings.chat_system_prompt.as_deref().into_iter().chain(conversation.system.as_deref());
         let call = Call {
             model_id: &model.model_id,

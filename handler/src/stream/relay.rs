@@ -14,10 +14,10 @@ use crate::bedrock::{Items, Metadata, StreamItem};
 use crate::error::{ApiError, StreamBreak};
 use crate::stream::deadline::Deadline;
 use crate::stream::wire::{Encoder, Event, Format, Usage};
-use crate::summary::{RequestOutcome, Summary};
+use crate::summary::Summary;
 
 /// One story on its way from Bedrock to the caller: the `start` event, then each Bedrock item as
-/// the caller's format shows it, until the stream ends (the request's summary is written then, or
+/// the caller's format shows it, until the stream ends (the request's summary is written when the relay is dropped: then, or
 /// when the caller leaves first).
 pub struct StoryRelay<E: Encoder = Format> {
     items: Items,
@@ -25,7 +25,9 @@ pub struct StoryRelay<E: Encoder = Format> {
     /// `/v1/chat/completions`.
     encoder: E,
     deadline: Deadline,
-    bedrock_request_id: Option<String>,
+    /// Who the `start` event names.
+    start: Start,
+    /// Told what happens; written when the relay is dropped.
     summary: Summary,
     /// Relay the model's reasoning (`reasoning` events) instead of dropping it.
     show_reasoning: bool,
@@ -37,13 +39,23 @@ pub struct StoryRelay<E: Encoder = Format> {
     state: State,
 }
 
+/// Who a stream's `start` event names: the request, the model called and its alias, and Bedrock's
+/// request id for the call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Start {
+    pub request_id: String,
+    pub model_id: String,
+    pub model_alias: String,
+    pub bedrock_request_id: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     NotStarted,
     Streaming {
         stopped: bool,
     },
-    /// The summary line has been written.
+    /// The last event has been written.
     Finished,
 }
 
@@ -54,7 +66,7 @@ impl<E: Encoder> StoryRelay<E> {
         items: Items,
         encoder: E,
         deadline: Deadline,
-        bedrock_request_id: Option<String>,
+        start: Start,
         summary: Summary,
         show_reasoning: bool,
     ) -> Self {
@@ -62,7 +74,7 @@ impl<E: Encoder> StoryRelay<E> {
             items,
             encoder,
             deadline,
-            bedrock_request_id,
+            start,
             summary,
             show_reasoning,
             keep_alive: None,
@@ -105,10 +117,10 @@ impl<E: Encoder> StoryRelay<E> {
                 State::NotStarted => {
                     self.state = State::Streaming { stopped: false };
                     let start = Event::Start {
-                        model: &self.summary.model,
-                        model_alias: &self.summary.model_alias,
-                        request_id: &self.summary.request_id,
-                        bedrock_request_id: self.bedrock_request_id.as_deref(),
+                        model: &self.start.model_id,
+                        model_alias: &self.start.model_alias,
+                        request_id: &self.start.request_id,
+                        bedrock_request_id: self.start.bedrock_request_id.as_deref(),
                     };
                     self.encoder.encode(&start)
                 }
@@ -148,9 +160,7 @@ impl<E: Encoder> StoryRelay<E> {
             // first token is the first word.
             StreamItem::Text(text) if text.is_empty() => None,
             StreamItem::Text(text) => {
-                if self.summary.first_token.is_none() {
-                    self.summary.first_token = Some(self.summary.started.elapsed());
-                }
+                self.summary.first_word();
                 self.encoder.encode(&Event::Text { message: &text })
             }
             StreamItem::Reasoning(text) if self.show_reasoning && !text.is_empty() => {
@@ -176,33 +186,23 @@ impl<E: Encoder> StoryRelay<E> {
             cache_write_input_tokens: tokens.as_ref().and_then(|t| t.cache_write_input_tokens),
             latency_ms: metadata.latency_ms,
         };
-        self.summary.output_tokens = usage.output_tokens;
-        self.finish(RequestOutcome::Completed);
+        self.summary.completed(usage.output_tokens);
+        self.finish();
         self.encoder.encode(&Event::Usage(usage))
     }
 
     /// Ends the stream with the error as its last event.
     fn fail(&mut self, error: ApiError) -> Option<Bytes> {
-        self.summary.error_code = Some(error.code());
-        self.finish(RequestOutcome::UpstreamError);
+        self.summary.failed(&error);
+        self.finish();
         self.encoder.fail(&error)
     }
 
-    /// Writes the summary and lets go of the Bedrock stream at once: nothing follows the last
-    /// event, even when Bedrock keeps its body open after `metadata`.
-    fn finish(&mut self, outcome: RequestOutcome) {
+    /// Lets go of the Bedrock stream at once: nothing follows the last event, even when Bedrock
+    /// keeps its body open after `metadata`.
+    fn finish(&mut self) {
         self.state = State::Finished;
         self.items = Box::pin(futures_util::stream::empty());
-        self.summary.emit(outcome);
-    }
-}
-
-impl<E: Encoder> Drop for StoryRelay<E> {
-    /// Dropped before finishing means the caller went away mid-stream.
-    fn drop(&mut self) {
-        if self.state != State::Finished {
-            self.summary.emit(RequestOutcome::ClientDisconnected);
-        }
     }
 }
 
@@ -241,8 +241,15 @@ mod tests {
     fn relay_of(items: Items, format: Format, deadline: Duration) -> StoryRelay {
         let started = Instant::now();
         let deadline = Deadline { at: started + deadline, secs: deadline.as_secs() };
-        let summary = Summary::new("r-1".into(), "m".into(), started);
-        StoryRelay::new(items, format, deadline, Some("b-1".into()), summary, false)
+        let model = crate::request::models::Model::new("default", "m", 1, 1);
+        let summary = Summary::new("r-1".into(), &model, started);
+        let start = Start {
+            request_id: "r-1".into(),
+            model_id: "m".into(),
+            model_alias: "default".into(),
+            bedrock_request_id: Some("b-1".into()),
+        };
+        StoryRelay::new(items, format, deadline, start, summary, false)
     }
 
     async fn body_of(relay: StoryRelay) -> String {
@@ -371,11 +378,11 @@ mod tests {
     async fn time_to_first_token_is_stamped_at_the_first_word() {
         let mut relay = relay_of(stream::empty().boxed(), Format::Ndjson, Duration::from_secs(60));
         assert_eq!(relay.relay(StreamItem::Text(String::new())), None);
-        assert_eq!(relay.summary.first_token, None, "an empty delta is not the first token");
+        assert_eq!(relay.summary.first_token(), None, "an empty delta is not the first token");
         relay.relay(StreamItem::Reasoning("thinking".into()));
-        assert_eq!(relay.summary.first_token, None, "nor is reasoning");
+        assert_eq!(relay.summary.first_token(), None, "nor is reasoning");
         relay.relay(StreamItem::Text("Once".into()));
-        assert!(relay.summary.first_token.is_some());
+        assert!(relay.summary.first_token().is_some());
     }
 
     #[tokio::test]
