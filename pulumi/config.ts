@@ -11,6 +11,7 @@ import {
     type Architecture,
     type AuthType,
     type HandlerSettings,
+    invalidConfiguration,
     type LogLevel,
     NO_RESERVATION,
     parseModels,
@@ -66,15 +67,14 @@ function secretSettings(config: pulumi.Config): (keyof HandlerSettings)[] {
     const refused = secret.filter((key) => RESOURCE_KEYS.includes(key));
     if (refused.length > 0) {
         throw new pulumi.RunError(
-            `bedrock-streamer configuration is invalid:\n` +
-                refused
-                    .map(
-                        (key) =>
-                            `  - ${key} is set with --secret, but it configures the AWS resources themselves, which the preview and ` +
-                            `anyone who can read the function see in plain text, so the stack cannot keep it secret: set it without --secret ` +
-                            `(pulumi config set ${key} <value>)`,
-                    )
-                    .join("\n"),
+            invalidConfiguration(
+                refused.map(
+                    (key) =>
+                        `${key} is set with --secret, but it configures the AWS resources themselves, which the preview and ` +
+                        `anyone who can read the function see in plain text, so the stack cannot keep it secret: set it without --secret ` +
+                        `(pulumi config set ${key} <value>)`,
+                ),
+            ),
         );
     }
     return secret as (keyof HandlerSettings)[];

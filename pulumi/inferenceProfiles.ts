@@ -7,7 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { ConfiguredModel } from "./settings";
+import { type ConfiguredModel, invalidConfiguration } from "./settings";
 import { classifyModel, type InferenceProfileFacts, profileIdentifier } from "./policy";
 
 /**
@@ -41,7 +41,7 @@ export function lookUpInferenceProfiles(models: ConfiguredModel[], parent: pulum
                             : `cannot be called from ${stackRegion}: Bedrock has no such inference profile there (a geography profile such as ` +
                               `eu. is offered only in its own geography's regions; \`just preview\` names the profiles ${stackRegion} has)`;
                         throw new pulumi.RunError(
-                            `bedrock-streamer configuration is invalid:\n  - ${model.key} ${model.modelId} ${problem}` + (failure.message ? `: ${failure.message}` : ""),
+                            invalidConfiguration([`${model.key} ${model.modelId} ${problem}` + (failure.message ? `: ${failure.message}` : "")]),
                         );
                     },
                 ),

@@ -14,6 +14,11 @@ import { parse } from "smol-toml";
 /** The Pulumi project, and so the namespace of every config key (`bedrock-streamer:<key>`). */
 export const CONFIG_NAMESPACE = "bedrock-streamer";
 
+/** How the preview reports what stops it: one line per problem under one heading. */
+export function invalidConfiguration(problems: string[]): string {
+    return `${CONFIG_NAMESPACE} configuration is invalid:\n  - ${problems.join("\n  - ")}`;
+}
+
 export const LOG_LEVELS = ["error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

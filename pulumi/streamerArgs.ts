@@ -13,6 +13,7 @@ import {
     environmentProblem,
     HANDLER_DEFAULTS,
     handlerEnvironment,
+    invalidConfiguration,
     type HandlerSettings,
     modelIdProblem,
     RESOURCE_DEFAULTS,
@@ -125,7 +126,7 @@ export function planStreamer(args: BedrockStreamerArgs): StreamerPlan {
     const models = reviewModels(r.models, r.defaultModel, { ...r, defaultModelId: DEFAULTS.modelId });
     const problems = deploymentProblems(r, environment, models.problems);
     if (problems.length > 0) {
-        throw new pulumi.RunError(`bedrock-streamer configuration is invalid:\n  - ${problems.join("\n  - ")}`);
+        throw new pulumi.RunError(invalidConfiguration(problems));
     }
     return { args: r, environment, warnings: [...models.warnings, ...exposureWarnings(r)] };
 }
