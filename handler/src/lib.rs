@@ -1,9 +1,33 @@
 //! bedrock-streamer: a Lambda Function URL (RESPONSE_STREAM) handler that streams Amazon Bedrock
 //! ConverseStream output to its caller as it is generated.
 //!
-//! Public: what `main` wires (settings, the Bedrock client, the service, logs and metrics) and what
-//! the tests, the fuzz targets and the benchmark drive (request parsing, storyType rule, the wire
-//! encoders, the error vocabulary). The rest is how a request is served, private to the crate.
+//! # Layout
+//!
+//! One request goes down the list and its answer comes back up; a module imports only from the
+//! ones below it.
+//!
+//! - [`lambda`]: the Lambda layer. `runtime` polls the Runtime API and streams each answer back;
+//!   `function_url` turns a Function URL event into the one [`service::Request`] the service
+//!   reads (the seam where another kind of event plugs in).
+//! - [`service`]: one request, start to finish: `routes` decides the route once (404, 405 and
+//!   its `Allow`, `HEAD`, the SSE reconnect), then the story, `chat` (conversations), the page or
+//!   a model list answers it.
+//! - [`openai`]: OpenAI's Chat Completions shapes: its request read into the project's
+//!   conversation, its chunks, completion and error objects.
+//! - [`stream`]: the answer on its way: `relay` pulls Bedrock's events into the caller's chunks,
+//!   `wire` encodes them (NDJSON, SSE, text), `deadline` says when the stream must end.
+//! - [`bedrock`]: the only module that names the AWS SDK's types: the client, the call, the
+//!   stream's items, Bedrock's errors as [`error::ApiError`]s.
+//! - [`request`]: what a caller may ask for, checked before anything reaches Bedrock: a story
+//!   request, `chat` and `conversation`, `models` (the aliases), `story_type` (the rule).
+//! - [`settings`]: `STREAMER_*` over `config/default.toml`, checked once at cold start; `prompt`
+//!   holds the templates.
+//! - [`error`], [`summary`], [`telemetry`]: the error vocabulary (status and code in one table),
+//!   the per-request summary line and metrics record, and the log setup.
+//!
+//! `main.rs` only wires: settings, the Bedrock client, the [`service::App`], the runtime. The tests,
+//! the fuzz targets and the benchmark drive the public items (request parsing, the storyType rule,
+//! the wire encoders, the event conversion, the error vocabulary).
 
 pub mod bedrock;
 pub mod error;

@@ -1,5 +1,5 @@
 //! One request, start to finish, whichever Lambda event carried it: decide its route once
-//! ([`routes`]), then answer it. A story or a conversation ([`chat`]) is checked, the Bedrock
+//! ([`routes`]), then answer it. A story or a conversation (`chat`) is checked, the Bedrock
 //! stream opened, and the answer streamed once Bedrock has accepted (so a refusal before that gets
 //! a real status code). `GET /models` lists the models a request may choose; `GET /` is the page.
 
@@ -65,7 +65,7 @@ pub struct Invocation {
     /// Lambda's request id: the summary line's `request_id` and the `start` event's `requestId`.
     pub request_id: String,
     /// When Lambda ends the invocation, in milliseconds since the Unix epoch, when Lambda says
-    /// (see [`Deadline`]).
+    /// (the request's own deadline is set before it).
     pub deadline_ms: Option<u64>,
 }
 

@@ -62,7 +62,7 @@ impl Route {
     }
 
     /// What a 404 or 405 calls the route, after its method and path.
-    fn serves(self) -> &'static str {
+    pub fn serves(self) -> &'static str {
         match self {
             Route::Page => "(the story page)",
             Route::Models => "(the model list)",
