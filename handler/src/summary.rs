@@ -64,6 +64,9 @@ pub struct Summary {
     model_alias: String,
     story_type: Option<String>,
     status: u16,
+    /// The caller hears nothing until the answer is whole (OpenAI without `stream`), so a failure
+    /// part way is the response's status, not a last event after a 200.
+    answered_whole: bool,
     started: Instant,
     first_token: Option<Duration>,
     output_tokens: Option<i32>,
@@ -81,6 +84,7 @@ impl Summary {
             model_alias: model.alias.clone(),
             story_type: None,
             status: 200,
+            answered_whole: false,
             started,
             first_token: None,
             output_tokens: None,
@@ -119,8 +123,17 @@ impl Summary {
         self.outcome = Some(RequestOutcome::Completed);
     }
 
-    /// The stream ended with `error` as its last event.
+    /// The caller is answered once, when the answer is whole: see [`Summary::failed`].
+    pub fn answered_whole(&mut self) {
+        self.answered_whole = true;
+    }
+
+    /// The stream ended with `error` as its last event; answered whole, the response is that
+    /// error, with its status.
     pub fn failed(&mut self, error: &ApiError) {
+        if self.answered_whole {
+            self.status = error.status().as_u16();
+        }
         self.error_code = Some(error.code());
         self.outcome = Some(RequestOutcome::UpstreamError);
     }

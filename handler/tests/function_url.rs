@@ -608,6 +608,18 @@ async fn conversations_through_the_function_url_in_both_shapes() {
     let data = sse_data(&failed.text());
     assert!(!data.iter().any(|d| d == "[DONE]"));
     assert_eq!(serde_json::from_str::<Value>(data.last().unwrap()).unwrap()["error"]["code"], "model_stream_error");
+    // Not streamed, the same failure is the whole response: a 502, and the summary line says so.
+    let whole = r#"{"messages":[{"role":"user","content":"go fault_midstream_error"}]}"#;
+    let failed = stack.curl_path("v1/chat/completions", &["-X", "POST", "--data-binary", whole]).await;
+    assert_eq!(failed.status, 502, "{}", failed.text());
+    let summary: Value = serde_json::from_str(
+        &stack.wait_for_log(|l| l.contains("request summary") && l.contains(r#""status":502"#)).await,
+    )
+    .unwrap();
+    assert_eq!(
+        (summary["fields"]["outcome"].as_str(), summary["fields"]["error_code"].as_str()),
+        (Some("upstream_error"), Some("model_stream_error"))
+    );
     let calls = emulator.request_count();
 
     for (path, body, status, code) in [

@@ -106,6 +106,7 @@ impl<E: Encoder> StoryRelay<E> {
     where
         E: Default,
     {
+        self.summary.answered_whole();
         while self.next_chunk().await.is_some() {}
         std::mem::take(&mut self.encoder)
     }
