@@ -125,7 +125,7 @@ pub enum ApiError {
     /// Bedrock's `modelStreamErrorException`: its message, and what the model itself reported.
     #[error("the model stream failed: {message}{}", model_said(*.original_status_code, .original_message.as_deref()))]
     ModelStreamError { message: String, original_status_code: Option<i32>, original_message: Option<String> },
-    #[error("the story did not finish within {secs} s")]
+    #[error("the answer did not finish within {secs} s")]
     Timeout { secs: u64 },
     #[error("{0}")]
     UpstreamIncomplete(StreamBreak),

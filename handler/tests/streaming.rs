@@ -401,7 +401,7 @@ async fn a_stalled_stream_ends_with_a_timeout_event_at_the_deadline() {
     let events = got.events();
     assert_eq!(types(&events), ["start", "text", "text", "error"]);
     assert_eq!(events[3]["code"], "timeout");
-    assert_eq!(events[3]["message"], "the story did not finish within 1 s");
+    assert_eq!(events[3]["message"], "the answer did not finish within 1 s");
     assert!(upstream_closed(&emulator).await, "the stalled Bedrock stream is closed, not left open");
 }
 

@@ -386,7 +386,7 @@ mod tests {
         let error = OpenAiError::new(&ApiError::Timeout { secs: 60 });
         let event = data(&error.event());
         assert_eq!(event["error"]["code"], "timeout");
-        assert_eq!(event["error"]["message"], "the story did not finish within 60 s");
+        assert_eq!(event["error"]["message"], "the answer did not finish within 60 s");
     }
 
     #[test]

@@ -351,7 +351,7 @@ mod tests {
         let last = frames.last().unwrap().as_ref().unwrap().data_ref().unwrap();
         assert_eq!(
             &last[..],
-            b"{\"type\":\"error\",\"code\":\"timeout\",\"message\":\"the story did not finish within 0 s\"}\n"
+            b"{\"type\":\"error\",\"code\":\"timeout\",\"message\":\"the answer did not finish within 0 s\"}\n"
         );
     }
 
