@@ -114,6 +114,13 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         timeout: config.requireNumber("timeout"),
         logRetentionDays: config.requireNumber("logRetentionDays"),
         corsAllowOrigins: config.requireObject<string[]>("corsAllowOrigins"),
+        usagePlanRateLimit: config.requireNumber("usagePlanRateLimit"),
+        usagePlanBurstLimit: config.requireNumber("usagePlanBurstLimit"),
+        usagePlanQuotaPerDay: config.requireNumber("usagePlanQuotaPerDay"),
+        apiKeyNames: config.requireObject<string[]>("apiKeyNames"),
+        cognitoUserPoolArn: optionalText(config, "cognitoUserPoolArn"),
+        gatewayRateLimit: config.requireNumber("gatewayRateLimit"),
+        gatewayBurstLimit: config.requireNumber("gatewayBurstLimit"),
         secretSettings: secretSettings(config),
     };
 }

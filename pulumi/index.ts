@@ -14,3 +14,8 @@ export const logGroupName = streamer.logGroupName;
 export const region = streamer.region;
 export const authType = streamer.authType;
 export const modelId = streamer.modelId;
+// API_KEY and COGNITO stacks only (undefined, so absent, on the others): see docs/deploy.md.
+export const apiUrl = streamer.apiUrl;
+export const apiKeyIds = streamer.apiKeyIds;
+export const userPoolId = streamer.userPoolId;
+export const userPoolClientId = streamer.userPoolClientId;

@@ -1,13 +1,15 @@
-// BedrockStreamer: the Rust handler as a Lambda behind a streaming Function URL, with a role that
-// can invoke exactly the configured Bedrock models and write only to its own log group.
+// BedrockStreamer: the Rust handler as a Lambda behind a streaming Function URL (authType AWS_IAM,
+// NONE) or an API Gateway REST API (API_KEY, COGNITO; gateway.ts), with a role that can invoke
+// exactly the configured Bedrock models and write only to its own log group.
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { functionUrlCors } from "./cors";
+import { StreamingGateway } from "./gateway";
 import { lookUpInferenceProfiles } from "./inferenceProfiles";
 import { invokeModelPolicy, LAMBDA_TRUST_POLICY, writeLogsPolicy } from "./policy";
-import { type AuthType, configuredModels, resolveDefaultModel } from "./settings";
+import { type AuthType, configuredModels, isGatewayAuth, resolveDefaultModel } from "./settings";
 import { type BedrockStreamerArgs, planStreamer } from "./streamerArgs";
 
 /** Statement ids of the public permissions with authType NONE; the provider's own are FunctionURLAllowPublicAccess and FunctionURLAllowInvokeAction. */
@@ -15,8 +17,15 @@ export const PUBLIC_URL_STATEMENT_ID = "BedrockStreamerPublicUrl";
 export const PUBLIC_INVOKE_STATEMENT_ID = "BedrockStreamerPublicInvokeViaUrl";
 
 export class BedrockStreamer extends pulumi.ComponentResource {
-    /** The Function URL; POST {"storyType": "…"} to it. */
+    /** The URL callers use, ending in `/`: the Function URL, or the API Gateway stage's; POST {"storyType": "…"} to it. */
     public readonly url: pulumi.Output<string>;
+    /** API_KEY, COGNITO: the API Gateway stage's URL (the same as `url`). */
+    public readonly apiUrl?: pulumi.Output<string>;
+    /** API_KEY: key name → API key id. */
+    public readonly apiKeyIds?: pulumi.Output<Record<string, string>>;
+    /** COGNITO: the user pool and the app client callers sign in with. */
+    public readonly userPoolId?: pulumi.Output<string>;
+    public readonly userPoolClientId?: pulumi.Output<string>;
     public readonly functionName: pulumi.Output<string>;
     public readonly logGroupName: pulumi.Output<string>;
     public readonly region: pulumi.Output<string>;
@@ -92,18 +101,64 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             { parent: this, dependsOn: [logGroup, invokeModel, writeLogs] },
         );
 
+        if (isGatewayAuth(r.authType)) {
+            // No Function URL: nothing may reach the function but through the gateway's checks.
+            const gateway = new StreamingGateway(
+                `${name}-api`,
+                {
+                    ...r,
+                    authType: r.authType,
+                    functionName: fn.name,
+                    functionArn: fn.arn,
+                    functionTimeoutSecs: r.timeout,
+                    partition: where.apply(([partition]) => partition),
+                    region: where.apply(([, region]) => region),
+                },
+                { parent: this },
+            );
+            this.url = gateway.url;
+            this.apiUrl = gateway.url;
+            this.apiKeyIds = gateway.apiKeyIds;
+            this.userPoolId = gateway.userPoolId;
+            this.userPoolClientId = gateway.userPoolClientId;
+        } else {
+            this.url = this.functionUrl(name, fn, r.authType, r.corsAllowOrigins);
+        }
+        this.functionName = fn.name;
+        this.logGroupName = logGroup.name;
+        this.region = where.apply(([, region]) => region);
+        this.authType = r.authType;
+        // The model a request without "model" streams from.
+        const defaultAlias = resolveDefaultModel(r.models, r.defaultModel);
+        this.modelId = keptSecret(models.find((m) => m.alias === defaultAlias)?.modelId ?? r.modelId, modelsAreSecret);
+        this.registerOutputs({
+            url: this.url,
+            functionName: this.functionName,
+            logGroupName: this.logGroupName,
+            region: this.region,
+            authType: this.authType,
+            modelId: this.modelId,
+            apiUrl: this.apiUrl,
+            apiKeyIds: this.apiKeyIds,
+            userPoolId: this.userPoolId,
+            userPoolClientId: this.userPoolClientId,
+        });
+    }
+
+    /** The streaming Function URL of an AWS_IAM or NONE stack, and with NONE the public statements it needs. */
+    private functionUrl(name: string, fn: aws.lambda.Function, authType: "AWS_IAM" | "NONE", corsAllowOrigins: string[]): pulumi.Output<string> {
         const url = new aws.lambda.FunctionUrl(
             `${name}-url`,
             {
                 functionName: fn.name,
                 invokeMode: "RESPONSE_STREAM",
-                authorizationType: r.authType,
-                cors: functionUrlCors(r.corsAllowOrigins),
+                authorizationType: authType,
+                cors: functionUrlCors(corsAllowOrigins),
             },
             { parent: this },
         );
 
-        if (r.authType === "NONE") {
+        if (authType === "NONE") {
             // The two statements a public URL needs (Lambda developer guide, "Control access to Lambda
             // function URLs", read 2026-11). The provider adds its own only when it creates a URL with
             // NONE, so a stack switched to NONE would stay closed (403); these are in state, so they
@@ -122,21 +177,6 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             );
         }
 
-        this.url = url.functionUrl;
-        this.functionName = fn.name;
-        this.logGroupName = logGroup.name;
-        this.region = where.apply(([, region]) => region);
-        this.authType = r.authType;
-        // The model a request without "model" streams from.
-        const defaultAlias = resolveDefaultModel(r.models, r.defaultModel);
-        this.modelId = keptSecret(models.find((m) => m.alias === defaultAlias)?.modelId ?? r.modelId, modelsAreSecret);
-        this.registerOutputs({
-            url: this.url,
-            functionName: this.functionName,
-            logGroupName: this.logGroupName,
-            region: this.region,
-            authType: this.authType,
-            modelId: this.modelId,
-        });
+        return url.functionUrl;
     }
 }

@@ -36,7 +36,16 @@ export interface BedrockStreamerArgs extends Partial<HandlerSettings>, Partial<R
 }
 
 /** Arguments that are unset unless given: no default value stands in for them. */
-type UnsetUnlessGiven = "temperature" | "topP" | "systemPrompt" | "chatSystemPrompt" | "reservedConcurrency" | "defaultModel" | "region" | "secretSettings";
+type UnsetUnlessGiven =
+    | "temperature"
+    | "topP"
+    | "systemPrompt"
+    | "chatSystemPrompt"
+    | "reservedConcurrency"
+    | "defaultModel"
+    | "region"
+    | "secretSettings"
+    | "cognitoUserPoolArn";
 
 /** The arguments with every default filled in and `codeZip` an absolute path. */
 export type ResolvedStreamerArgs = Required<Omit<BedrockStreamerArgs, UnsetUnlessGiven>> & Pick<BedrockStreamerArgs, UnsetUnlessGiven>;

@@ -102,7 +102,7 @@ describe("deployment limits", () => {
         ["never-expiring logs", { logRetentionDays: 0 }, /logRetentionDays must be one of/],
         ["memory outside Lambda's range", { memorySize: 64 }, /memorySize must be a whole number of MB from 128 to 10240, got 64/],
         ["a negative concurrency other than -1", { reservedConcurrency: -5 }, /reservedConcurrency must be a whole number of at least 0/],
-        ["an auth type Function URLs do not have", { authType: "API_KEY" }, /authType must be AWS_IAM or NONE, got "API_KEY"/],
+        ["an auth type the stack does not know", { authType: "IAM" }, /authType must be AWS_IAM, NONE, API_KEY or COGNITO, got "IAM"/],
         ["a model id with a wildcard", { modelId: "anthropic.*" }, /modelId: may contain only ASCII letters, digits, '\.', '-', '_', ':' and '\/', as Bedrock's ids and ARNs do; found "\*"/],
         ["a model id with a one-character wildcard", { modelId: "anthropic.claude-?????" }, /modelId: may contain only .*; found "\?"/],
         ["an alias's model id with a policy variable", { models: JSON.stringify({ fast: { modelId: "us.anthropic.claude-haiku-5-${aws:username}" } }) }, /models\.fast\.modelId may contain only .*; found "\$"/],

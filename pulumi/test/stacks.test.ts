@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 
+import { GATEWAY_KEYS } from "../settings";
 import { DEFAULTS } from "../streamerArgs";
 import { ACCOUNT_ID, APPLICATION_PROFILE, FOREIGN_PROFILE, PROFILE_DESTINATIONS, type ProgramRun, runProgram } from "./support/program";
 import { loadProject, loadStackFile, PROGRAM_DIR, PROJECT, programConfig, satisfiesType, stackConfigProblems } from "./support/pulumiCli";
@@ -53,6 +54,7 @@ const KEYS = [
     "logRetentionDays",
     "corsAllowOrigins",
     "codeZip",
+    ...GATEWAY_KEYS,
 ];
 
 /** A stand-in for the package `just build` writes, which unit tests do not build. */
