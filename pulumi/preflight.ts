@@ -1,17 +1,19 @@
 // `just preview` and `just deploy` run this before Pulumi changes anything:
 //     node --import tsx preflight.ts <stack>
-// It checks that Lambda offers Function URLs in the stack's region, and, against the live account
+// It checks that Lambda offers Function URLs in the stack's region (authType AWS_IAM, NONE), and, against the live account
 // there, what Pulumi's preview cannot see: that every configured model is callable there today (not
 // end of life, not Legacy without a warning, not a bare id of a profile-only model, not a profile
-// from another geography), and that the account can give the stack's reservedConcurrency. It prints one line per check and exits 1
+// from another geography), that the account can give the stack's reservedConcurrency, and for
+// API_KEY and COGNITO what API Gateway needs (preflight/gateway.ts). It prints one line per check and exits 1
 // when any would make the deploy fail. BEDROCK_STREAMER_SKIP_PREFLIGHT=1 skips it, for accounts
 // whose deploying identity cannot call the Bedrock or Lambda control plane. (Not a STREAMER_
 // variable: the handler refuses unknown STREAMER_* variables, and `just dev` passes the shell's.)
 
-import { functionUrlRegionProblem } from "./settings";
+import { functionUrlRegionProblem, isGatewayAuth } from "./settings";
 import { awsCli } from "./preflight/awsCli";
 import { checkConcurrency } from "./preflight/concurrency";
 import { error, type Finding } from "./preflight/findings";
+import { checkGateway, GATEWAY_PREFLIGHT_ACTIONS } from "./preflight/gateway";
 import { ModelCheck } from "./preflight/modelLifecycle";
 import { readStack } from "./preflight/stack";
 
@@ -24,6 +26,7 @@ const PREFLIGHT_ACTIONS = [
     "bedrock:ListInferenceProfiles",
     "lambda:GetAccountSettings",
     "lambda:GetFunctionConcurrency",
+    ...GATEWAY_PREFLIGHT_ACTIONS,
 ] as const;
 
 function main(stack: string | undefined): number {
@@ -43,8 +46,14 @@ function main(stack: string | undefined): number {
         region = facts.region;
         const models = new ModelCheck(awsCli, stack, facts.region);
         // The program refuses such a region too, but `just deploy` would build for minutes before it ran.
-        const urlRegion = functionUrlRegionProblem(facts.region);
-        findings = [...(urlRegion === undefined ? [] : [error(urlRegion)]), ...facts.models.map((model) => models.check(model)), checkConcurrency(awsCli, facts)];
+        // API_KEY and COGNITO stacks have no Function URL.
+        const urlRegion = isGatewayAuth(facts.authType) ? undefined : functionUrlRegionProblem(facts.region);
+        findings = [
+            ...(urlRegion === undefined ? [] : [error(urlRegion)]),
+            ...facts.models.map((model) => models.check(model)),
+            checkConcurrency(awsCli, facts),
+            ...checkGateway(awsCli, facts),
+        ];
     } catch (failure) {
         console.error(`preflight: ${(failure as Error).message}\nerror: the preflight stopped before Pulumi ran; fix that, or ${skip}`);
         return 1;

@@ -25,6 +25,10 @@ export interface StackFacts {
     reservedConcurrency?: number;
     /** The deployed function, when the stack has been deployed before. */
     functionName?: string;
+    /** `authType`, as configured (the preview checks its value). */
+    authType: string;
+    /** COGNITO: the existing user pool the stack names; undefined: the stack creates one. */
+    cognitoUserPoolArn?: string;
 }
 
 function pulumi(args: string[], dir: string): { ok: boolean; stdout: string; stderr: string } {
@@ -73,5 +77,7 @@ export function readStack(stack: string, dir: string): StackFacts {
         models,
         reservedConcurrency: reserved === NO_RESERVATION ? undefined : reserved,
         functionName: output.ok && output.stdout.trim() !== "" ? output.stdout.trim() : undefined,
+        authType: config[`${PROJECT}:authType`] ?? "AWS_IAM",
+        cognitoUserPoolArn: config[`${PROJECT}:cognitoUserPoolArn`] || undefined,
     };
 }

@@ -77,6 +77,12 @@ case "$1 \${2:-}" in
     "lambda get-account-settings")
         [ "\${FAKE_DENIED:-}" = GetAccountSettings ] && { echo "An error occurred (AccessDeniedException) when calling the GetAccountSettings operation: Access denied" >&2; exit 254; }
         echo "{\\"AccountLimit\\": {\\"ConcurrentExecutions\\": \${FAKE_CONCURRENCY_LIMIT:-1000}, \\"UnreservedConcurrentExecutions\\": \${FAKE_UNRESERVED:-1000}}}" ;;
+    "apigateway get-account")
+        [ "\${FAKE_DENIED:-}" = GetAccount ] && { echo "An error occurred (AccessDeniedException) when calling the GetAccount operation: Access denied" >&2; exit 254; }
+        # As the CLI prints it; cloudwatchRoleArn only once the account has set one.
+        if [ -n "\${FAKE_APIGW_LOGS_ROLE:-}" ]; then printf '{"cloudwatchRoleArn": "%s", ' "$FAKE_APIGW_LOGS_ROLE"; else printf '{'; fi
+        printf '"throttleSettings": {"burstLimit": 5000, "rateLimit": 10000.0}, "features": ["UsagePlans"], "apiKeyVersion": "4"}\n' ;;
+    "cognito-idp describe-user-pool") answer "$HOME/aws/$region/user-pool/$4" DescribeUserPool ;;
     "lambda get-function-concurrency") echo "{\\"ReservedConcurrentExecutions\\": \${FAKE_FUNCTION_RESERVED:-0}}" ;;
     "sts get-caller-identity") exit "\${FAKE_STS_EXIT:-0}" ;;
     "configure export-credentials")
@@ -440,7 +446,10 @@ describe("the preflight: every configured model and the concurrency, checked aga
     test("an identity that may not call GetFoundationModel stops it, naming the permission it lacks and the skip switch", () => {
         const result = just(stack({ "bedrock-streamer:modelId": `us.${HAIKU_55}` }), ["preview", "prod"], { FAKE_DENIED: "GetFoundationModel" });
         assertStopped(result, /modelId us\.anthropic\.claude-haiku-5-5: the deploying identity may not call bedrock:GetFoundationModel in us-west-2 \(AccessDeniedException: Access denied\)/);
-        assert.match(result.stderr, /grant it bedrock:GetFoundationModel, bedrock:GetInferenceProfile, bedrock:ListInferenceProfiles, lambda:GetAccountSettings and lambda:GetFunctionConcurrency/);
+        assert.match(
+            result.stderr,
+            /grant it bedrock:GetFoundationModel, bedrock:GetInferenceProfile, bedrock:ListInferenceProfiles, lambda:GetAccountSettings, lambda:GetFunctionConcurrency, apigateway:GET and cognito-idp:DescribeUserPool/,
+        );
         assert.doesNotMatch(result.stderr, /^\s+at /m);
     });
 
@@ -470,6 +479,57 @@ describe("the preflight: every configured model and the concurrency, checked aga
         const result = just(root, ["preview", "prod"]);
         assert.equal(result.status, 0, result.stderr);
         assert.match(result.stderr, /ok +modelId us\.anthropic\.claude-haiku-5-5: an active inference profile in us-west-2/);
+    });
+
+    describe("authType API_KEY and COGNITO: what API Gateway needs from the account", () => {
+        const LOGS_ROLE = "arn:aws:iam::123456789012:role/apigateway-cloudwatch-logs";
+        const POOL_ID = "us-west-2_Ex1sting";
+        const POOL_ARN = `arn:aws:cognito-idp:us-west-2:123456789012:userpool/${POOL_ID}`;
+        const gatewayStack = (values: Record<string, string>) => stack({ "bedrock-streamer:modelId": `us.${HAIKU_55}`, ...values });
+
+        test("the account's CloudWatch Logs role for API Gateway is set: an ok line naming it, then pulumi preview", () => {
+            const result = just(gatewayStack({ "bedrock-streamer:authType": "API_KEY" }), ["preview", "prod"], { FAKE_APIGW_LOGS_ROLE: LOGS_ROLE });
+            assert.equal(result.status, 0, result.stderr);
+            assert.match(result.stderr, new RegExp(`ok +authType API_KEY: the stage's access logs: API Gateway writes CloudWatch Logs in us-west-2 with ${LOGS_ROLE}`));
+            assert.ok(commands(result, "aws").includes("apigateway get-account --region us-west-2 --output json"));
+        });
+
+        test("no such role: it stops, saying how to set one once per account and region", () => {
+            const result = just(gatewayStack({ "bedrock-streamer:authType": "COGNITO" }), ["deploy", "prod"]);
+            assertStopped(result, /error +authType COGNITO: the stage's access logs need API Gateway's account-level CloudWatch Logs role in us-west-2, which this account has not set/);
+            assert.match(result.stderr, /AmazonAPIGatewayPushToCloudWatchLogs, then aws apigateway update-account --patch-operations op=replace,path=\/cloudwatchRoleArn,value=<role ARN> --region us-west-2/);
+        });
+
+        test("an identity that may not read API Gateway's account is told the permission", () => {
+            const result = just(gatewayStack({ "bedrock-streamer:authType": "API_KEY" }), ["preview", "prod"], { FAKE_DENIED: "GetAccount" });
+            assertStopped(result, /the deploying identity may not call apigateway:GET on arn:aws:apigateway:us-west-2::\/account \(AccessDeniedException: Access denied\)/);
+        });
+
+        test("a cognitoUserPoolArn naming a pool that does not exist stops it; one that exists is an ok line", () => {
+            const values = { "bedrock-streamer:authType": "COGNITO", "bedrock-streamer:cognitoUserPoolArn": POOL_ARN };
+            const missing = just(gatewayStack(values), ["preview", "prod"], { FAKE_APIGW_LOGS_ROLE: LOGS_ROLE });
+            assertStopped(missing, new RegExp(`error +cognitoUserPoolArn names the user pool ${POOL_ID}, which does not exist in us-west-2 for this account`));
+            const root = gatewayStack(values);
+            fs.mkdirSync(path.join(root, "aws", "us-west-2", "user-pool"));
+            fs.writeFileSync(path.join(root, "aws", "us-west-2", "user-pool", `${POOL_ID}.json`), JSON.stringify({ UserPool: { Id: POOL_ID, Name: "readers" } }));
+            const found = just(root, ["preview", "prod"], { FAKE_APIGW_LOGS_ROLE: LOGS_ROLE });
+            assert.equal(found.status, 0, found.stderr);
+            assert.match(found.stderr, new RegExp(`ok +cognitoUserPoolArn: the user pool ${POOL_ID} \\(readers\\) exists in us-west-2`));
+        });
+
+        test("a region without Function URLs does not stop a gateway stack, which has none", () => {
+            const zurich: Region = { models: { [HAIKU_3]: active() } };
+            const root = stack({ "aws:region": "eu-central-2", "bedrock-streamer:modelId": HAIKU_3, "bedrock-streamer:authType": "API_KEY" }, { "eu-central-2": zurich });
+            const result = just(root, ["preview", "prod"], { FAKE_APIGW_LOGS_ROLE: LOGS_ROLE });
+            assert.equal(result.status, 0, result.stderr);
+            assert.doesNotMatch(result.stderr, /Function URLs/);
+        });
+
+        test("an AWS_IAM stack asks API Gateway nothing", () => {
+            const result = just(gatewayStack({}), ["preview", "prod"]);
+            assert.equal(result.status, 0, result.stderr);
+            assert.deepEqual(commands(result, "aws").filter((c) => c.startsWith("apigateway") || c.startsWith("cognito-idp")), []);
+        });
     });
 
     test(`${SKIP}=1 skips it, for accounts that cannot call the control plane`, () => {
