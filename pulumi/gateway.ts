@@ -219,6 +219,8 @@ export class StreamingGateway extends pulumi.ComponentResource {
                 // Only an administrator creates users (`aws cognito-idp admin-create-user`): an open
                 // sign-up would let anyone on the internet spend the account's Bedrock tokens.
                 adminCreateUserConfig: { allowAdminCreateUserOnly: true },
+                // The cheapest feature plan; it has password sign-in, all the tools need.
+                userPoolTier: "LITE",
                 usernameAttributes: ["email"],
                 autoVerifiedAttributes: ["email"],
                 passwordPolicy: { minimumLength: 12, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: false, temporaryPasswordValidityDays: 7 },

@@ -114,6 +114,16 @@ function exposureWarnings(r: ResolvedStreamerArgs): string[] {
                 `(${r.reservedConcurrency}) concurrent Bedrock streams on this account.`,
         );
     }
+    if (r.authType === "API_KEY" && r.reservedConcurrency === undefined) {
+        // "Usage plan throttling and quotas aren't hard limits, and are applied on a best-effort
+        // basis": AWS says not to rely on them to control costs ("Usage plans and API keys for REST
+        // APIs in API Gateway", read 2026-12-07).
+        warnings.push(
+            "authType API_KEY without reservedConcurrency: API Gateway applies the usage plan's throttle and quota on a best-effort basis, " +
+                "not as hard limits, so nothing caps how many Bedrock streams the keys' holders run at once. " +
+                "Set a cap, e.g. `pulumi config set reservedConcurrency 10`.",
+        );
+    }
     if (r.authType === "NONE" && r.corsAllowOrigins.includes("*")) {
         warnings.push(
             `corsAllowOrigins "*" on a public (authType NONE) URL: any web page, in any visitor's browser, can call it and read ` +

@@ -237,11 +237,28 @@ describe("API_KEY: a usage plan and the keys", () => {
     });
 });
 
+describe("what the preview warns about", () => {
+    test("API_KEY without reservedConcurrency: the usage plan is best-effort, so nothing caps the streams", async () => {
+        const r = await run({ authType: "API_KEY", reservedConcurrency: -1 });
+        assert.deepEqual(
+            r.warnings.filter((w) => w.startsWith("authType API_KEY")).map((w) => w.split(":")[0]),
+            ["authType API_KEY without reservedConcurrency"],
+        );
+        assert.match(r.warnings.join("\n"), /best-effort basis, not as hard limits/);
+    });
+
+    test("API_KEY with a cap, and COGNITO, warn about nothing", async () => {
+        assert.deepEqual((await run({ authType: "API_KEY" })).warnings, []);
+        assert.deepEqual((await run({ authType: "COGNITO", reservedConcurrency: -1 })).warnings, []);
+    });
+});
+
 describe("COGNITO: the user pool", () => {
     test("without cognitoUserPoolArn: a pool where only administrators create users, a client without secret for USER_PASSWORD_AUTH", async () => {
         const r = await run({ authType: "COGNITO" });
         const pool = r.only(USER_POOL).inputs;
         assert.deepEqual(pool.adminCreateUserConfig, { allowAdminCreateUserOnly: true });
+        assert.equal(pool.userPoolTier, "LITE");
         const client = r.only(USER_POOL_CLIENT).inputs;
         assert.equal(client.generateSecret, false);
         assert.deepEqual(client.explicitAuthFlows, ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
