@@ -5,10 +5,11 @@ use http::Uri;
 
 use crate::serve::DEFAULT_MAX_CONNECTIONS;
 
-/// Serves the story page at http://127.0.0.1:PORT/ and forwards its requests to the Function URL
+/// Serves the story page at http://127.0.0.1:PORT/ and forwards its requests to the stack's URL
 /// TARGET, signed with SigV4 (service lambda) with the standard AWS credential chain (environment
-/// variables with an optional session token, profiles, SSO, credential_process, ...), streaming
-/// each response back as it arrives. Listens on loopback only, and answers only its own page.
+/// variables with an optional session token, profiles, SSO, credential_process, ...), or with the
+/// stack's API key or a Cognito ID token, streaming each response back as it arrives. Listens on
+/// loopback only, and answers only its own page.
 ///
 /// Prints `bedrock-playground listening on http://127.0.0.1:PORT/` once ready; stops on Ctrl-C.
 #[derive(Debug, Parser)]
@@ -32,15 +33,25 @@ pub enum Command {
 /// Where requests go and how they are signed.
 #[derive(Debug, Clone, PartialEq, Args)]
 pub struct Upstream {
-    /// The Function URL (https://….lambda-url.REGION.on.aws/, or a local one)
+    /// The stack's URL: a Function URL (https://….lambda-url.REGION.on.aws/), an API Gateway
+    /// stage (https://….execute-api.REGION.amazonaws.com/STAGE/), or a local one
     #[arg(long, required = true, value_name = "URL", value_parser = function_url)]
     pub target: Option<Uri>,
     /// Region to sign for [default: the chain's, e.g. AWS_REGION or the profile's]
     #[arg(long, value_name = "REGION", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub region: Option<String>,
     /// Send without signing (a stack with authType NONE)
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["api_key_id", "cognito_client_id"])]
     pub unsigned: bool,
+    /// Send the value of this API Gateway API key as x-api-key (a stack with authType API_KEY),
+    /// fetched from API Gateway (GetApiKey with includeValue) with the AWS credential chain
+    #[arg(long, value_name = "ID", conflicts_with = "cognito_client_id")]
+    pub api_key_id: Option<String>,
+    /// Send a Cognito ID token as Authorization (a stack with authType COGNITO): sign in to this
+    /// user pool app client (USER_PASSWORD_AUTH) as BEDROCK_STREAMER_COGNITO_USERNAME with
+    /// BEDROCK_STREAMER_COGNITO_PASSWORD
+    #[arg(long, value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub cognito_client_id: Option<String>,
 }
 
 /// Serving the page (the default, without a subcommand).
@@ -123,6 +134,23 @@ mod tests {
         assert!(refused(&["--target", "https://x/", "--region", ""]).contains("--region"));
         assert!(refused(&["--target"]).contains("a value is required"));
         assert_eq!(parse(&["--help"]).unwrap_err().kind(), clap::error::ErrorKind::DisplayHelp);
+    }
+
+    #[test]
+    fn one_way_of_authorizing_at_most() {
+        let cli = parse(&["--target=https://x/", "--api-key-id", "a1b2c3"]).unwrap();
+        assert_eq!(cli.serve.upstream.api_key_id.as_deref(), Some("a1b2c3"));
+        let cli = parse(&["invoke", "--target=https://x/", "--cognito-client-id=client"]).unwrap();
+        let Some(Command::Invoke(invoke)) = cli.command else { panic!("invoke") };
+        assert_eq!(invoke.upstream.cognito_client_id.as_deref(), Some("client"));
+        for both in [
+            ["--unsigned", "--api-key-id=a"],
+            ["--unsigned", "--cognito-client-id=c"],
+            ["--api-key-id=a", "--cognito-client-id=c"],
+        ] {
+            let error = parse(&[&["--target=https://x/"], &both[..]].concat()).unwrap_err();
+            assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict, "{both:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use http::header::{self, HeaderValue};
 use http::{Response, StatusCode, Uri};
 use http_body_util::{Either, Full};
 
-use crate::signer::SignerError;
+use crate::auth::AuthError;
 
 /// A response: a small body of our own, or the Function URL's streamed body passed through.
 pub type Body = Either<Full<Bytes>, hyper::body::Incoming>;
@@ -37,9 +37,11 @@ pub enum PlaygroundError {
     /// 413 `payload_too_large`.
     #[error("the request body is over {MAX_BODY_BYTES} bytes")]
     PayloadTooLarge,
-    /// 500 `playground_signing_failed`: no region, no credentials, or the signer failed.
+    /// 500 `playground_signing_failed`: no region, no credentials, or the signer failed; 502
+    /// `playground_sign_in_failed`: Cognito refused or could not be reached when the ID token
+    /// was renewed.
     #[error("{0}")]
-    Signing(#[from] SignerError),
+    Auth(#[from] AuthError),
     /// 502 `playground_upstream_unreachable`.
     #[error("the Function URL {target} could not be reached: {detail}")]
     Unreachable { target: Uri, detail: String },
@@ -54,7 +56,8 @@ impl PlaygroundError {
             PlaygroundError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PlaygroundError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             PlaygroundError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            PlaygroundError::Signing(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            PlaygroundError::Auth(AuthError::SignIn(_)) => StatusCode::BAD_GATEWAY,
+            PlaygroundError::Auth(_) => StatusCode::INTERNAL_SERVER_ERROR,
             PlaygroundError::Unreachable { .. } => StatusCode::BAD_GATEWAY,
         }
     }
@@ -67,7 +70,8 @@ impl PlaygroundError {
             PlaygroundError::BadRequest(_) => "playground_bad_request",
             PlaygroundError::RequestTimeout => "playground_request_timeout",
             PlaygroundError::PayloadTooLarge => "payload_too_large",
-            PlaygroundError::Signing(_) => "playground_signing_failed",
+            PlaygroundError::Auth(AuthError::SignIn(_)) => "playground_sign_in_failed",
+            PlaygroundError::Auth(_) => "playground_signing_failed",
             PlaygroundError::Unreachable { .. } => "playground_upstream_unreachable",
         }
     }

@@ -1,5 +1,5 @@
-//! `bedrock-playground invoke`: one story request to the Function URL, signed as the page's are,
-//! its answer streamed to stdout as it arrives (what `just invoke` runs).
+//! `bedrock-playground invoke`: one story request to the stack, authorized as the page's are
+//! (`auth`), its answer streamed to stdout as it arrives (what `just invoke` runs).
 
 use std::io::Write;
 
@@ -9,16 +9,16 @@ use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 
 use crate::args::Invoke;
+use crate::auth::{Auth, AuthError};
 use crate::proxy::{error_chain, https_client};
-use crate::signer::{Signer, SignerError};
 
 /// Why `invoke` could not send its request or pass on the whole answer (an HTTP error status is
 /// not one of these: it is an answer, passed on).
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
-    /// No region or no credentials, or the signer failed; the text says what to set.
+    /// No region or credentials, no API key value, no Cognito sign-in; the text says what to set.
     #[error("{0}")]
-    Signing(#[from] SignerError),
+    Auth(#[from] AuthError),
     /// `--accept` holds what cannot be a header value.
     #[error("--accept {0:?} is not a header value")]
     BadAccept(String),
@@ -46,13 +46,15 @@ pub fn body(story_type: &str, model: &str) -> Bytes {
     Bytes::from(body.to_string())
 }
 
-/// Sends the story request and copies the answer to `out` chunk by chunk, flushing each; writes
-/// `HTTP <status>` on its own line to `err` as soon as the head arrives. Returns the status.
-pub async fn invoke(args: &Invoke, out: &mut impl Write, err: &mut impl Write) -> Result<StatusCode, InvokeError> {
-    let signer = match args.upstream.unsigned {
-        true => None,
-        false => Some(Signer::from_environment(args.upstream.region.clone()).await?),
-    };
+/// Sends the story request, authorized by `auth`, and copies the answer to `out` chunk by chunk,
+/// flushing each; writes `HTTP <status>` on its own line to `err` as soon as the head arrives.
+/// Returns the status.
+pub async fn invoke(
+    args: &Invoke,
+    auth: &Auth,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<StatusCode, InvokeError> {
     let target = args.upstream.target().clone();
     let accept = HeaderValue::from_str(&args.accept).map_err(|_| InvokeError::BadAccept(args.accept.clone()))?;
     let mut request = Request::builder()
@@ -65,9 +67,7 @@ pub async fn invoke(args: &Invoke, out: &mut impl Write, err: &mut impl Write) -
     headers.insert(header::HOST, HeaderValue::from_str(host).expect("an authority is a valid header value"));
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(header::ACCEPT, accept);
-    if let Some(signer) = &signer {
-        signer.sign(&mut request).await?;
-    }
+    auth.authorize(&mut request).await?;
     let client = https_client().map_err(InvokeError::Roots)?;
     let response = client
         .request(request.map(Full::new))
@@ -95,13 +95,6 @@ pub async fn invoke(args: &Invoke, out: &mut impl Write, err: &mut impl Write) -
     Ok(status)
 }
 
-/// What to tell the caller after an HTTP error status, beyond the status itself.
-pub fn advice(status: StatusCode, signed: bool) -> Option<&'static str> {
-    (status == StatusCode::FORBIDDEN && signed).then_some(
-        "Callers of a Function URL need lambda:InvokeFunctionUrl and lambda:InvokeFunction on the function, and credentials for its account.",
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,14 +109,5 @@ mod tests {
                 model => assert_eq!(sent["model"], model),
             }
         }
-    }
-
-    #[test]
-    fn a_refused_signature_names_the_permissions_a_caller_needs() {
-        assert!(
-            advice(StatusCode::FORBIDDEN, true).unwrap().contains("lambda:InvokeFunctionUrl and lambda:InvokeFunction")
-        );
-        assert_eq!(advice(StatusCode::FORBIDDEN, false), None);
-        assert_eq!(advice(StatusCode::BAD_REQUEST, true), None);
     }
 }

@@ -1,6 +1,7 @@
-//! `bedrock-playground`: the story page on 127.0.0.1, with its requests forwarded to a Function URL
-//! and signed with SigV4, so an `AWS_IAM` stack can be tried in a browser without making it public;
-//! and `bedrock-playground invoke`, one signed story request from the command line.
+//! `bedrock-playground`: the story page on 127.0.0.1, with its requests forwarded to the stack and
+//! authorized as its `authType` asks (SigV4, an API key, a Cognito ID token), so a stack can be
+//! tried in a browser without making it public; and `bedrock-playground invoke`, one story request
+//! from the command line, authorized the same way.
 
 use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -8,10 +9,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use bedrock_playground::args::{Cli, Command, Invoke, Serve};
-use bedrock_playground::invoke::{advice, invoke};
+use bedrock_playground::auth::Auth;
+use bedrock_playground::invoke::invoke;
 use bedrock_playground::proxy::Playground;
 use bedrock_playground::serve::serve;
-use bedrock_playground::signer::Signer;
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing::Level;
@@ -57,11 +58,18 @@ fn init_logging(level: Level) {
 
 async fn run_invoke(args: Invoke) -> ExitCode {
     let target = args.upstream.target().to_string();
+    let auth = match Auth::from_upstream(&args.upstream).await {
+        Ok(auth) => auth,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr());
-    match invoke(&args, &mut out, &mut err).await {
+    match invoke(&args, &auth, &mut out, &mut err).await {
         Ok(status) if status.is_client_error() || status.is_server_error() => {
             eprintln!("error: HTTP {} from {target}", status.as_u16());
-            if let Some(advice) = advice(status, !args.upstream.unsigned) {
+            if let Some(advice) = auth.advice(status) {
                 eprintln!("  {advice}");
             }
             ExitCode::FAILURE
@@ -77,23 +85,18 @@ async fn run_invoke(args: Invoke) -> ExitCode {
 
 async fn run(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     let upstream = &args.upstream;
-    let signer = match upstream.unsigned {
-        true => None,
-        false => Some(Signer::from_environment(upstream.region.clone()).await?),
-    };
-    let how = signer
-        .as_ref()
-        .map_or_else(|| "unsigned".to_owned(), |s| format!("signed with SigV4 for service lambda in {}", s.region()));
+    let auth = Auth::from_upstream(upstream).await?;
+    let how = auth.describe();
     // Loopback only: whoever reaches this port calls the stack with the caller's AWS credentials.
     let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port))).await?;
     let address = listener.local_addr()?;
-    let playground = Arc::new(Playground::new(upstream.target().clone(), signer, address.port())?);
+    let playground = Arc::new(Playground::new(upstream.target().clone(), auth, address.port())?);
     let mut stdout = std::io::stdout().lock();
     // Scripts wait for this exact line, so it must not sit in a buffer.
     writeln!(stdout, "bedrock-playground listening on http://{address}/")?;
     stdout.flush()?;
     drop(stdout);
-    tracing::info!(target = %upstream.target(), "forwarding to the Function URL, {how}");
+    tracing::info!(target = %upstream.target(), "forwarding to the stack, {how}");
     let interrupted = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::warn!(%error, "Ctrl-C cannot be caught; stop the playground with a signal");

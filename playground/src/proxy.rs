@@ -1,6 +1,6 @@
 //! What the playground does with each admitted request (see `admission`): the page at `GET /`, the
-//! function's routes forwarded to the Function URL (signed when a signer is set) with the response
-//! streamed back chunk by chunk.
+//! function's routes forwarded to the stack (authorized by `auth`: SigV4, an API key, a Cognito
+//! ID token, or nothing) with the response streamed back chunk by chunk.
 
 use std::time::Duration;
 
@@ -15,11 +15,12 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::admission::{self, Route};
+use crate::auth::Auth;
 use crate::error::{BODY_TIMEOUT_SECS, Body, MAX_BODY_BYTES, PlaygroundError};
-use crate::signer::Signer;
 
 /// The request headers passed on: what the page and SSE clients send. Anything else a browser adds
-/// (cookies, origin, user agent) stays here.
+/// (cookies, origin, user agent, an `x-api-key` or `authorization` of the page's own) stays here:
+/// the playground adds the stack's own.
 const FORWARDED: [HeaderName; 3] = [header::CONTENT_TYPE, header::ACCEPT, HeaderName::from_static("last-event-id")];
 
 /// The response headers passed back: what the page reads (content type), how to cache, and the
@@ -31,7 +32,7 @@ const RETURNED: [HeaderName; 3] =
 /// The playground's answer to each request: its page, a forwarded call, or a refusal.
 pub struct Playground {
     target: Uri,
-    signer: Option<Signer>,
+    auth: Auth,
     port: u16,
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
@@ -39,8 +40,8 @@ pub struct Playground {
 impl Playground {
     /// Forwards to `target` (its path is the base the page's paths are appended to), answering
     /// requests addressed to `127.0.0.1:port` (see [`admission::check_sender`]).
-    pub fn new(target: Uri, signer: Option<Signer>, port: u16) -> std::io::Result<Playground> {
-        Ok(Playground { target, signer, port, client: https_client()? })
+    pub fn new(target: Uri, auth: Auth, port: u16) -> std::io::Result<Playground> {
+        Ok(Playground { target, auth, port, client: https_client()? })
     }
 
     /// Answers one request (never an error: the playground's own failures are responses too) and
@@ -87,9 +88,7 @@ impl Playground {
         let host = uri.authority().expect("the target has an authority").as_str();
         headers.insert(header::HOST, HeaderValue::from_str(host).expect("an authority is a valid header value"));
         headers.extend(forwarded);
-        if let Some(signer) = &self.signer {
-            signer.sign(&mut upstream).await?;
-        }
+        self.auth.authorize(&mut upstream).await?;
         let response = self
             .client
             .request(upstream.map(Full::new))

@@ -1,5 +1,6 @@
-//! SigV4 for Function URL calls: service `lambda`, credentials from the standard AWS chain
-//! (session tokens included), and the payload's SHA-256 in `x-amz-content-sha256`.
+//! SigV4 for Function URL calls (service `lambda`) and API Gateway's control plane (service
+//! `apigateway`, for GetApiKey): credentials from the standard AWS chain (session tokens
+//! included), and the payload's SHA-256 in `x-amz-content-sha256`.
 
 use std::time::SystemTime;
 
@@ -14,7 +15,7 @@ use bytes::Bytes;
 
 /// The signing name of Lambda, Function URLs included ("Invoking Lambda function URLs", AWS
 /// Lambda developer guide, read 2026-11-29).
-const SERVICE: &str = "lambda";
+pub const LAMBDA: &str = "lambda";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignerError {
@@ -32,6 +33,7 @@ pub enum SignerError {
 
 /// Signs requests for one region with whatever credentials the chain gives at the time (so
 /// refreshed SSO or role credentials are picked up while the playground runs).
+#[derive(Debug)]
 pub struct Signer {
     credentials: SharedCredentialsProvider,
     region: String,
@@ -41,13 +43,7 @@ impl Signer {
     /// The standard chain: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, then
     /// `AWS_PROFILE` and the shared config files, …; `region` overrides the chain's region.
     pub async fn from_environment(region: Option<String>) -> Result<Self, SignerError> {
-        let https =
-            aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
-        if let Some(region) = region {
-            loader = loader.region(Region::new(region));
-        }
-        let config = loader.load().await;
+        let config = load(region).await;
         let region = config.region().ok_or(SignerError::NoRegion)?.to_string();
         let credentials = config.credentials_provider().ok_or(SignerError::NoCredentialsProvider)?;
         Ok(Signer { credentials, region })
@@ -57,9 +53,21 @@ impl Signer {
         &self.region
     }
 
-    /// Adds `authorization`, `x-amz-date`, `x-amz-content-sha256` and, with temporary credentials,
-    /// `x-amz-security-token`. Every header already on the request is signed, so set `host` first.
+    /// `region`, else the chain's (`AWS_REGION`, the profile's, ...), without loading credentials
+    /// (a Cognito sign-in needs a region and no AWS credentials).
+    pub async fn region_from_environment(region: Option<String>) -> Result<String, SignerError> {
+        load(region).await.region().map(|r| r.to_string()).ok_or(SignerError::NoRegion)
+    }
+
+    /// Signs for a Function URL (service [`LAMBDA`]); see [`Signer::sign_for`].
     pub async fn sign(&self, request: &mut http::Request<Bytes>) -> Result<(), SignerError> {
+        self.sign_for(LAMBDA, request).await
+    }
+
+    /// Adds `authorization`, `x-amz-date`, `x-amz-content-sha256` and, with temporary credentials,
+    /// `x-amz-security-token`, for `service` (its signing name). Every header already on the
+    /// request is signed, so set `host` first.
+    pub async fn sign_for(&self, service: &str, request: &mut http::Request<Bytes>) -> Result<(), SignerError> {
         let credentials = self
             .credentials
             .provide_credentials()
@@ -71,7 +79,7 @@ impl Signer {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
-            .name(SERVICE)
+            .name(service)
             .time(SystemTime::now())
             .settings(settings)
             .build()
@@ -96,4 +104,16 @@ impl Signer {
         instructions.apply_to_request_http1x(request);
         Ok(())
     }
+}
+
+/// The standard chain's configuration, `region` overriding its region; its own calls (SSO, the
+/// instance metadata service) go through the HTTPS client the playground carries (rustls, ring).
+async fn load(region: Option<String>) -> aws_config::SdkConfig {
+    let https =
+        aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region));
+    }
+    loader.load().await
 }

@@ -11,20 +11,15 @@ passes a signed request to the function. Anything else gets 403 with {"message":
 answers a bad signature.
 """
 
-import hashlib
 import json
 import queue
-import re
 import sys
 import threading
-from datetime import datetime, timezone
 from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+import sigv4_check
 
 ARGS = sys.argv[1:]
 FORWARD = urlsplit(ARGS[1]) if ARGS[:1] == ["--forward"] else None
@@ -32,45 +27,14 @@ if FORWARD:
     ARGS = ARGS[2:]
 ACCESS_KEY, SECRET_KEY, REGION = ARGS[0:3]
 SESSION_TOKEN = ARGS[3] if len(ARGS) > 3 else None
-AUTHORIZATION = re.compile(
-    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request, "
-    r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$"
-)
 releases = queue.Queue()
 
 
 def problems(method, path, headers, body):
     """Why the request is not correctly signed for ACCESS_KEY/SECRET_KEY (and SESSION_TOKEN), or []."""
-    match = AUTHORIZATION.match(headers.get("authorization", ""))
-    if not match:
-        return [f"authorization is not SigV4: {headers.get('authorization')!r}"]
-    found = []
-    if (match["key"], match["region"], match["service"]) != (ACCESS_KEY, REGION, "lambda"):
-        found.append(f"credential scope {match['key']}/{match['region']}/{match['service']}")
-    signed = match["signed"].split(";")
-    required = ["host", "x-amz-content-sha256", "x-amz-date"] + (["x-amz-security-token"] if SESSION_TOKEN else [])
-    found += [f"{name} is not signed" for name in required if name not in signed]
-    if SESSION_TOKEN and headers.get("x-amz-security-token") != SESSION_TOKEN:
-        found.append("x-amz-security-token is not the session token")
-    if not SESSION_TOKEN and "x-amz-security-token" in headers:
-        found.append("x-amz-security-token sent without a session token")
-    if headers.get("x-amz-content-sha256") != hashlib.sha256(body).hexdigest():
-        found.append("x-amz-content-sha256 is not the body's SHA-256")
-    amz_date = headers.get("x-amz-date", "")
-    try:
-        skew = abs((datetime.now(timezone.utc) - datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)).total_seconds())
-        if skew > 300:
-            found.append(f"x-amz-date is {skew:.0f} s away from now")
-    except ValueError:
-        found.append(f"x-amz-date {amz_date!r} is not a SigV4 timestamp")
-    # botocore computes the signature it expects over exactly the headers the caller signed.
-    request = AWSRequest(method=method, url=f"http://{headers['host']}{path}", data=body, headers={h: headers.get(h, "") for h in signed})
-    request.context["timestamp"] = amz_date
-    auth = SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY, SESSION_TOKEN), "lambda", REGION)
-    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
-    if expected != match["signature"]:
-        found.append("the signature does not match botocore's")
-    return found
+    return sigv4_check.problems(
+        method, path, headers, body, access_key=ACCESS_KEY, secret_key=SECRET_KEY, region=REGION, service="lambda", session_token=SESSION_TOKEN
+    )
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -95,7 +59,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("content-type", "application/x-ndjson")
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
-        seen = {"method": self.command, "path": self.path, "signedHeaders": AUTHORIZATION.match(headers["authorization"])["signed"], "body": body.decode()}
+        seen = {"method": self.command, "path": self.path, "signedHeaders": sigv4_check.AUTHORIZATION.match(headers["authorization"])["signed"], "body": body.decode()}
         self.chunk(json.dumps({"type": "verified", **seen}) + "\n")
         releases.get(timeout=30)
         self.chunk(json.dumps({"type": "released"}) + "\n")

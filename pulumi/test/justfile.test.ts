@@ -51,6 +51,8 @@ case "$1 \${2:-}" in
                 echo "$FAKE_FUNCTION_NAME" ;;
             url) echo "https://abc123.lambda-url.us-west-2.on.aws/" ;;
             authType) echo "\${FAKE_AUTH_TYPE:-AWS_IAM}" ;;
+            apiKeyIds) ids='{"default": "a1b2c3d4e5"}'; echo "\${FAKE_API_KEY_IDS:-$ids}" ;;
+            userPoolClientId) echo 4s5t6u7v8w9x0y1z2a3b4c5d6e ;;
             region) echo us-west-2 ;;
             logGroupName) echo bedrock-streamer-logs-8a9b0c1 ;;
             *) echo '{"url": "https://abc123.lambda-url.us-west-2.on.aws/"}' ;;
@@ -615,6 +617,45 @@ describe("just invoke env storyType model accept", () => {
     test("is unsigned when the stack's authType is NONE", () => {
         const args = invoke(just(workspace(), ["invoke", "dev"], { ...credentials, FAKE_AUTH_TYPE: "NONE" }));
         assert.ok(args.includes("--unsigned"));
+    });
+
+    test("on an API_KEY stack, passes the id of its only key; the value is fetched by bedrock-playground and never on a command line", () => {
+        const result = just(workspace(), ["invoke", "dev"], { ...credentials, FAKE_AUTH_TYPE: "API_KEY" });
+        assert.equal(result.status, 0, result.stderr);
+        const args = invoke(result);
+        assert.deepEqual(value(args, "--api-key-id"), ["a1b2c3d4e5"]);
+        assert.ok(!args.includes("--unsigned"));
+        assert.deepEqual(commands(result, "aws"), [], "no AWS CLI call: the key's value never passes through a shell");
+        assert.ok(commands(result, "pulumi").includes("stack output apiKeyIds --json --stack dev"));
+    });
+
+    test("with several API keys, uses the one BEDROCK_STREAMER_API_KEY_NAME names, and stops naming them otherwise", () => {
+        const keys = { ...credentials, FAKE_AUTH_TYPE: "API_KEY", FAKE_API_KEY_IDS: '{"web": "w1w2w3w4w5", "partner": "p1p2p3p4p5"}' };
+        const named = just(workspace(), ["invoke", "dev"], { ...keys, BEDROCK_STREAMER_API_KEY_NAME: "partner" });
+        assert.deepEqual(value(invoke(named), "--api-key-id"), ["p1p2p3p4p5"]);
+        const unnamed = just(workspace(), ["invoke", "dev"], keys);
+        assert.notEqual(unnamed.status, 0);
+        assert.match(unnamed.stderr, /the stack has 2 API keys \(web, partner\): name one with BEDROCK_STREAMER_API_KEY_NAME/);
+        assert.deepEqual(commands(unnamed, "cargo"), []);
+        const unknown = just(workspace(), ["invoke", "dev"], { ...keys, BEDROCK_STREAMER_API_KEY_NAME: "nope" });
+        assert.match(unknown.stderr, /the stack has no API key named "nope" \(BEDROCK_STREAMER_API_KEY_NAME\); its keys: web, partner/);
+        assert.deepEqual(commands(unknown, "cargo"), []);
+    });
+
+    test("on a COGNITO stack, passes the app client id; the user and password reach bedrock-playground through its environment only", () => {
+        const user = { BEDROCK_STREAMER_COGNITO_USERNAME: "otto@example.com", BEDROCK_STREAMER_COGNITO_PASSWORD: 'pa"ss word' };
+        const result = just(workspace(), ["invoke", "dev"], { ...credentials, ...user, FAKE_AUTH_TYPE: "COGNITO" });
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(value(invoke(result), "--cognito-client-id"), ["4s5t6u7v8w9x0y1z2a3b4c5d6e"]);
+        const line = result.calls.map((c) => c.args.join(" ")).join("\n");
+        assert.ok(!line.includes(user.BEDROCK_STREAMER_COGNITO_PASSWORD), `the password is on a command line: ${line}`);
+    });
+
+    test("an authType the tools do not know stops before anything is sent", () => {
+        const result = just(workspace(), ["invoke", "dev"], { ...credentials, FAKE_AUTH_TYPE: "MTLS" });
+        assert.notEqual(result.status, 0);
+        assert.match(result.stderr, /the stack's authType is 'MTLS'; the tools know AWS_IAM, NONE, API_KEY and COGNITO/);
+        assert.deepEqual(commands(result, "cargo"), []);
     });
 
     test("asks for NDJSON events on request", () => {
