@@ -75,6 +75,16 @@ for (const authType of ["API_KEY", "COGNITO"] as const) {
             assert.deepEqual(any.map((m) => m.inputs.resourceId).sort(), ["bedrock-streamer-api-proxy-id", "r00tr3s0ur"]);
         });
 
+        test("the gateway is a StreamingGateway component inside the stack's component, every API Gateway and Cognito resource its child", () => {
+            // The mock monitor names a resource's type after its parent's (`Parent$Child`), as URNs do.
+            const typeChain = (urn: string) => urn.split("::")[2];
+            const gateway = "bedrock-streamer:index:StreamingGateway";
+            assert.ok(r.urns.some((urn) => typeChain(urn) === `bedrock-streamer:index:BedrockStreamer$${gateway}`), r.urns.join("\n"));
+            const gatewayOwned = r.urns.filter((urn) => /\$aws:(apigateway|cognito)\/|::bedrock-streamer-api-/.test(urn));
+            assert.ok(gatewayOwned.length >= 10, gatewayOwned.join("\n"));
+            for (const urn of gatewayOwned) assert.ok(typeChain(urn).startsWith(`${gateway}$`), urn);
+        });
+
         test("no Function URL and no public statement: nothing reaches the function but through the gateway", () => {
             assert.equal(ofType(r, FUNCTION_URL).length, 0);
             assert.deepEqual(ofType(r, PERMISSION).map((p) => p.inputs.principal), ["apigateway.amazonaws.com"]);

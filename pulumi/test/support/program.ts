@@ -59,6 +59,8 @@ export interface ProgramRun {
     /** Inputs as the engine gets them: a secret value as `{"4dabf18193072939515e22adb298388d": SECRET_SIG, value}`. */
     resources: RegisteredResource[];
     outputs: Record<string, unknown>;
+    /** Every registered resource's URN, whose type part names its parents (`Parent$Child`). */
+    urns: string[];
     /** The stack outputs the engine stores encrypted. */
     secretOutputs: string[];
     warnings: string[];
@@ -162,6 +164,7 @@ export async function runProgram(stack: string, config: Record<string, string>, 
     process.on("unhandledRejection", fail);
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
+    const urns: string[] = [];
     try {
         // A fresh copy of the program each run: it reads config and registers at import.
         const entry = require.resolve("../../index");
@@ -174,6 +177,10 @@ export async function runProgram(stack: string, config: Record<string, string>, 
             outputs[name] = output;
             if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(name);
         }
+        // The mock monitor's record of what it registered (URNs carry the parent chain).
+        for (let turn = 0; turn < 20; turn++) await new Promise((settle) => setImmediate(settle));
+        const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, unknown> };
+        urns.push(...monitor.getRegisteredResources().keys());
     } finally {
         // Let the registrations this run started finish against its own mocks, not the next run's,
         // and let any rejected one surface: they settle in the turns after the RPCs drain.
@@ -187,6 +194,7 @@ export async function runProgram(stack: string, config: Record<string, string>, 
     return {
         resources,
         outputs,
+        urns,
         secretOutputs,
         warnings,
         only(type: string): RegisteredResource {
