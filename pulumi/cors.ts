@@ -42,7 +42,10 @@ export interface GatewayPreflight {
     /**
      * The integration response's template: with a list of origins it sets Access-Control-Allow-Origin
      * to the request's Origin only when that origin is listed (`$context.responseOverride`, the
-     * documented way for a REST API's mapping template to set a header). Empty with `*`.
+     * documented way for a REST API's mapping template to set a header: "Override your API's request
+     * and response parameters and status codes for REST APIs in API Gateway", read 2026-12-07; the
+     * same template AWS CDK's RestApi generates for several origins, compared by equality here
+     * rather than CDK's regular expressions). Empty with `*`.
      */
     template: string;
 }

@@ -133,7 +133,14 @@ export class StreamingGateway extends pulumi.ComponentResource {
 
         // A deployment is a snapshot: a new one whenever what the API answers changes (its auth,
         // timeout, CORS or refusals), or callers would keep meeting the old API.
-        const shape = { authType: args.authType, timeoutMs: integrationTimeoutMs(args.functionTimeoutSecs), routes: routes.map((r) => r.key), cors: args.corsAllowOrigins, refusals, pool: args.cognitoUserPoolArn ?? "" };
+        const shape = {
+            authType: args.authType,
+            timeoutMs: integrationTimeoutMs(args.functionTimeoutSecs),
+            routes: routes.map((r) => r.key),
+            cors: args.corsAllowOrigins,
+            refusals,
+            pool: args.cognitoUserPoolArn ?? "",
+        };
         const deployment = new aws.apigateway.Deployment(
             `${name}-deployment`,
             {
