@@ -81,6 +81,22 @@ export class StreamingGateway extends pulumi.ComponentResource {
         const region = pulumi.output(args.region);
         const uri = pulumi.all([partition, region, args.functionArn]).apply(([p, r, arn]) => streamingInvocationUri(p, r, arn));
         const shaped: pulumi.Resource[] = [];
+        const stream = (key: string, resourceId: pulumi.Input<string>, method: aws.apigateway.Method) =>
+            new aws.apigateway.Integration(
+                `${name}-${key}-stream`,
+                {
+                    restApi: api.id,
+                    resourceId,
+                    httpMethod: method.httpMethod,
+                    type: "AWS_PROXY",
+                    // Lambda's API is always called with POST, whatever the caller's method.
+                    integrationHttpMethod: "POST",
+                    uri,
+                    responseTransferMode: "STREAM",
+                    timeoutMilliseconds: integrationTimeoutMs(args.functionTimeoutSecs),
+                },
+                parent,
+            );
         for (const route of routes) {
             const method = new aws.apigateway.Method(
                 `${name}-${route.key}-any`,
@@ -94,23 +110,22 @@ export class StreamingGateway extends pulumi.ComponentResource {
                 },
                 parent,
             );
-            const integration = new aws.apigateway.Integration(
-                `${name}-${route.key}-stream`,
-                {
-                    restApi: api.id,
-                    resourceId: route.resourceId,
-                    httpMethod: method.httpMethod,
-                    type: "AWS_PROXY",
-                    // Lambda's API is always called with POST, whatever the caller's method.
-                    integrationHttpMethod: "POST",
-                    uri,
-                    responseTransferMode: "STREAM",
-                    timeoutMilliseconds: integrationTimeoutMs(args.functionTimeoutSecs),
-                },
+            shaped.push(method, stream(route.key, route.resourceId, method));
+            if (args.corsAllowOrigins.length > 0) shaped.push(...this.preflight(name, route.key, api, route.resourceId, args.corsAllowOrigins));
+        }
+
+        const keylessPage = args.authType === "API_KEY" && args.page;
+        if (keylessPage) {
+            // The one method without a key: GET on the root alone (not {proxy+}, not /models), which
+            // API Gateway prefers to the root's ANY. It reaches only the static page (one short
+            // invocation, never Bedrock: the function answers GET / with the page or a 405), under
+            // the stage's throttle like every method; the page's own requests send the key.
+            const page = new aws.apigateway.Method(
+                `${name}-root-get-page`,
+                { restApi: api.id, resourceId: api.rootResourceId, httpMethod: "GET", authorization: "NONE", apiKeyRequired: false },
                 parent,
             );
-            shaped.push(method, integration);
-            if (args.corsAllowOrigins.length > 0) shaped.push(...this.preflight(name, route.key, api, route.resourceId, args.corsAllowOrigins));
+            shaped.push(page, stream("root-get-page", api.rootResourceId, page));
         }
 
         const refusals = gatewayRefusals(args.authType, args);
@@ -137,6 +152,7 @@ export class StreamingGateway extends pulumi.ComponentResource {
             authType: args.authType,
             timeoutMs: integrationTimeoutMs(args.functionTimeoutSecs),
             routes: routes.map((r) => r.key),
+            keylessPage,
             cors: args.corsAllowOrigins,
             refusals,
             pool: args.cognitoUserPoolArn ?? "",

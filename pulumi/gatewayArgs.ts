@@ -13,6 +13,11 @@ export interface StreamingGatewayArgs extends GatewaySettings {
     functionArn: pulumi.Input<string>;
     /** The function's timeout in seconds, which the integration's must cover. */
     functionTimeoutSecs: number;
+    /**
+     * The function serves the story page at `GET /`. On an API_KEY stack that one method is then
+     * keyless, because a browser opening a URL cannot send `x-api-key` (the page's own requests do).
+     */
+    page: boolean;
     /** Browser origins whose preflights the gateway answers (empty: no OPTIONS methods, no CORS headers). */
     corsAllowOrigins: string[];
     /** Days CloudWatch keeps the stage's access logs. */

@@ -90,13 +90,13 @@ for (const authType of ["API_KEY", "COGNITO"] as const) {
             assert.deepEqual(ofType(r, PERMISSION).map((p) => p.inputs.principal), ["apigateway.amazonaws.com"]);
         });
 
-        test("every method but the CORS preflights is authorized", () => {
+        test(`every method is authorized but the CORS preflights${authType === "API_KEY" ? " and GET / (the page) alone" : ""}`, () => {
             const methods = ofType(r, METHOD);
-            for (const method of methods) {
-                const open = method.inputs.authorization === "NONE" && method.inputs.apiKeyRequired !== true;
-                assert.equal(open, method.inputs.httpMethod === "OPTIONS", `${method.name}: ${method.inputs.httpMethod} ${method.inputs.authorization}`);
-            }
-            for (const method of methods.filter((m) => m.inputs.httpMethod !== "OPTIONS")) {
+            const open = methods.filter((m) => m.inputs.authorization === "NONE" && m.inputs.apiKeyRequired !== true);
+            const where = (m: RegisteredResource) => `${m.inputs.httpMethod} ${m.inputs.resourceId}`;
+            const expected = ["OPTIONS bedrock-streamer-api-proxy-id", "OPTIONS r00tr3s0ur", ...(authType === "API_KEY" ? ["GET r00tr3s0ur"] : [])];
+            assert.deepEqual(open.map(where).sort(), expected.sort());
+            for (const method of methods.filter((m) => !open.includes(m))) {
                 if (authType === "API_KEY") {
                     assert.equal(method.inputs.apiKeyRequired, true, method.name);
                 } else {
@@ -108,7 +108,8 @@ for (const authType of ["API_KEY", "COGNITO"] as const) {
 
         test("every route streams: AWS_PROXY to InvokeWithResponseStream, STREAM mode, a timeout covering the function's", () => {
             const streaming = ofType(r, INTEGRATION).filter((i) => i.inputs.type !== "MOCK");
-            assert.equal(streaming.length, 2);
+            // ANY on the root and on {proxy+}, and with API_KEY the keyless GET / of the page.
+            assert.equal(streaming.length, authType === "API_KEY" ? 3 : 2);
             const timeoutSecs = Number(programConfig("dev")["bedrock-streamer:timeout"]);
             for (const integration of streaming) {
                 assert.equal(integration.inputs.type, "AWS_PROXY");
@@ -211,6 +212,20 @@ for (const authType of ["API_KEY", "COGNITO"] as const) {
         });
     });
 }
+
+describe("API_KEY: GET / of the story page is the one keyless method, and only while the page is served", () => {
+    test("page false: no keyless method but the preflights", async () => {
+        const r = await run({ authType: "API_KEY", page: false });
+        const open = ofType(r, METHOD).filter((m) => m.inputs.apiKeyRequired !== true);
+        assert.deepEqual(open.map((m) => m.inputs.httpMethod), ["OPTIONS", "OPTIONS"]);
+    });
+
+    test("turning the page on or off redeploys the API", async () => {
+        const on = await run({ authType: "API_KEY" });
+        const off = await run({ authType: "API_KEY", page: false });
+        assert.notEqual(on.only(DEPLOYMENT).inputs.triggers.shape, off.only(DEPLOYMENT).inputs.triggers.shape);
+    });
+});
 
 describe("API_KEY: a usage plan and the keys", () => {
     let r: ProgramRun;
