@@ -329,6 +329,64 @@ export interface ModelSettings {
     reasoning?: Reasoning;
     /** Passed to ConverseStream as given, e.g. {"thinking": {"type": "disabled"}}. */
     additionalModelRequestFields?: Record<string, unknown>;
+    /** What the alias's requests cost, replacing config/prices.json's price for its model (see `ModelPrice`). */
+    price?: ModelPrice;
+}
+
+/**
+ * A model's on-demand price in US dollars per million tokens, as config/prices.json and an alias's
+ * `price` write it (handler/src/price.rs `Price::from_json`).
+ */
+export interface ModelPrice {
+    input: number;
+    output: number;
+    /** Absent: requests that read the cache have no cost. */
+    cacheRead?: number;
+    /** The write price for the TTL the alias caches with; absent as for cacheRead. */
+    cacheWrite?: number;
+    /** The date the price was read, YYYY-MM-DD. */
+    read: string;
+    /** The page it was read from. */
+    source?: string;
+}
+
+/** The fields of a price object (handler/src/price.rs `PRICE_FIELDS`). */
+export const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite", "read", "source"] as const;
+
+/** The largest amount a price may give, in US dollars per million tokens (handler/src/price.rs). */
+const MAX_PRICE = 1e9;
+
+/** `YYYY-MM-DD` with a month from 01 to 12 and a day from 01 to 31 (handler/src/price.rs `PriceDate::parse`). */
+function isPriceDate(value: unknown): boolean {
+    const m = typeof value === "string" ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
+    return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31;
+}
+
+/**
+ * What the handler says of a price object it refuses (handler/src/price.rs `Price::from_json`), in
+ * its words and order: `price…: <problem>`; undefined when it is a price.
+ */
+export function priceProblem(price: unknown): string | undefined {
+    if (!isObject(price)) {
+        return `price: expected an object {"input", "output", "cacheRead"?, "cacheWrite"?, "read"} in US dollars per million tokens; got ${JSON.stringify(price)}`;
+    }
+    const unknown = Object.keys(price).find((field) => !(PRICE_FIELDS as readonly string[]).includes(field));
+    if (unknown !== undefined) return `price: ${JSON.stringify(unknown)} is not a price field; known: ${PRICE_FIELDS.join(", ")}`;
+    if (!isPriceDate(price.read)) {
+        return `price.read: expected the date the price was read, as YYYY-MM-DD; got ${price.read === undefined ? "nothing" : JSON.stringify(price.read)}`;
+    }
+    if (price.source !== undefined && typeof price.source !== "string") {
+        return `price.source: expected the address of the page the price was read from; got ${JSON.stringify(price.source)}`;
+    }
+    for (const field of ["input", "output", "cacheRead", "cacheWrite"] as const) {
+        const value = price[field];
+        const required = field === "input" || field === "output";
+        if (value === undefined && !required) continue;
+        if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_PRICE) {
+            return `price.${field}: expected US dollars per million tokens, a number from 0 to ${MAX_PRICE}; got ${value === undefined ? "nothing" : JSON.stringify(value)}`;
+        }
+    }
+    return undefined;
 }
 
 export type ModelMap = Record<string, ModelSettings>;
@@ -400,6 +458,7 @@ const FIELDS: readonly (keyof ModelSettings)[] = [
     "topP",
     "reasoning",
     "additionalModelRequestFields",
+    "price",
 ];
 
 /** How a request names an alias ("model": "<alias>"); also the EMF `model` dimension, so kept short and plain. */
@@ -508,6 +567,10 @@ export function reviewModels(models: ModelMap, defaultModel: string | undefined,
         }
         if (settings.additionalModelRequestFields !== undefined && !isObject(settings.additionalModelRequestFields)) {
             problems.push(`${key}.additionalModelRequestFields must be a JSON object passed to ConverseStream as given, got ${JSON.stringify(settings.additionalModelRequestFields)}`);
+        }
+        if (settings.price !== undefined) {
+            const problem = priceProblem(settings.price);
+            if (problem !== undefined) problems.push(`${key}.${problem}`);
         }
         if (settings.temperature !== undefined && settings.topP !== undefined) warnings.push(bothSamplingSettings(key));
     }

@@ -22,6 +22,8 @@
 //!   request, `chat` and `conversation`, `models` (the aliases), `story_type` (the rule).
 //! - [`settings`]: `STREAMER_*` over `config/default.toml`, checked once at cold start; `prompt`
 //!   holds the templates.
+//! - [`price`]: what a request costs: the dated price table (`config/prices.json`) and a
+//!   request's cost from its token counts; it imports nothing of the crate.
 //! - [`error`], [`summary`], [`telemetry`]: the error vocabulary (status and code in one table),
 //!   the per-request summary line and metrics record, and the log setup.
 //!
@@ -33,6 +35,7 @@ pub mod bedrock;
 pub mod error;
 pub mod lambda;
 pub mod openai;
+pub mod price;
 pub mod request;
 pub mod service;
 pub mod settings;

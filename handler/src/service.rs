@@ -167,6 +167,7 @@ impl App {
         let show_reasoning = model.reasoning == Reasoning::Show;
         StoryRelay::new(accepted.items, encoder, deadline, start, summary, show_reasoning)
             .keep_alive(self.settings.keep_alive)
+            .priced(model.price)
     }
 
     /// A request's summary, naming the default model until the request chooses one.

@@ -12,6 +12,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::price::Price;
 use crate::request::conversation::ChatLimits;
 use crate::request::models::{DEFAULT_ALIAS, Model, Models, Reasoning};
 use crate::request::{story_type, unique_keys};
@@ -298,8 +299,16 @@ fn templates(default: &str, by_type: Option<&str>) -> Result<Templates, Settings
 const MODELS_EXAMPLE: &str = r#"{"fast": {"modelId": "us.anthropic.claude-haiku-5-5"}}"#;
 
 /// The fields an alias may set (docs/configuration.md: `STREAMER_MODELS`); anything else is a typo.
-const MODEL_FIELDS: [&str; 7] =
-    ["modelId", "maxTokens", "maxTokensCap", "temperature", "topP", "reasoning", "additionalModelRequestFields"];
+const MODEL_FIELDS: [&str; 8] = [
+    "modelId",
+    "maxTokens",
+    "maxTokensCap",
+    "temperature",
+    "topP",
+    "reasoning",
+    "additionalModelRequestFields",
+    "price",
+];
 
 fn models_map(json: &str) -> Result<Map<String, Value>, SettingsError> {
     json_setting("models", json, &format!("a JSON object of alias to model settings, e.g. {MODELS_EXAMPLE}"))
@@ -426,6 +435,10 @@ fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Re
             )));
         }
     };
+    let price = match fields.get("price") {
+        None => Price::listed(&model_id),
+        Some(value) => Some(Price::from_json(value).map_err(&problem)?),
+    };
     Ok(Model {
         alias: alias.to_owned(),
         model_id,
@@ -435,6 +448,7 @@ fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Re
         top_p: fraction("topP")?,
         reasoning,
         additional_model_request_fields,
+        price,
     })
 }
 

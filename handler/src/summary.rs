@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
 use crate::error::ApiError;
+use crate::price::Cost;
 use crate::request::models::Model;
 
 /// How a request ended, as the summary line and dashboards name it.
@@ -70,6 +71,8 @@ pub struct Summary {
     started: Instant,
     first_token: Option<Duration>,
     output_tokens: Option<i32>,
+    /// What the request cost, when its model has a price.
+    cost: Option<Cost>,
     error_code: Option<&'static str>,
     /// How the request ended; none yet when it is dropped means the caller went away.
     outcome: Option<RequestOutcome>,
@@ -88,6 +91,7 @@ impl Summary {
             started,
             first_token: None,
             output_tokens: None,
+            cost: None,
             error_code: None,
             outcome: None,
         }
@@ -123,6 +127,11 @@ impl Summary {
         self.outcome = Some(RequestOutcome::Completed);
     }
 
+    /// What the whole answer cost (see [`crate::price`]); `None` for a model without a price.
+    pub fn priced(&mut self, cost: Option<Cost>) {
+        self.cost = cost;
+    }
+
     /// The caller is answered once, when the answer is whole: see [`Summary::failed`].
     pub fn answered_whole(&mut self) {
         self.answered_whole = true;
@@ -154,6 +163,8 @@ impl Summary {
             status = self.status,
             ttft_ms = self.first_token.map(millis),
             output_tokens = self.output_tokens,
+            cost_usd = self.cost.map(|c| c.cost_usd),
+            price_date = self.cost.map(|c| tracing::field::display(c.price_date)),
             duration_ms = millis(duration),
             outcome = outcome.as_str(),
             error_code = self.error_code,
@@ -170,6 +181,10 @@ impl Drop for Summary {
 }
 
 const NAMESPACE: &str = "BedrockStreamer";
+
+/// The request's cost in US dollars: a metric by function and model, and by function alone (the
+/// daily budget's alarm, pulumi/budget.ts, sums it over a day).
+pub const COST_METRIC: &str = "CostUsd";
 
 /// The function's name, set once at cold start; records are written only after that (so tests
 /// that drive the handler in-process print none).
@@ -211,19 +226,25 @@ fn record(function: &str, summary: &Summary, outcome: RequestOutcome, duration: 
     if let Some(tokens) = summary.output_tokens {
         metric("OutputTokens", "Count", json!(tokens));
     }
+    if let Some(cost) = summary.cost {
+        metric(COST_METRIC, "None", json!(cost.cost_usd));
+    }
 
     let mut record = Map::new();
-    record.insert(
-        "_aws".into(),
-        json!({
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [["function", "model"]],
-                "Metrics": declared,
-            }],
-        }),
-    );
+    let mut directives = vec![json!({
+        "Namespace": NAMESPACE,
+        "Dimensions": [["function", "model"]],
+        "Metrics": declared,
+    })];
+    if summary.cost.is_some() {
+        // The cost once more by function alone: the stack's daily budget alarm sums this one.
+        directives.push(json!({
+            "Namespace": NAMESPACE,
+            "Dimensions": [["function"]],
+            "Metrics": [{ "Name": COST_METRIC, "Unit": "None" }],
+        }));
+    }
+    record.insert("_aws".into(), json!({ "Timestamp": timestamp_ms, "CloudWatchMetrics": directives }));
     record.insert("function".into(), json!(function));
     // The dimension is the alias (a handful of values); the model id is a property beside it.
     record.insert("model".into(), json!(summary.model_alias));
@@ -233,6 +254,9 @@ fn record(function: &str, summary: &Summary, outcome: RequestOutcome, duration: 
     record.insert("status".into(), json!(summary.status));
     record.insert("outcome".into(), json!(outcome.as_str()));
     record.insert("errorCode".into(), json!(summary.error_code));
+    if let Some(cost) = summary.cost {
+        record.insert("priceDate".into(), json!(cost.price_date));
+    }
     record.extend(values);
     Value::Object(record).to_string()
 }
@@ -323,6 +347,27 @@ mod tests {
         assert_eq!(record["TimeToFirstToken"], 412.35);
         assert_eq!(record["OutputTokens"], 212);
         assert_eq!(record["outcome"], "completed");
+    }
+
+    #[test]
+    fn a_priced_request_adds_its_cost_by_model_and_by_function_and_an_unpriced_one_none() {
+        let mut priced = completed();
+        let price = crate::price::Price::from_json(&json!({"input": 1, "output": 5, "read": "2026-12-07"})).unwrap();
+        priced.priced(price.cost(crate::price::Tokens { input: 10, output: 212, ..Default::default() }));
+        let line: Value = serde_json::from_str(&record("f", &priced, RequestOutcome::Completed, TOOK, 0)).unwrap();
+        // 10 × $1 + 212 × $5 per million tokens = $0.00107.
+        assert_eq!(line["CostUsd"], 0.00107);
+        assert_eq!(line["priceDate"], "2026-12-07");
+        let directives = line["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+        assert!(directives[0]["Metrics"].as_array().unwrap().iter().any(|m| m["Name"] == "CostUsd"));
+        assert_eq!(directives[1]["Dimensions"], json!([["function"]]), "the budget alarm's metric");
+        assert_eq!(directives[1]["Metrics"], json!([{"Name": "CostUsd", "Unit": "None"}]));
+
+        let unpriced: Value =
+            serde_json::from_str(&record("f", &completed(), RequestOutcome::Completed, TOOK, 0)).unwrap();
+        assert_eq!(unpriced.get("CostUsd"), None, "no price, no cost: never 0");
+        assert_eq!(unpriced.get("priceDate"), None);
+        assert_eq!(unpriced["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(), 1);
     }
 
     #[test]

@@ -131,6 +131,7 @@ fn any_event() -> impl Strategy<Value = Owned> {
             cache_read_input_tokens: r,
             cache_write_input_tokens: w,
             latency_ms: l,
+            cost: None,
         })),
         (select(ApiError::CODES), story_text()).prop_map(|(code, message)| Owned::Error(code, message)),
     ]

@@ -205,6 +205,15 @@ describe("the rules shared with the handler (config/settings-cases.json)", () =>
         }
     });
 
+    test("an alias's price is refused in the handler's words", () => {
+        const priceCases = cases.settings.invalid.filter((c) => aboutModels(c) && c.problem!.startsWith('alias "fast": price'));
+        assert.ok(priceCases.length > 0);
+        for (const { settings, problem } of priceCases) {
+            const words = problem!.slice('alias "fast": '.length);
+            assert.deepEqual(stackProblems(settingsOf(settings)), [`models.fast.${words}`], JSON.stringify(settings));
+        }
+    });
+
     test("every invalid models setting stops the preview too", () => {
         const stackCases = cases.settings.invalid.filter((c) => c.handlerOnly === undefined && aboutModels(c));
         assert.ok(stackCases.length > 0);

@@ -133,6 +133,7 @@ mod tests {
         cache_read_input_tokens: None,
         cache_write_input_tokens: None,
         latency_ms: Some(9),
+        cost: None,
     };
 
     #[test]

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::price::PriceDate;
 use crate::stream::wire::Usage;
 
 /// `data: [DONE]`: the end of a complete streamed answer.
@@ -130,14 +131,21 @@ impl Answer {
 
 /// OpenAI's `usage`, from Bedrock's counts: prompt tokens include the cached ones (OpenAI counts
 /// them in `prompt_tokens` and again in `prompt_tokens_details.cached_tokens`; Bedrock reports
-/// `cacheReadInputTokens` and `cacheWriteInputTokens` apart from `inputTokens`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// `cacheReadInputTokens` and `cacheWriteInputTokens` apart from `inputTokens`). The request's
+/// cost, when its model has a price, rides along as `cost_usd` and `price_date`: fields OpenAI's
+/// `usage` does not have, which its clients keep or ignore (the Python client's models allow
+/// extra fields; the npm client and the AI SDK read the JSON as it comes).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CompletionUsage {
     pub prompt_tokens: i32,
     pub completion_tokens: i32,
     pub total_tokens: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_tokens_details: Option<PromptTokensDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_date: Option<PriceDate>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -156,6 +164,8 @@ impl CompletionUsage {
             completion_tokens: output,
             total_tokens: prompt + output,
             prompt_tokens_details: cached.map(|cached_tokens| PromptTokensDetails { cached_tokens }),
+            cost_usd: usage.cost.map(|c| c.cost_usd),
+            price_date: usage.cost.map(|c| c.price_date),
         })
     }
 }
@@ -326,8 +336,14 @@ mod tests {
 
     #[test]
     fn a_completion_is_one_object_with_the_message_and_usage() {
-        let usage =
-            CompletionUsage { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, prompt_tokens_details: None };
+        let usage = CompletionUsage {
+            prompt_tokens: 3,
+            completion_tokens: 2,
+            total_tokens: 5,
+            prompt_tokens_details: None,
+            cost_usd: None,
+            price_date: None,
+        };
         let body: Value =
             serde_json::from_slice(&answer().completion("Hi there", Some("Hmm"), "end_turn", Some(&usage))).unwrap();
         assert_eq!(

@@ -5,6 +5,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::price::Price;
+
 /// The alias of the one-model form (`STREAMER_MODEL_ID`).
 pub const DEFAULT_ALIAS: &str = "default";
 
@@ -40,10 +42,15 @@ pub struct Model {
     /// effort settings, say).
     #[serde(skip)]
     pub additional_model_request_fields: Option<Map<String, Value>>,
+    /// What its requests cost: the alias's own `price`, else the price table's for `model_id`;
+    /// `None` leaves its requests without a cost.
+    #[serde(skip)]
+    pub price: Option<Price>,
 }
 
 impl Model {
-    /// A model with no sampling settings, reasoning hidden and no additional request fields.
+    /// A model with no sampling settings, reasoning hidden, no additional request fields and the
+    /// price table's price.
     pub fn new(alias: &str, model_id: &str, max_tokens: u32, max_tokens_cap: u32) -> Model {
         Model {
             alias: alias.to_owned(),
@@ -54,6 +61,7 @@ impl Model {
             top_p: None,
             reasoning: Reasoning::Hide,
             additional_model_request_fields: None,
+            price: Price::listed(model_id),
         }
     }
 }

@@ -12,6 +12,7 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{Items, Metadata, StreamItem};
 use crate::error::{ApiError, StreamBreak};
+use crate::price::{Price, Tokens};
 use crate::stream::deadline::Deadline;
 use crate::stream::wire::{Encoder, Event, Format, Usage};
 use crate::summary::Summary;
@@ -36,6 +37,8 @@ pub struct StoryRelay<E: Encoder = Format> {
     keep_alive: Option<Duration>,
     /// When the caller was last written to.
     last_write: Instant,
+    /// What the model's tokens cost; `None` leaves `usage` without a cost.
+    price: Option<Price>,
     state: State,
 }
 
@@ -79,6 +82,7 @@ impl<E: Encoder> StoryRelay<E> {
             show_reasoning,
             keep_alive: None,
             last_write: Instant::now(),
+            price: None,
             state: State::NotStarted,
         }
     }
@@ -88,6 +92,12 @@ impl<E: Encoder> StoryRelay<E> {
     /// that is thinking; `None` writes none. Text/plain carries none whatever this says.
     pub fn keep_alive(mut self, every: Option<Duration>) -> Self {
         self.keep_alive = every.filter(|_| self.encoder.carries_keep_alive());
+        self
+    }
+
+    /// Prices the `usage` event (and the summary) at `price`; without one they carry no cost.
+    pub fn priced(mut self, price: Option<Price>) -> Self {
+        self.price = price;
         self
     }
 
@@ -186,8 +196,17 @@ impl<E: Encoder> StoryRelay<E> {
             cache_read_input_tokens: tokens.as_ref().and_then(|t| t.cache_read_input_tokens),
             cache_write_input_tokens: tokens.as_ref().and_then(|t| t.cache_write_input_tokens),
             latency_ms: metadata.latency_ms,
+            cost: tokens.as_ref().zip(self.price).and_then(|(t, price)| {
+                price.cost(Tokens {
+                    input: t.input_tokens,
+                    output: t.output_tokens,
+                    cache_read: t.cache_read_input_tokens,
+                    cache_write: t.cache_write_input_tokens,
+                })
+            }),
         };
         self.summary.completed(usage.output_tokens);
+        self.summary.priced(usage.cost);
         self.finish();
         self.encoder.encode(&Event::Usage(usage))
     }

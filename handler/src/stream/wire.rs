@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter};
 
 use crate::error::ApiError;
+use crate::price::Cost;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -63,8 +64,9 @@ pub enum Event<'a> {
 }
 
 /// Bedrock's counts for the call, as its `metadata` event gave them; each is left out when
-/// Bedrock did not send it (a stream that ended without `metadata` has none).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+/// Bedrock did not send it (a stream that ended without `metadata` has none). With them, the
+/// request's cost when its model has a price ([`crate::price`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,6 +82,10 @@ pub struct Usage {
     /// Milliseconds Bedrock spent on the call (`metrics.latencyMs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<i64>,
+    /// `costUsd` and `priceDate`; both absent when the model has no price or Bedrock sent no
+    /// counts (never a cost of 0 for a cost not known).
+    #[serde(flatten)]
+    pub cost: Option<Cost>,
 }
 
 /// Turns the relay's events into the caller's bytes: [`Format`] for stories and `/chat`, OpenAI's
