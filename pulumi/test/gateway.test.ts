@@ -350,6 +350,23 @@ describe("switching a stack between auth kinds (pulumi config set authType …; 
         for (const authType of AUTH_TYPES) runs.set(authType, await run({ authType }));
     });
 
+    /** What every gateway stack holds, whatever it was before: checked after each switch to one. */
+    function assertGatewayInvariants(kind: "API_KEY" | "COGNITO", r: ProgramRun): void {
+        for (const method of ofType(r, METHOD)) {
+            const keyless = method.inputs.authorization === "NONE" && method.inputs.apiKeyRequired !== true;
+            const allowed = method.inputs.httpMethod === "OPTIONS" || (kind === "API_KEY" && method.inputs.httpMethod === "GET" && method.inputs.resourceId === "r00tr3s0ur");
+            assert.ok(!keyless || allowed, `${method.name} is open`);
+        }
+        for (const integration of ofType(r, INTEGRATION).filter((i) => i.inputs.type !== "MOCK")) {
+            assert.equal(integration.inputs.uri, STREAMING_URI);
+            assert.equal(integration.inputs.responseTransferMode, "STREAM");
+        }
+        assert.equal(r.only(PERMISSION).inputs.sourceArn, `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${REST_API_ID}/${STAGE_NAME}/*/*`);
+        assert.ok(ofType(r, GATEWAY_RESPONSE).length >= 8);
+        if (kind === "API_KEY") assert.deepEqual(r.only(USAGE_PLAN).inputs.throttleSettings, { rateLimit: GATEWAY_DEFAULTS.usagePlanRateLimit, burstLimit: GATEWAY_DEFAULTS.usagePlanBurstLimit });
+        assert.doesNotMatch(JSON.stringify(r.outputs), new RegExp(GENERATED_KEY_PREFIX));
+    }
+
     /** What must never be left in a stack of `kind`, whatever it was before. */
     function openings(kind: string, r: ProgramRun): string[] {
         const found: string[] = [];
@@ -367,10 +384,16 @@ describe("switching a stack between auth kinds (pulumi config set authType …; 
     for (const from of AUTH_TYPES) {
         for (const to of AUTH_TYPES) {
             if (from === to) continue;
-            test(`${from} → ${to}: the same function, and nothing of ${from} left open`, () => {
+            test(`${from} → ${to}: the same function, nothing of ${from} left open, and all ${to} needs`, () => {
                 const before = runs.get(from)!;
                 const after = runs.get(to)!;
                 assert.deepEqual(openings(to, after), []);
+                if (to === "API_KEY" || to === "COGNITO") {
+                    assertGatewayInvariants(to, after);
+                } else {
+                    assert.equal(after.only(FUNCTION_URL).inputs.authorizationType, to);
+                    assert.equal(ofType(after, PERMISSION).filter((p) => p.inputs.principal === "*").length, to === "NONE" ? 2 : 0);
+                }
                 // The function is updated in place, never replaced: same resource, same inputs.
                 const { code: _after, ...afterInputs } = after.only(FUNCTION).inputs;
                 const { code: _before, ...beforeInputs } = before.only(FUNCTION).inputs;
