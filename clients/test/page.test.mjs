@@ -8,7 +8,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 
-import { eventually, launchChromium, offlineStack, playground, SHOTS, storyOpening, thought } from "./support.mjs";
+import { eventually, gatewayStandIn, launchChromium, offlineStack, playground, SHOTS, storyOpening, thought } from "./support.mjs";
 
 let stack, browser;
 
@@ -394,6 +394,63 @@ describe("the page served by the playground", () => {
         } finally {
             await proxy.stop();
         }
+    });
+});
+
+describe("on an API_KEY stack (the page behind playground/tests/gateway_standin.py, a local stand-in for the stack's gateway and a test aid)", () => {
+    const KEY = "PageTestKey0123456789abcdefABCDEFGHIJ";
+
+    test("asks for the key once the stack refuses without one, sends it as x-api-key, and keeps it in this tab's sessionStorage only", async () => {
+        const gateway = await gatewayStandIn(stack.url, { apiKeyId: "p1a2g3e4k5", apiKey: KEY, publicPage: true });
+        try {
+            const page = await open(gateway.url);
+            const field = page.getByTestId("api-key");
+            // GET models was refused api_key_required: the field appears on its own.
+            await field.waitFor({ state: "visible", timeout: 10_000 });
+            assert.equal(await page.getByLabel("API key").getAttribute("type"), "password");
+            await tell(page, "otters");
+            await page.getByTestId("error").filter({ hasText: "api_key_required" }).waitFor();
+            assert.match(await text(page, "error"), /^HTTP 403 api_key_required: this API needs a valid API key in the x-api-key header/);
+            assert.equal(await text(page, "status"), "This stack needs an API key: type it in above.");
+
+            await field.fill(KEY);
+            await tell(page, "otters");
+            await page.getByTestId("stop-reason").filter({ hasText: "end_turn" }).waitFor({ timeout: 30_000 });
+            assert.match(await text(page, "story"), /otters/);
+            const sent = (await gateway.log()).requests.filter((r) => r.method === "POST").map((r) => [r.apiKey, r.status]);
+            assert.deepEqual(sent, [["none", 403], ["match", 200]], "the story went with the key, the first without");
+
+            // Kept for this tab only: sessionStorage, never localStorage or a cookie.
+            const kept = await page.evaluate(() => ({ session: { ...sessionStorage }, local: localStorage.length, cookie: document.cookie }));
+            assert.deepEqual(kept, { session: { "bedrock-streamer.apiKey": KEY }, local: 0, cookie: "" });
+            assert.deepEqual(await page.context().cookies(), []);
+            await page.reload();
+            await field.waitFor({ state: "visible" });
+            assert.equal(await field.inputValue(), KEY, "a reload in the same tab keeps it");
+            await page.getByTestId("tab-chat").click();
+            await say(page, "Hello there. echo_conversation");
+            assert.match(await text(page, "status"), /^Done:/, "POST /chat carries the key too");
+
+            const another = await open(gateway.url);
+            assert.equal(await another.getByTestId("api-key").inputValue(), "", "another tab (here another browser context) has none");
+            await another.getByTestId("api-key").fill("not-the-key");
+            await tell(another, "otters");
+            await another.getByTestId("error").filter({ hasText: "api_key_required" }).waitFor();
+            await page.screenshot({ path: path.join(SHOTS, "page-api-key.png") });
+            await page.close();
+            await another.close();
+        } finally {
+            await gateway.stop();
+        }
+    });
+
+    test("a stack that needs no key never shows the field", async () => {
+        const page = await open(stack.url);
+        await tell(page, "otters");
+        await page.getByTestId("stop-reason").filter({ hasText: "end_turn" }).waitFor({ timeout: 30_000 });
+        assert.equal(await page.getByTestId("api-key").isVisible(), false);
+        assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+        await page.close();
     });
 });
 
