@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use crate::error::ApiError;
 use crate::price::Cost;
 use crate::request::models::Model;
+use crate::stream::wire::Usage;
 
 /// How a request ended, as the summary line and dashboards name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +71,8 @@ pub struct Summary {
     answered_whole: bool,
     started: Instant,
     first_token: Option<Duration>,
-    output_tokens: Option<i32>,
+    /// Bedrock's counts for a completed request (the `usage` event's); all `None` otherwise.
+    usage: Usage,
     /// What the request cost, when its model has a price.
     cost: Option<Cost>,
     error_code: Option<&'static str>,
@@ -90,7 +92,7 @@ impl Summary {
             answered_whole: false,
             started,
             first_token: None,
-            output_tokens: None,
+            usage: Usage::default(),
             cost: None,
             error_code: None,
             outcome: None,
@@ -121,9 +123,9 @@ impl Summary {
         self.first_token.get_or_insert_with(|| self.started.elapsed());
     }
 
-    /// The answer is whole; Bedrock counted `output_tokens`, when it said.
-    pub fn completed(&mut self, output_tokens: Option<i32>) {
-        self.output_tokens = output_tokens;
+    /// The answer is whole; `usage` is what Bedrock counted (each count `None` when it did not say).
+    pub fn completed(&mut self, usage: &Usage) {
+        self.usage = *usage;
         self.outcome = Some(RequestOutcome::Completed);
     }
 
@@ -162,7 +164,10 @@ impl Summary {
             story_type = self.story_type.as_deref().unwrap_or(""),
             status = self.status,
             ttft_ms = self.first_token.map(millis),
-            output_tokens = self.output_tokens,
+            input_tokens = self.usage.input_tokens,
+            output_tokens = self.usage.output_tokens,
+            cache_read_input_tokens = self.usage.cache_read_input_tokens,
+            cache_write_input_tokens = self.usage.cache_write_input_tokens,
             cost_usd = self.cost.map(|c| c.cost_usd),
             price_date = self.cost.map(|c| tracing::field::display(c.price_date)),
             duration_ms = millis(duration),
@@ -223,8 +228,17 @@ fn record(function: &str, summary: &Summary, outcome: RequestOutcome, duration: 
     if let Some(first_token) = summary.first_token {
         metric("TimeToFirstToken", "Milliseconds", json!(millis(first_token)));
     }
-    if let Some(tokens) = summary.output_tokens {
-        metric("OutputTokens", "Count", json!(tokens));
+    // Each count only when Bedrock reported it, so a dashboard's average is over real counts.
+    let usage = &summary.usage;
+    for (name, tokens) in [
+        ("InputTokens", usage.input_tokens),
+        ("OutputTokens", usage.output_tokens),
+        ("CacheReadInputTokens", usage.cache_read_input_tokens),
+        ("CacheWriteInputTokens", usage.cache_write_input_tokens),
+    ] {
+        if let Some(tokens) = tokens {
+            metric(name, "Count", json!(tokens));
+        }
     }
     if let Some(cost) = summary.cost {
         metric(COST_METRIC, "None", json!(cost.cost_usd));
@@ -280,7 +294,15 @@ mod tests {
         );
         summary.first_token = Some(Duration::from_micros(412_345));
         summary.story_type("CATS".into());
-        summary.completed(Some(212));
+        summary.completed(&Usage {
+            input_tokens: Some(17),
+            output_tokens: Some(212),
+            total_tokens: Some(4325),
+            cache_read_input_tokens: Some(4096),
+            cache_write_input_tokens: Some(0),
+            latency_ms: Some(1830),
+            cost: None,
+        });
         summary
     }
 
@@ -332,7 +354,10 @@ mod tests {
                 "ClientDisconnects",
                 "Duration",
                 "TimeToFirstToken",
-                "OutputTokens"
+                "InputTokens",
+                "OutputTokens",
+                "CacheReadInputTokens",
+                "CacheWriteInputTokens"
             ]
         );
         for name in declared {
@@ -346,6 +371,8 @@ mod tests {
         assert_eq!((record["Completed"].as_u64(), record["Rejected"].as_u64()), (Some(1), Some(0)));
         assert_eq!(record["TimeToFirstToken"], 412.35);
         assert_eq!(record["OutputTokens"], 212);
+        assert_eq!((record["InputTokens"].as_u64(), record["CacheReadInputTokens"].as_u64()), (Some(17), Some(4096)));
+        assert_eq!(record["CacheWriteInputTokens"], 0, "a 0 Bedrock sent is a count, unlike one it did not send");
         assert_eq!(record["outcome"], "completed");
     }
 
@@ -376,7 +403,11 @@ mod tests {
         rejected.refused(&ApiError::InvalidStoryType("no".into()), StatusCode::BAD_REQUEST);
         let record: Value = serde_json::from_str(&record("f", &rejected, RequestOutcome::Rejected, TOOK, 0)).unwrap();
         let declared = record["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
-        assert!(!declared.iter().any(|m| m["Name"] == "TimeToFirstToken" || m["Name"] == "OutputTokens"));
+        assert!(
+            !declared
+                .iter()
+                .any(|m| m["Name"] == "TimeToFirstToken" || m["Name"].as_str().unwrap().ends_with("Tokens"))
+        );
         assert_eq!((record["Rejected"].as_u64(), record["errorCode"].as_str()), (Some(1), Some("invalid_story_type")));
     }
 }

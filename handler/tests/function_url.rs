@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use bedrock_emulator::{EmulatorConfig, ExchangeOutcome};
+use bedrock_emulator::{CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, EmulatorConfig, ExchangeOutcome};
 use serde_json::Value;
 use support::stack::*;
 use support::*;
@@ -398,6 +398,35 @@ async fn each_request_logs_one_summary_line_and_one_metrics_record() {
     );
     assert_eq!((emf["Completed"].as_u64(), emf["OutputTokens"].as_u64()), (Some(1), Some(60)));
     assert_eq!(emf["requestId"], fields["request_id"], "the record and the log line describe the same request");
+
+    assert!(fields["input_tokens"].is_number(), "{fields}");
+    assert!(
+        fields.get("cache_read_input_tokens").is_none() && emf.get("CacheReadInputTokens").is_none(),
+        "no cache counts when Bedrock reported none: {fields} {emf}"
+    );
+
+    // Bedrock's prompt-cache counts (the emulator's `cache` fault reports them) reach both.
+    assert_eq!(stack.post(r#"{"storyType":"fault_cache"}"#, None).await.status, 200);
+    let cached: Value = serde_json::from_str(
+        &stack.wait_for_log(|l| l.contains("request summary") && l.contains("cache_read_input_tokens")).await,
+    )
+    .unwrap();
+    let fields = &cached["fields"];
+    assert_eq!(
+        (fields["cache_read_input_tokens"].as_u64(), fields["cache_write_input_tokens"].as_u64()),
+        (Some(CACHE_READ_TOKENS as u64), Some(CACHE_WRITE_TOKENS as u64)),
+        "{fields}"
+    );
+    let emf: Value = serde_json::from_str(
+        &stack.wait_for_log(|l| l.contains(r#""_aws":"#) && l.contains("CacheReadInputTokens")).await,
+    )
+    .unwrap();
+    assert_eq!(
+        (emf["CacheReadInputTokens"].as_u64(), emf["CacheWriteInputTokens"].as_u64()),
+        (Some(CACHE_READ_TOKENS as u64), Some(CACHE_WRITE_TOKENS as u64))
+    );
+    let declared = emf["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
+    assert!(declared.iter().any(|m| m["Name"] == "CacheWriteInputTokens"), "declared as a metric: {emf}");
 
     let per_token = stack.logs().iter().filter(|l| !l.contains("request summary") && !l.contains(r#""_aws":"#)).count();
     assert_eq!(per_token, 0, "nothing is logged per token at INFO: {:?}", stack.logs());

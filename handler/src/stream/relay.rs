@@ -205,7 +205,7 @@ impl<E: Encoder> StoryRelay<E> {
                 })
             }),
         };
-        self.summary.completed(usage.output_tokens);
+        self.summary.completed(&usage);
         self.summary.priced(usage.cost);
         self.finish();
         self.encoder.encode(&Event::Usage(usage))
