@@ -24,7 +24,7 @@ pub struct Cli {
 /// What to do instead of serving the page.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Sends one story request to the Function URL, signed like the page's, and streams the answer
+    /// Sends one story request to the stack, authorized like the page's, and streams the answer
     /// to stdout as it arrives; the HTTP status goes to stderr on its own line, and an HTTP error
     /// exits 1.
     Invoke(Invoke),
@@ -37,7 +37,8 @@ pub struct Upstream {
     /// stage (https://….execute-api.REGION.amazonaws.com/STAGE/), or a local one
     #[arg(long, required = true, value_name = "URL", value_parser = function_url)]
     pub target: Option<Uri>,
-    /// Region to sign for [default: the chain's, e.g. AWS_REGION or the profile's]
+    /// The stack's region, to sign for or to sign in to [default: the chain's, e.g. AWS_REGION
+    /// or the profile's]
     #[arg(long, value_name = "REGION", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub region: Option<String>,
     /// Send without signing (a stack with authType NONE)
