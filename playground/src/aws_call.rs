@@ -1,6 +1,13 @@
 //! One small call to an AWS service's own API (API Gateway's GetApiKey, Cognito's InitiateAuth):
 //! where it goes, sent with a time limit, its JSON answer read whole, and AWS's error shapes read
 //! into one line.
+//!
+//! Two calls, so no SDK crate for them: aws-sdk-apigateway and aws-sdk-cognitoidentityprovider
+//! are generated clients of whole services (over a hundred operations each), whose build would
+//! outweigh the playground's own for one GET and one POST. The signing is aws-sigv4's, as for
+//! Function URLs (`signer`), and the request and answer shapes follow the API references; the
+//! stand-in the tests run against answers boto3's own clients too
+//! (clients/python/test_gateway_standin.py).
 
 use std::time::Duration;
 
