@@ -115,12 +115,14 @@ def signature_checking_standin(target, access_key, secret_key, region, session_t
     return standin
 
 
-def gateway_standin(target, api_key_id, api_key):
-    """playground/tests/gateway_standin.py (a test aid standing in for an API_KEY stack's API
-    Gateway) forwarding each request carrying `x-api-key: api_key` to `target` (403
-    `api_key_required` for any other); `.url` is its stage's URL (ends in /), `.control` its
-    control endpoint."""
-    args = [sys.executable, "playground/tests/gateway_standin.py", "--forward", target, "--api-key", api_key_id, api_key]
+def gateway_standin(target, api_key_id=None, api_key=None, cognito=None):
+    """playground/tests/gateway_standin.py (a test aid standing in for an API_KEY or COGNITO
+    stack's API Gateway) forwarding each request carrying `x-api-key: api_key` (or, with `cognito`
+    = (client id, username, password), an ID token it issued in `Authorization`) to `target`, and
+    refusing any other 403 `api_key_required` (401 `unauthorized`); `.url` is its stage's URL (ends
+    in /), `.control` its control endpoint (GetApiKey, InitiateAuth)."""
+    kind = ["--cognito", *cognito] if cognito else ["--api-key", api_key_id, api_key]
+    args = [sys.executable, "playground/tests/gateway_standin.py", "--forward", target, *kind]
     standin = Started(args, r"listening on (\S+) control (\S+)", "the gateway stand-in", timeout=30)
     standin.url, standin.control = standin.match[1], standin.match[2]
     return standin

@@ -169,18 +169,21 @@ export async function signatureCheckingStandIn(target, { accessKey, secretKey, r
 /**
  * playground/tests/gateway_standin.py: a local stand-in for an API_KEY stack's API Gateway (a test
  * aid) that passes each request carrying `x-api-key: apiKey` on to `target` and refuses any other
- * 403 `api_key_required`. `url` is its stage's URL (ends in /); `publicPage` serves the page (`GET
- * /`) without a key; `log()` is what reached it (`{requests: [{method, path, status, apiKey}]}`,
+ * 403 `api_key_required`; or, with `cognito` ([client id, username, password]), a COGNITO stack's,
+ * admitting only an ID token it issued (InitiateAuth at `control`) in `Authorization`, else 401
+ * `unauthorized`. `url` is its stage's URL (ends in /); `publicPage` serves the page (`GET /`)
+ * without a key; `log()` is what reached it (`{requests: [{method, path, status, apiKey}]}`,
  * apiKey `match`, `other` or `none`).
  */
-export async function gatewayStandIn(target, { apiKeyId, apiKey, publicPage = false }) {
+export async function gatewayStandIn(target, { apiKeyId, apiKey, cognito, publicPage = false }) {
+    const kind = cognito ? ["--cognito", ...cognito] : ["--api-key", apiKeyId, apiKey];
     const { child, match } = await startUntil(
         "python3",
-        ["playground/tests/gateway_standin.py", "--forward", target, "--api-key", apiKeyId, apiKey, ...(publicPage ? ["--public-page"] : [])],
+        ["playground/tests/gateway_standin.py", "--forward", target, ...kind, ...(publicPage ? ["--public-page"] : [])],
         {},
         /listening on (\S+) control (\S+)\n/,
         "the gateway stand-in",
     );
     const control = match[2];
-    return { url: match[1], log: async () => (await fetch(control + "/log")).json(), stop: () => stopGroup(child) };
+    return { url: match[1], control, log: async () => (await fetch(control + "/log")).json(), stop: () => stopGroup(child) };
 }
