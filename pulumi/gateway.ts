@@ -21,6 +21,8 @@ export class StreamingGateway extends pulumi.ComponentResource {
     /** The stage's invoke URL ending in `/`: `https://<api id>.execute-api.<region>.amazonaws.com/live/`. */
     public readonly url: pulumi.Output<string>;
     public readonly restApiId: pulumi.Output<string>;
+    /** The stage's access log: one JSON line per request, the gateway's refusals included. */
+    public readonly accessLogGroupName: pulumi.Output<string>;
     /** API_KEY: key name → API key id (never the key's value). */
     public readonly apiKeyIds?: pulumi.Output<Record<string, string>>;
     /** COGNITO: the user pool the authorizer trusts, and the app client the tools sign in with. */
@@ -225,8 +227,9 @@ export class StreamingGateway extends pulumi.ComponentResource {
         }
 
         this.restApiId = api.id;
+        this.accessLogGroupName = accessLogs.name;
         this.url = pulumi.interpolate`${stage.invokeUrl}/`;
-        this.registerOutputs({ url: this.url, restApiId: this.restApiId, apiKeyIds: this.apiKeyIds, userPoolId: this.userPoolId, userPoolClientId: this.userPoolClientId });
+        this.registerOutputs({ url: this.url, restApiId: this.restApiId, accessLogGroupName: this.accessLogGroupName, apiKeyIds: this.apiKeyIds, userPoolId: this.userPoolId, userPoolClientId: this.userPoolClientId });
     }
 
     /** The pool named by `cognitoUserPoolArn`, or one the stack creates. */

@@ -16,6 +16,7 @@ export const authType = streamer.authType;
 export const modelId = streamer.modelId;
 // API_KEY and COGNITO stacks only (undefined, so absent, on the others): see docs/deploy.md.
 export const apiUrl = streamer.apiUrl;
+export const accessLogGroupName = streamer.accessLogGroupName;
 export const apiKeyIds = streamer.apiKeyIds;
 export const userPoolId = streamer.userPoolId;
 export const userPoolClientId = streamer.userPoolClientId;

@@ -21,6 +21,8 @@ export class BedrockStreamer extends pulumi.ComponentResource {
     public readonly url: pulumi.Output<string>;
     /** API_KEY, COGNITO: the API Gateway stage's URL (the same as `url`). */
     public readonly apiUrl?: pulumi.Output<string>;
+    /** API_KEY, COGNITO: the stage's access log group (the gateway's refusals are only there). */
+    public readonly accessLogGroupName?: pulumi.Output<string>;
     /** API_KEY: key name → API key id. */
     public readonly apiKeyIds?: pulumi.Output<Record<string, string>>;
     /** COGNITO: the user pool and the app client callers sign in with. */
@@ -119,6 +121,7 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             this.url = gateway.url;
             this.apiUrl = gateway.url;
             this.apiKeyIds = gateway.apiKeyIds;
+            this.accessLogGroupName = gateway.accessLogGroupName;
             this.userPoolId = gateway.userPoolId;
             this.userPoolClientId = gateway.userPoolClientId;
         } else {
@@ -140,6 +143,7 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             modelId: this.modelId,
             apiUrl: this.apiUrl,
             apiKeyIds: this.apiKeyIds,
+            accessLogGroupName: this.accessLogGroupName,
             userPoolId: this.userPoolId,
             userPoolClientId: this.userPoolClientId,
         });

@@ -161,6 +161,7 @@ for (const authType of ["API_KEY", "COGNITO"] as const) {
             assert.equal(r.outputs.url, url);
             assert.equal(r.outputs.apiUrl, url);
             assert.equal(r.outputs.authType, authType);
+            assert.equal(r.outputs.accessLogGroupName, "bedrock-streamer-api-access-logs-8a9b0c1");
         });
 
         test("the gateway's refusals speak the function's JSON error shape, each with its code and the CORS header", () => {
