@@ -596,6 +596,12 @@ export function isGatewayAuth(authType: string): authType is GatewayAuthType {
 export const MAX_GATEWAY_RATE_LIMIT = 10000;
 export const MAX_GATEWAY_BURST_LIMIT = 5000;
 
+/**
+ * The most a usage plan's quota may be: QuotaSettings `limit` is an Integer, 32 bits (API Gateway
+ * API reference, QuotaSettings, read 2026-12-07).
+ */
+export const MAX_USAGE_PLAN_QUOTA = 2_147_483_647;
+
 /** An `apiKeyNames` entry: what names the key in the console and in the `apiKeyIds` output. */
 const API_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -664,7 +670,7 @@ export function gatewayProblems(authType: string, g: GatewaySettings, region: st
         problems.push(
             wholeNumberIn("usagePlanRateLimit", g.usagePlanRateLimit, 1, MAX_GATEWAY_RATE_LIMIT, "requests per second"),
             wholeNumberIn("usagePlanBurstLimit", g.usagePlanBurstLimit, 1, MAX_GATEWAY_BURST_LIMIT, "requests"),
-            wholeNumberIn("usagePlanQuotaPerDay", g.usagePlanQuotaPerDay, 1, Number.MAX_SAFE_INTEGER, "requests"),
+            wholeNumberIn("usagePlanQuotaPerDay", g.usagePlanQuotaPerDay, 1, MAX_USAGE_PLAN_QUOTA, "requests"),
         );
         if (g.apiKeyNames.length === 0) {
             problems.push("apiKeyNames is empty, so no caller could use an API_KEY stack: name at least one key, e.g. `pulumi config set --path 'apiKeyNames[0]' default`");

@@ -449,7 +449,7 @@ describe("the gateway's settings (settings.ts)", () => {
             [
                 "usagePlanRateLimit must be a whole number of requests per second from 1 to 10000, got 0",
                 "usagePlanBurstLimit must be a whole number of requests from 1 to 5000, got 5001",
-                `usagePlanQuotaPerDay must be a whole number of requests from 1 to ${Number.MAX_SAFE_INTEGER}, got 1.5`,
+                "usagePlanQuotaPerDay must be a whole number of requests from 1 to 2147483647, got 1.5",
                 'apiKeyNames names "web" twice; each name is one key',
                 `apiKeyNames entry "bad name" must be 1 to 64 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit`,
             ],
