@@ -1,6 +1,8 @@
 //! The raw Function URL event, as the Runtime API hands it to the binary, through the binary's own
 //! conversion: `lambda::Event::from_slice` (the UTF-8 repair and serde_json reading the runtime
-//! applies) and `function_url::request`.
+//! applies) and `lambda::request`, which reads it with `function_url::request` unless it is a REST
+//! proxy event (no payload 2.0 field, and an `httpMethod` or `resource`: the `api_gateway_event`
+//! target's).
 //!
 //! Input: the event's bytes, as they are.
 //!
@@ -22,18 +24,26 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bedrock_streamer::error::ApiError;
-use bedrock_streamer::lambda::{Event, function_url};
+use bedrock_streamer::lambda::{self, Event};
 use bedrock_streamer::service::{Invocation, Request};
 use bedrock_streamer::stream::wire;
 use libfuzzer_sys::fuzz_target;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+
+/// The conversion as the runtime calls it, its refusal's error alone.
+fn convert(data: &[u8]) -> Result<Request, ApiError> {
+    lambda::request(Event::from_slice(data), Invocation::default()).map_err(|refused| refused.error)
+}
 
 fuzz_target!(|data: &[u8]| {
-    let result = function_url::request(Event::from_slice(data), Invocation::default());
+    let result = convert(data);
     // What the event says, read independently of the handler (lossy UTF-8 as the runtime layer
     // does; serde_json stops after the first value, as lambda_runtime's reading does).
     let text = String::from_utf8_lossy(data);
     let value = serde_json::Deserializer::from_str(&text).into_iter::<Value>().next().and_then(Result::ok);
+    if value.as_ref().and_then(Value::as_object).is_some_and(rest) {
+        return;
+    }
     match &result {
         Ok(request) => read(value.as_ref().expect("a request came from JSON"), request),
         Err(error) => refused(error),
@@ -47,6 +57,15 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// Whether the function reads `event` as a REST proxy event (docs/api.md): no payload 2.0 field
+/// (`rawPath`, `routeKey`, an object `requestContext.http`), and an `httpMethod` or `resource`.
+fn rest(event: &Map<String, Value>) -> bool {
+    let function_url = event.contains_key("rawPath")
+        || event.contains_key("routeKey")
+        || event.get("requestContext").and_then(|c| c.get("http")).is_some_and(Value::is_object);
+    !function_url && (event.contains_key("httpMethod") || event.contains_key("resource"))
+}
 
 fn read(event: &Value, request: &Request) {
     assert_eq!(Some(request.method.as_str()), event.pointer("/requestContext/http/method").and_then(Value::as_str));
@@ -104,7 +123,7 @@ fn outside_the_api(event: &Value, result: &Result<Request, ApiError>) {
     fields.insert("rawPath".into(), json!(7));
     fields.insert("cookies".into(), json!({"not": "a list"}));
     fields.remove("queryStringParameters");
-    let again = function_url::request(Event::from_slice(changed.to_string().as_bytes()), Invocation::default());
+    let again = convert(changed.to_string().as_bytes());
     match (result, &again) {
         (Ok(first), Ok(second)) => {
             assert_eq!((&first.method, &first.headers, &first.body), (&second.method, &second.headers, &second.body))

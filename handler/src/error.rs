@@ -7,8 +7,9 @@ use http::StatusCode;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
-    /// The Lambda event is not a Function URL request this function can read (see `function_url`).
-    #[error("the Lambda event is not a Function URL request: {0}")]
+    /// The Lambda event is not a request this function can read: neither a Function URL event nor
+    /// an API Gateway REST proxy event of the shape it reads (see `crate::lambda::request`).
+    #[error("the Lambda event is not a Function URL or API Gateway request: {0}")]
     InvalidEvent(String),
     /// The event's body cannot be decoded (flagged base64 but is not).
     #[error("{0}")]

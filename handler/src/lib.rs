@@ -1,5 +1,6 @@
-//! bedrock-streamer: a Lambda Function URL (RESPONSE_STREAM) handler that streams Amazon Bedrock
-//! ConverseStream output to its caller as it is generated.
+//! bedrock-streamer: a Lambda handler, behind a Function URL (RESPONSE_STREAM) or an API Gateway
+//! REST API (response streaming), that streams Amazon Bedrock ConverseStream output to its caller as
+//! it is generated.
 //!
 //! # Layout
 //!
@@ -7,8 +8,9 @@
 //! ones below it.
 //!
 //! - [`lambda`]: the Lambda layer. `runtime` polls the Runtime API and streams each answer back;
-//!   `function_url` turns a Function URL event into the one [`service::Request`] the service
-//!   reads (the seam where another kind of event plugs in).
+//!   [`lambda::request`] decides once which kind of event arrived, and `function_url` or
+//!   `api_gateway` (REST proxy events, payload format 1.0, with the caller API Gateway
+//!   authenticated) turns it into the one [`service::Request`] the service reads.
 //! - [`service`]: one request, start to finish: `routes` decides the route once (404, 405 and
 //!   its `Allow`, `HEAD`, the SSE reconnect), then the story, `chat` (conversations), the page or
 //!   a model list answers it.
@@ -24,14 +26,16 @@
 //!   holds the templates.
 //! - [`price`]: what a request costs: the dated price table (`config/prices.json`) and a
 //!   request's cost from its token counts; it imports nothing of the crate.
-//! - [`error`], [`summary`], [`telemetry`]: the error vocabulary (status and code in one table),
-//!   the per-request summary line and metrics record, and the log setup.
+//! - [`error`], [`summary`], [`caller`], [`telemetry`]: the error vocabulary (status and code in
+//!   one table), the per-request summary line and metrics record, who made the request (an API
+//!   key id, a Cognito `sub`), and the log setup.
 //!
 //! `main.rs` only wires: settings, the Bedrock client, the [`service::App`], the runtime. The tests,
 //! the fuzz targets and the benchmark drive the public items (request parsing, the storyType rule,
 //! the wire encoders, the event conversion, the error vocabulary).
 
 pub mod bedrock;
+pub mod caller;
 pub mod error;
 pub mod lambda;
 pub mod openai;

@@ -13,6 +13,7 @@ use http_body_util::StreamBody;
 use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{self, Call};
+use crate::caller::Caller;
 use crate::error::{ApiError, NoAnswer};
 use crate::openai::wire::model_list;
 use crate::request::conversation::Conversation;
@@ -67,12 +68,14 @@ pub struct Invocation {
     /// When Lambda ends the invocation, in milliseconds since the Unix epoch, when Lambda says
     /// (the request's own deadline is set before it).
     pub deadline_ms: Option<u64>,
+    /// Who made the request, when API Gateway authenticated them (the summary's properties).
+    pub caller: Caller,
 }
 
 /// Outside Lambda (tests, fuzzing): request id `local`, no deadline but the configured one.
 impl Default for Invocation {
     fn default() -> Invocation {
-        Invocation { request_id: "local".into(), deadline_ms: None }
+        Invocation { request_id: "local".into(), deadline_ms: None, caller: Caller::default() }
     }
 }
 
@@ -103,18 +106,15 @@ impl App {
                 whole(StatusCode::OK, "application/json", openai_models(&self.settings.models))
             }
             Decision::Reconnect => reconnect(),
-            Decision::Refuse(error) => {
-                refused(&error, format.ok(), self.summary(request.invocation.request_id.clone(), Instant::now()))
-            }
+            Decision::Refuse(error) => refused(&error, format.ok(), self.summary(&request.invocation, Instant::now())),
         };
         if request.method == Method::HEAD { without_body(response) } else { response }
     }
 
-    /// An invocation whose event is not a readable request (see
-    /// [`crate::lambda::function_url::request`]): refused like any bad request, with its summary
-    /// line.
-    pub fn refuse(&self, error: ApiError, request_id: String) -> Response<Body> {
-        refused(&error, None, self.summary(request_id, Instant::now()))
+    /// An invocation whose event is not a readable request (see [`crate::lambda::request`]):
+    /// refused like any bad request, with its summary line.
+    pub fn refuse(&self, error: ApiError, invocation: &Invocation) -> Response<Body> {
+        refused(&error, None, self.summary(invocation, Instant::now()))
     }
 
     /// A story: streamed once Bedrock has accepted it, or the refusal. `format`: what the
@@ -138,7 +138,7 @@ impl App {
     pub(crate) fn begin(&self, invocation: &Invocation) -> (Deadline, Summary) {
         let started = Instant::now();
         let deadline = Deadline::new(started, self.settings.deadline, invocation.deadline_ms);
-        (deadline, self.summary(invocation.request_id.clone(), started))
+        (deadline, self.summary(invocation, started))
     }
 
     /// Sends the call and waits for Bedrock to accept it, no longer than the deadline.
@@ -171,8 +171,9 @@ impl App {
     }
 
     /// A request's summary, naming the default model until the request chooses one.
-    fn summary(&self, request_id: String, started: Instant) -> Summary {
-        Summary::new(request_id, self.settings.models.default_model(), started)
+    fn summary(&self, invocation: &Invocation, started: Instant) -> Summary {
+        Summary::new(invocation.request_id.clone(), self.settings.models.default_model(), started)
+            .caller(invocation.caller.clone())
     }
 
     /// Everything up to Bedrock accepting the stream; any error here is the whole response.

@@ -1,7 +1,8 @@
 //! One summary per request, filled in as the request goes, and its two renderings: the summary log
 //! line (`tracing`, INFO) and the CloudWatch Embedded Metric Format record (one JSON object on
 //! stdout, which CloudWatch Logs turns into metrics in namespace `BedrockStreamer`, dimensions
-//! function and model, with no log parsing).
+//! function and model, with no log parsing). The caller API Gateway authenticated is a property of
+//! both, never a dimension.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -11,6 +12,7 @@ use http::StatusCode;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::price::Cost;
 use crate::request::models::Model;
@@ -59,6 +61,8 @@ impl RequestOutcome {
 #[derive(Debug)]
 pub struct Summary {
     request_id: String,
+    /// Who made the request, when API Gateway said.
+    caller: Caller,
     /// The Bedrock model id called.
     model: String,
     /// The alias the request chose (or the default); the metrics' `model` dimension, so that
@@ -85,6 +89,7 @@ impl Summary {
     pub fn new(request_id: String, model: &Model, started: Instant) -> Self {
         Summary {
             request_id,
+            caller: Caller::default(),
             model: model.model_id.clone(),
             model_alias: model.alias.clone(),
             story_type: None,
@@ -97,6 +102,12 @@ impl Summary {
             error_code: None,
             outcome: None,
         }
+    }
+
+    /// The caller API Gateway authenticated.
+    pub fn caller(mut self, caller: Caller) -> Self {
+        self.caller = caller;
+        self
     }
 
     /// The model the request chose.
@@ -159,6 +170,8 @@ impl Summary {
         let duration = self.started.elapsed();
         tracing::info!(
             request_id = %self.request_id,
+            api_key_id = self.caller.api_key_id.as_deref(),
+            user_sub = self.caller.user_sub.as_deref(),
             model = %self.model,
             model_alias = %self.model_alias,
             story_type = self.story_type.as_deref().unwrap_or(""),
@@ -270,6 +283,13 @@ fn record(function: &str, summary: &Summary, outcome: RequestOutcome, duration: 
     record.insert("errorCode".into(), json!(summary.error_code));
     if let Some(cost) = summary.cost {
         record.insert("priceDate".into(), json!(cost.price_date));
+    }
+    // Properties, not dimensions: a metric per API key or user would cost a metric each.
+    if let Some(api_key_id) = &summary.caller.api_key_id {
+        record.insert("apiKeyId".into(), json!(api_key_id));
+    }
+    if let Some(user_sub) = &summary.caller.user_sub {
+        record.insert("userSub".into(), json!(user_sub));
     }
     record.extend(values);
     Value::Object(record).to_string()
@@ -395,6 +415,25 @@ mod tests {
         assert_eq!(unpriced.get("CostUsd"), None, "no price, no cost: never 0");
         assert_eq!(unpriced.get("priceDate"), None);
         assert_eq!(unpriced["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_caller_is_a_property_of_the_record_never_a_dimension() {
+        let caller = Caller { api_key_id: Some("a1b2c3d4e5".into()), user_sub: Some("7d3c1f0e-user".into()) };
+        let summary = completed().caller(caller);
+        let named: Value = serde_json::from_str(&record("f", &summary, RequestOutcome::Completed, TOOK, 0)).unwrap();
+        assert_eq!(
+            (named["apiKeyId"].as_str(), named["userSub"].as_str()),
+            (Some("a1b2c3d4e5"), Some("7d3c1f0e-user"))
+        );
+        for directive in named["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+            let dimensions = directive["Dimensions"].to_string();
+            assert!(!dimensions.contains("apiKeyId") && !dimensions.contains("userSub"), "{dimensions}");
+        }
+
+        let anonymous: Value =
+            serde_json::from_str(&record("f", &completed(), RequestOutcome::Completed, TOOK, 0)).unwrap();
+        assert!(anonymous.get("apiKeyId").is_none() && anonymous.get("userSub").is_none(), "{anonymous}");
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The real handler binary under the tests' own Lambda Runtime API, fed raw Function URL events
-//! (`cargo lambda watch` builds its own events and cannot send malformed ones), with the Bedrock
-//! emulator behind it. Every event, however malformed, gets a streamed answer (never a posted
-//! `/error`, which a Function URL caller sees as a bare 502) and one summary line; a broken
-//! Runtime API connection costs one invocation, not the process.
+//! The real handler binary under the tests' own Lambda Runtime API, fed raw Function URL events and
+//! API Gateway REST proxy events (`cargo lambda watch` builds its own events and cannot send
+//! malformed ones), with the Bedrock emulator behind it. Every event of either kind, however
+//! malformed, gets a streamed answer (never a posted `/error`, which a Function URL or API Gateway
+//! caller sees as a bare 502) and one summary line, by the same rules for both kinds (one table of
+//! cases runs over both); a broken Runtime API connection costs one invocation, not the process.
 
 mod support;
 
@@ -10,10 +11,13 @@ use std::time::Duration;
 
 use bedrock_emulator::EmulatorConfig;
 use serde_json::{Value, json};
-use support::runtime_api::{Answer, Function, RuntimeApi, function_url_event};
+use support::runtime_api::{Answer, EventKind, Field, Function, RuntimeApi, api_gateway_event, function_url_event};
 use support::*;
 
 const CATS: &str = r#"{"storyType":"CATS"}"#;
+
+/// A case of the table both kinds share: its name, the fields it sets, the status and error code.
+type Case = (&'static str, Vec<(Field, Value)>, u64, Option<&'static str>);
 
 fn bytes(event: Value) -> Vec<u8> {
     event.to_string().into_bytes()
@@ -57,8 +61,23 @@ async fn query_strings_and_other_fields_outside_the_api_never_stop_the_story() {
         json!({"rawPath": "/a b/<c>", "cookies": "not a list"}),
         json!({"rawPath": null, "routeKey": null, "version": "1.0"}),
         json!({"requestContext": {"http": {"method": "POST"}}}),
+        // What `cargo lambda watch` adds (aws_lambda_events' ApiGatewayV2httpRequest): not a REST event.
+        json!({"httpMethod": "GET", "resource": "/x"}),
     ] {
         let story = answers(&api, &function, bytes(function_url_event(CATS, changes)), 200, None).await;
+        assert!(ndjson(&story).iter().any(|e| e["type"] == "usage"), "the whole story arrived: {story}");
+    }
+    // The same kind of fields in an API Gateway REST proxy event.
+    for changes in [
+        json!({"queryStringParameters": {"q": "a b\"<script>"}, "multiValueQueryStringParameters": {"q": ["%zz", "\u{7f}"]}}),
+        json!({"queryStringParameters": "not an object", "multiValueQueryStringParameters": 42}),
+        json!({"pathParameters": [1], "stageVariables": "x", "resource": 7}),
+        json!({"path": "/a b/<c>"}),
+        json!({"path": null}),
+        json!({"requestContext": null}),
+        json!({"requestContext": {"identity": "odd", "authorizer": {"claims": 5}, "path": 1}}),
+    ] {
+        let story = answers(&api, &function, bytes(api_gateway_event(CATS, changes)), 200, None).await;
         assert!(ndjson(&story).iter().any(|e| e["type"] == "usage"), "the whole story arrived: {story}");
     }
 }
@@ -79,16 +98,20 @@ async fn a_body_flagged_base64_that_is_not_base64_is_a_400_invalid_body() {
         "eyJzdG9yeVR5cGUi\nOiJDQVRTIn0=",
         "eyJzdG9yeVR5cGUiOiJDQVRTIn0-_==",
     ] {
-        let event = function_url_event(body, json!({"isBase64Encoded": true}));
-        let text = answers(&api, &function, bytes(event), 400, Some("invalid_body")).await;
-        assert!(text.contains("base64"), "the message names the problem: {text}");
+        for kind in EventKind::BOTH {
+            let event = kind.post(body, &[(Field::Base64, json!(true))]);
+            let text = answers(&api, &function, bytes(event), 400, Some("invalid_body")).await;
+            assert!(text.contains("base64"), "{kind:?}: the message names the problem: {text}");
+        }
     }
-    // Proper base64 is decoded: the story, or the JSON error its content deserves.
-    let encoded = "eyJzdG9yeVR5cGUiOiJDQVRTIn0="; // {"storyType":"CATS"}
-    answers(&api, &function, bytes(function_url_event(encoded, json!({"isBase64Encoded": true}))), 200, None).await;
-    let not_utf8 = "/w=="; // the single byte 0xff
-    let event = function_url_event(not_utf8, json!({"isBase64Encoded": true}));
-    answers(&api, &function, bytes(event), 400, Some("invalid_json")).await;
+    for kind in EventKind::BOTH {
+        // Proper base64 is decoded: the story, or the JSON error its content deserves.
+        let encoded = "eyJzdG9yeVR5cGUiOiJDQVRTIn0="; // {"storyType":"CATS"}
+        answers(&api, &function, bytes(kind.post(encoded, &[(Field::Base64, json!(true))])), 200, None).await;
+        let not_utf8 = "/w=="; // the single byte 0xff
+        let event = kind.post(not_utf8, &[(Field::Base64, json!(true))]);
+        answers(&api, &function, bytes(event), 400, Some("invalid_json")).await;
+    }
 }
 
 #[tokio::test]
@@ -96,69 +119,83 @@ async fn every_malformed_event_gets_a_json_answer_and_a_summary_line() {
     let emulator = fast_emulator().await;
     let api = RuntimeApi::start().await;
     let function = api.function(&emulator, &[]);
-    let post = |changes: Value| bytes(function_url_event(CATS, changes));
-    let mut non_utf8 = post(json!({}));
-    let at = non_utf8.windows(4).position(|w| w == b"CATS").unwrap();
-    non_utf8[at + 1] = 0xff;
     let mut deep = "[".repeat(300);
     deep.push_str(&"]".repeat(300));
-    let cases: Vec<(&str, Vec<u8>, u64, Option<&str>)> = vec![
-        // Not a Function URL event at all.
-        ("not JSON", b"{\"version\":".to_vec(), 400, Some("invalid_event")),
-        ("not an object", b"[1,2,3]".to_vec(), 400, Some("invalid_event")),
-        ("null", b"null".to_vec(), 400, Some("invalid_event")),
-        ("a string", b"\"POST /\"".to_vec(), 400, Some("invalid_event")),
-        ("nested past serde_json's limit", deep.into_bytes(), 400, Some("invalid_event")),
-        (
-            "a lone surrogate",
-            br#"{"body":"\ud800","requestContext":{"http":{"method":"POST"}}}"#.to_vec(),
-            400,
-            Some("invalid_event"),
-        ),
-        ("an empty object", b"{}".to_vec(), 400, Some("invalid_event")),
+    // Not an event of either kind.
+    let not_events: Vec<(&str, Vec<u8>)> = vec![
+        ("not JSON", b"{\"version\":".to_vec()),
+        ("not an object", b"[1,2,3]".to_vec()),
+        ("null", b"null".to_vec()),
+        ("a string", b"\"POST /\"".to_vec()),
+        ("nested past serde_json's limit", deep.into_bytes()),
+        ("a lone surrogate", br#"{"body":"\ud800","requestContext":{"http":{"method":"POST"}}}"#.to_vec()),
+        ("an empty object", b"{}".to_vec()),
+    ];
+    for (name, event) in not_events {
+        let text = answers(&api, &function, event, 400, Some("invalid_event")).await;
+        assert!(text.contains("not a Function URL or API Gateway request"), "{name}: {text}");
+    }
+
+    // The same cases for both kinds, each field where that kind keeps it.
+    let cases: Vec<Case> = vec![
         // Missing or mistyped fields the API reads.
-        ("no requestContext", post(json!({"requestContext": null})), 400, Some("invalid_event")),
-        ("no http", post(json!({"requestContext": {"accountId": "anonymous"}})), 400, Some("invalid_event")),
-        ("method a number", post(json!({"requestContext": {"http": {"method": 7}}})), 400, Some("invalid_event")),
-        (
-            "method not a token",
-            post(json!({"requestContext": {"http": {"method": "PO ST"}}})),
-            400,
-            Some("invalid_event"),
-        ),
-        ("method empty", post(json!({"requestContext": {"http": {"method": ""}}})), 400, Some("invalid_event")),
-        ("headers a list", post(json!({"headers": ["accept: text/plain"]})), 400, Some("invalid_event")),
-        ("body a number", post(json!({"body": 42})), 400, Some("invalid_event")),
-        ("body an object", post(json!({"body": {"storyType": "CATS"}})), 400, Some("invalid_event")),
-        ("isBase64Encoded a string", post(json!({"isBase64Encoded": "false"})), 400, Some("invalid_event")),
+        ("no method", vec![(Field::Method, Value::Null)], 400, Some("invalid_event")),
+        ("method a number", vec![(Field::Method, json!(7))], 400, Some("invalid_event")),
+        ("method not a token", vec![(Field::Method, json!("PO ST"))], 400, Some("invalid_event")),
+        ("method empty", vec![(Field::Method, json!(""))], 400, Some("invalid_event")),
+        ("headers a list", vec![(Field::Headers, json!(["accept: text/plain"]))], 400, Some("invalid_event")),
+        ("body a number", vec![(Field::Body, json!(42))], 400, Some("invalid_event")),
+        ("body an object", vec![(Field::Body, json!({"storyType": "CATS"}))], 400, Some("invalid_event")),
+        ("isBase64Encoded a string", vec![(Field::Base64, json!("false"))], 400, Some("invalid_event")),
         // Odd but readable: the API's own answers.
         // (GET is the story page.)
-        ("PUT", post(json!({"requestContext": {"http": {"method": "PUT"}}})), 405, Some("method_not_allowed")),
-        (
-            "lower-case post",
-            post(json!({"requestContext": {"http": {"method": "post"}}})),
-            405,
-            Some("method_not_allowed"),
-        ),
-        ("no body", post(json!({"body": null})), 400, Some("invalid_json")),
-        ("body not UTF-8", non_utf8, 400, Some("invalid_story_type")),
-        ("headers null", post(json!({"headers": null})), 200, None),
+        ("PUT", vec![(Field::Method, json!("PUT"))], 405, Some("method_not_allowed")),
+        ("lower-case post", vec![(Field::Method, json!("post"))], 405, Some("method_not_allowed")),
+        ("a path not served", vec![(Field::Path, json!("/stories"))], 404, Some("not_found")),
+        ("no body", vec![(Field::Body, Value::Null)], 400, Some("invalid_json")),
+        ("headers null", vec![(Field::Headers, Value::Null)], 200, None),
         (
             "odd headers dropped",
-            post(json!({"headers": {"bad name": "x", "x-n": 5, "x-ctl": "a\u{1}b", "": "e"}})),
+            vec![(Field::Headers, json!({"bad name": "x", "x-n": 5, "x-ctl": "a\u{1}b", "": "e"}))],
             200,
             None,
         ),
-        ("accept HTTP cannot carry", post(json!({"headers": {"accept": "text/plain\r\nx: y"}})), 200, None),
-        ("upper-case header names", post(json!({"headers": {"Accept": "application/json"}})), 200, None),
-        ("trailing bytes after the event", [post(json!({})), b" trailing".to_vec()].concat(), 200, None),
+        ("accept HTTP cannot carry", vec![(Field::Headers, json!({"accept": "text/plain\r\nx: y"}))], 200, None),
+        ("upper-case header names", vec![(Field::Headers, json!({"Accept": "application/json"}))], 200, None),
+        ("a path that is no URI path", vec![(Field::Path, json!("/a b"))], 200, None),
     ];
-    for (name, event, status, code) in cases {
-        let text = answers(&api, &function, event, status, code).await;
-        if status == 400 && code == Some("invalid_event") {
-            assert!(text.contains("not a Function URL request"), "{name}: {text}");
+    let mut streamed = 0;
+    for kind in EventKind::BOTH {
+        let mut events: Vec<(String, Vec<u8>, u64, Option<&str>)> = cases
+            .iter()
+            .map(|(name, changes, status, code)| (name.to_string(), bytes(kind.post(CATS, changes)), *status, *code))
+            .collect();
+        let mut non_utf8 = bytes(kind.post(CATS, &[]));
+        let at = non_utf8.windows(4).position(|w| w == b"CATS").unwrap();
+        non_utf8[at + 1] = 0xff;
+        events.push(("body not UTF-8".into(), non_utf8, 400, Some("invalid_story_type")));
+        let trailing = [bytes(kind.post(CATS, &[])), b" trailing".to_vec()].concat();
+        events.push(("trailing bytes after the event".into(), trailing, 200, None));
+
+        for (name, event, status, code) in events {
+            let text = answers(&api, &function, event, status, code).await;
+            if code == Some("invalid_event") {
+                assert!(text.contains("not a Function URL or API Gateway request"), "{kind:?} {name}: {text}");
+            }
+            streamed += usize::from(status == 200);
         }
     }
+    // Each kind's own fields.
+    for (name, event) in [
+        ("no requestContext", function_url_event(CATS, json!({"requestContext": null}))),
+        ("no http", function_url_event(CATS, json!({"requestContext": {"accountId": "anonymous"}}))),
+        ("multiValueHeaders a string", api_gateway_event(CATS, json!({"multiValueHeaders": "accept: */*"}))),
+        ("only a resource", json!({"resource": "/", "body": CATS})),
+    ] {
+        let text = answers(&api, &function, bytes(event), 400, Some("invalid_event")).await;
+        assert!(text.contains("not a Function URL or API Gateway request"), "{name}: {text}");
+    }
+    assert_eq!(emulator.requests().len(), streamed, "only the streamed answers reached Bedrock");
 }
 
 /// At `trace`, lambda_runtime would log each raw event (the caller's Authorization, cookies, query

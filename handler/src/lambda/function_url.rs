@@ -13,98 +13,53 @@
 //! Function URL event fields: Lambda developer guide, "Invoking Lambda function URLs", request
 //! payload format (read 2026-11-29).
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::HeaderMap;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::lambda::Event;
-use crate::request::kind;
+use crate::lambda::{body, carried, field, method, route_path, wrong_type};
 use crate::service::{Invocation, Request};
 
-/// The request an event describes, in `invocation`. Reads `requestContext.http.method`, `headers`,
-/// `body`, `isBase64Encoded` and `rawPath` (for the routes; a path that is not a valid URI path is
-/// read as `/`), nothing else: the query string, cookies and the rest of the request context are
-/// not part of the API, so whatever they hold cannot fail a request.
+/// The request an event's `fields` describe, in `invocation`. Reads `requestContext.http.method`,
+/// `headers`, `body`, `isBase64Encoded` and `rawPath` (for the routes; a path that is not a valid
+/// URI path is read as `/`), nothing else: the query string, cookies and the rest of the request
+/// context are not part of the API, so whatever they hold cannot fail a request.
 ///
 /// Headers HTTP cannot carry (a name that is not a token, a value that is not a string or holds
 /// control characters) are dropped, as a server would never have received them.
 ///
-/// Errors (both 400): [`ApiError::InvalidEvent`] when the event is not JSON, has no method, or one
-/// of the fields above has the wrong JSON type (`null` counts as absent); [`ApiError::InvalidBody`]
-/// when `isBase64Encoded` is true and the body is not standard base64.
-pub fn request(event: Event, invocation: Invocation) -> Result<Request, ApiError> {
-    let event = event.into_json().map_err(|e| ApiError::InvalidEvent(format!("the event is not JSON: {e}")))?;
-    let Value::Object(fields) = event else {
-        return Err(ApiError::InvalidEvent(format!("the event is {}, not an object", kind(&event))));
-    };
-    let method = match event_field(&fields, &["requestContext", "http", "method"]) {
-        Some(Value::String(method)) => Method::from_bytes(method.as_bytes())
-            .map_err(|_| ApiError::InvalidEvent("requestContext.http.method is not an HTTP method".into()))?,
-        Some(other) => return Err(wrong_type("requestContext.http.method", "a string", other)),
-        None => return Err(ApiError::InvalidEvent("requestContext.http.method is missing".into())),
-    };
-    let headers = match event_field(&fields, &["headers"]) {
+/// Errors (both 400): [`ApiError::InvalidEvent`] when the event has no method, or one of the fields
+/// above has the wrong JSON type (`null` counts as absent); [`ApiError::InvalidBody`] when
+/// `isBase64Encoded` is true and the body is not standard base64.
+pub fn request(fields: &Map<String, Value>, invocation: &Invocation) -> Result<Request, ApiError> {
+    let method = method(fields, &["requestContext", "http", "method"], "requestContext.http.method")?;
+    let headers = match field(fields, &["headers"]) {
         None => HeaderMap::new(),
-        Some(Value::Object(headers)) => carried(headers),
+        Some(Value::Object(headers)) => carried(headers).collect(),
         Some(other) => return Err(wrong_type("headers", "an object", other)),
     };
-    let base64 = match event_field(&fields, &["isBase64Encoded"]) {
-        None => false,
-        Some(Value::Bool(flag)) => *flag,
-        Some(other) => return Err(wrong_type("isBase64Encoded", "true or false", other)),
-    };
-    let body = match event_field(&fields, &["body"]) {
-        None => Bytes::new(),
-        Some(Value::String(body)) if base64 => BASE64.decode(body).map(Bytes::from).map_err(|e| {
-            ApiError::InvalidBody(format!("the body is marked base64-encoded but is not valid base64 ({e})"))
-        })?,
-        Some(Value::String(body)) => Bytes::copy_from_slice(body.as_bytes()),
-        Some(other) => return Err(wrong_type("body", "a string", other)),
-    };
-
-    let path = event_field(&fields, &["rawPath"])
-        .and_then(Value::as_str)
-        .and_then(|path| http::uri::PathAndQuery::try_from(path).ok())
-        .filter(|path| path.query().is_none())
-        .map_or_else(|| "/".to_owned(), |path| path.path().to_owned());
-    Ok(Request { invocation, method, path, headers, body })
-}
-
-/// The value at `path`, with `null` read as absent.
-fn event_field<'a>(fields: &'a Map<String, Value>, path: &[&str]) -> Option<&'a Value> {
-    let (first, rest) = path.split_first()?;
-    let mut value = fields.get(*first)?;
-    for key in rest {
-        value = value.as_object()?.get(*key)?;
-    }
-    (!value.is_null()).then_some(value)
-}
-
-fn carried(headers: &Map<String, Value>) -> HeaderMap {
-    headers
-        .iter()
-        .filter_map(|(name, value)| {
-            let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
-            let value = HeaderValue::from_str(value.as_str()?).ok()?;
-            Some((name, value))
-        })
-        .collect()
-}
-
-fn wrong_type(field: &str, expected: &str, got: &Value) -> ApiError {
-    ApiError::InvalidEvent(format!("{field} must be {expected}, not {}", kind(got)))
+    let body = body(fields)?;
+    let path = route_path(fields, &["rawPath"]);
+    Ok(Request { invocation: invocation.clone(), method, path, headers, body })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use http::{HeaderName, Method};
     use serde_json::json;
+
+    use super::*;
+    use crate::lambda::Event;
 
     fn event(value: Value) -> Event {
         Event::from_slice(value.to_string().as_bytes())
+    }
+
+    /// Through the Lambda layer's entry, as the runtime calls it.
+    fn request(event: Event, invocation: Invocation) -> Result<Request, ApiError> {
+        crate::lambda::request(event, invocation).map_err(|refused| refused.error)
     }
 
     fn post(extra: Value) -> Value {
@@ -123,7 +78,8 @@ mod tests {
 
     #[test]
     fn a_function_url_event_becomes_the_request_it_describes() {
-        let invocation = Invocation { request_id: "abc".into(), deadline_ms: Some(1_700_000_000_000) };
+        let invocation =
+            Invocation { request_id: "abc".into(), deadline_ms: Some(1_700_000_000_000), ..Invocation::default() };
         let request = request(event(post(json!({}))), invocation.clone()).unwrap();
         assert_eq!((&request.method, request.path.as_str()), (&Method::POST, "/"));
         assert_eq!(request.headers["accept"], "text/plain");
@@ -134,11 +90,11 @@ mod tests {
     #[test]
     fn a_base64_body_is_decoded_and_a_body_that_is_not_base64_is_a_400() {
         let encoded = BASE64.encode(br#"{"storyType":"CATS"}"#);
-        let request =
+        let decoded =
             request(event(post(json!({"body": encoded, "isBase64Encoded": true}))), Invocation::default()).unwrap();
-        assert_eq!(request.body.as_ref(), br#"{"storyType":"CATS"}"#);
+        assert_eq!(decoded.body.as_ref(), br#"{"storyType":"CATS"}"#);
 
-        let refused = super::request(event(post(json!({"isBase64Encoded": true}))), Invocation::default()).unwrap_err();
+        let refused = request(event(post(json!({"isBase64Encoded": true}))), Invocation::default()).unwrap_err();
         assert_eq!((refused.status().as_u16(), refused.code()), (400, "invalid_body"));
         assert!(refused.to_string().contains("not valid base64"), "{refused}");
     }

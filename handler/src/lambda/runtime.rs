@@ -1,5 +1,5 @@
 //! The Lambda runtime loop: lambda_runtime polls the Runtime API (`GET …/invocation/next`), each
-//! event becomes one [`Request`](crate::service::Request) ([`function_url`]) the [`App`] answers, and the answer streams
+//! event becomes one [`Request`](crate::service::Request) ([`lambda::request`]) the [`App`] answers, and the answer streams
 //! back (`POST …/invocation/{id}/response`) as lambda_runtime's streamed response.
 //!
 //! What lambda_runtime 1.5 does not do, and this module adds:
@@ -25,7 +25,8 @@ use http_body_util::BodyDataStream;
 use lambda_runtime::tower::{Layer, Service};
 use lambda_runtime::{LambdaEvent, LambdaInvocation, MetadataPrelude, Runtime, StreamResponse, service_fn};
 
-use crate::lambda::{Event, function_url, utf8_lossy};
+use crate::caller::Caller;
+use crate::lambda::{self, Event, Refused, utf8_lossy};
 use crate::service::{App, Body, Invocation};
 
 /// Failed `/next` polls in a row (no invocation between them) before the process gives up.
@@ -74,14 +75,17 @@ pub async fn serve(app: &'static App) -> Result<(), NextFailed> {
 }
 
 /// One invocation: the event as a request, answered by the app; an event that is not a readable
-/// Function URL request is refused with a JSON error like any bad request.
+/// request is refused with a JSON error like any bad request.
 async fn invoke(app: &'static App, event: LambdaEvent<Event>) -> Result<Answer, Infallible> {
     let LambdaEvent { payload, context } = event;
-    let invocation = Invocation { request_id: context.request_id, deadline_ms: Some(context.deadline) };
-    let request_id = invocation.request_id.clone();
-    let response = match function_url::request(payload, invocation) {
+    let invocation =
+        Invocation { request_id: context.request_id, deadline_ms: Some(context.deadline), caller: Caller::default() };
+    let response = match lambda::request(payload, invocation) {
         Ok(request) => app.handle(request).await,
-        Err(error) => app.refuse(error, request_id),
+        Err(refused) => {
+            let Refused { error, invocation } = *refused;
+            app.refuse(error, &invocation)
+        }
     };
     Ok(streamed(response))
 }

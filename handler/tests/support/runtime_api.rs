@@ -46,7 +46,33 @@ pub fn function_url_event(body: &str, changes: Value) -> Value {
         "body": body,
         "isBase64Encoded": false
     });
-    let fields = event.as_object_mut().unwrap();
+    merge(&mut event, changes);
+    event
+}
+
+/// AWS's documented REST proxy event (tests/fixtures/api-gateway/README.md), as read from its file.
+pub fn aws_rest_example() -> Value {
+    fixture(include_str!("../fixtures/api-gateway/aws-docs-proxy-event.json"))
+}
+
+/// A fixture of tests/fixtures/api-gateway/ (README.md there says where each comes from).
+pub fn fixture(text: &str) -> Value {
+    serde_json::from_str(text).expect("a fixture is JSON")
+}
+
+/// An API Gateway REST proxy event (payload format 1.0) for a POST of `body` to `/`: AWS's
+/// documented example with `path` and `resource` `/`; `changes` are merged over its top-level
+/// fields (a `null` removes the field).
+pub fn api_gateway_event(body: &str, changes: Value) -> Value {
+    let mut event = aws_rest_example();
+    merge(&mut event, json!({"resource": "/", "path": "/", "pathParameters": null, "body": body}));
+    merge(&mut event, changes);
+    event
+}
+
+/// `changes` merged over `event`'s top-level fields; a `null` removes the field.
+pub fn merge(event: &mut Value, changes: Value) {
+    let fields = event.as_object_mut().expect("an event is an object");
     for (key, value) in changes.as_object().expect("changes are an object") {
         if value.is_null() {
             fields.remove(key);
@@ -54,7 +80,73 @@ pub fn function_url_event(body: &str, changes: Value) -> Value {
             fields.insert(key.clone(), value.clone());
         }
     }
-    event
+}
+
+/// The two kinds of event the function reads, built the same way so that one table of cases runs
+/// over both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    FunctionUrl,
+    ApiGatewayRest,
+}
+
+/// A field the API reads, wherever each kind of event keeps it.
+#[derive(Debug, Clone, Copy)]
+pub enum Field {
+    /// `requestContext.http.method` / `httpMethod`.
+    Method,
+    /// `headers` (a REST event's `multiValueHeaders` follows: each string value as a list of one,
+    /// removed when the headers are not an object).
+    Headers,
+    Body,
+    /// `isBase64Encoded`.
+    Base64,
+    /// `rawPath` / `path`.
+    Path,
+}
+
+impl EventKind {
+    pub const BOTH: [EventKind; 2] = [EventKind::FunctionUrl, EventKind::ApiGatewayRest];
+
+    /// A POST of `body` to `/` of this kind, with each field of `changes` set (`null` removes it).
+    pub fn post(self, body: &str, changes: &[(Field, Value)]) -> Value {
+        let mut event = match self {
+            EventKind::FunctionUrl => function_url_event(body, json!({})),
+            EventKind::ApiGatewayRest => api_gateway_event(body, json!({})),
+        };
+        for (field, value) in changes {
+            self.set(&mut event, *field, value.clone());
+        }
+        event
+    }
+
+    fn set(self, event: &mut Value, field: Field, value: Value) {
+        let top = |name: &str| Value::Object([(name.to_owned(), value.clone())].into_iter().collect());
+        match (self, field) {
+            (EventKind::FunctionUrl, Field::Method) => {
+                let context = event["requestContext"].as_object_mut().expect("a Function URL event has a context");
+                let http = context.get_mut("http").and_then(Value::as_object_mut).expect("and its http");
+                if value.is_null() {
+                    http.remove("method");
+                } else {
+                    http.insert("method".into(), value);
+                }
+            }
+            (EventKind::ApiGatewayRest, Field::Method) => merge(event, top("httpMethod")),
+            (EventKind::ApiGatewayRest, Field::Headers) => {
+                let multi = value.as_object().map(|headers| {
+                    headers.iter().map(|(name, v)| (name.clone(), if v.is_string() { json!([v]) } else { v.clone() }))
+                });
+                let multi = multi.map_or(Value::Null, |m| Value::Object(m.collect()));
+                merge(event, json!({"headers": value, "multiValueHeaders": multi}));
+            }
+            (_, Field::Headers) => merge(event, top("headers")),
+            (_, Field::Body) => merge(event, top("body")),
+            (_, Field::Base64) => merge(event, top("isBase64Encoded")),
+            (EventKind::FunctionUrl, Field::Path) => merge(event, top("rawPath")),
+            (EventKind::ApiGatewayRest, Field::Path) => merge(event, top("path")),
+        }
+    }
 }
 
 /// How the Runtime API saw an invocation end, the streamed body cut into prelude and body.
