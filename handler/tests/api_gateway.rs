@@ -194,3 +194,29 @@ async fn refusals_name_the_caller_keep_their_prelude_and_never_reach_bedrock() {
     let (got, _) = invoke(&api, &function, &api_gateway_event(r#"{"storyType":"CATS"}"#, json!({}))).await;
     assert_eq!(got.status(), 200);
 }
+
+/// The builder a local gateway stand-in uses (runtime_api_standin::api_gateway) makes events the
+/// function reads as AWS's own.
+#[tokio::test]
+async fn an_event_built_from_an_http_request_by_the_stand_in_s_builder_is_served() {
+    use runtime_api_standin::api_gateway::{Authorized, rest_proxy_event};
+
+    let emulator = fast_emulator().await;
+    let api = RuntimeApi::start().await;
+    let function = api.function(&emulator, &[]);
+    let mut headers = http::HeaderMap::new();
+    headers.insert("content-type", "application/json".parse().unwrap());
+    headers.insert("x-api-key", "fixture-api-key-value-never-logged".parse().unwrap());
+    let authorized =
+        Authorized { api_key: Some((KEY_ID.into(), "fixture-api-key-value-never-logged".into())), claims: None };
+    let body = br#"{"messages":[{"role":"user","content":"Hello?"}]}"#;
+    let event =
+        rest_proxy_event(&http::Method::POST, "/live/v1/chat/completions?x=1", &headers, body, "live", &authorized);
+
+    let (got, summary) = invoke(&api, &function, &event).await;
+
+    assert_eq!((got.status(), got.header("content-type")), (200, Some("application/json")), "{}", got.text());
+    assert_eq!(got.json()["object"], "chat.completion");
+    assert_eq!(summary["fields"]["api_key_id"], KEY_ID);
+    assert!(!function.log_text().contains("fixture-api-key-value-never-logged"));
+}

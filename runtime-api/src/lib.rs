@@ -11,6 +11,9 @@
 //!   a `/response` connection after a few body chunks ([`RuntimeApi::invoke_and_cut`]), or
 //!   closes `/next` connections unanswered ([`RuntimeApi::fail_next`]).
 //!
+//! [`api_gateway::rest_proxy_event`] builds the event an API Gateway REST API would hand the
+//! function for an HTTP request, for tests and local stand-ins of a gateway.
+//!
 //! Like Lambda's own, accepted sockets keep Nagle's algorithm and delayed ACKs (no
 //! `TCP_NODELAY`), so the function's runtime client meets the TCP behaviour it meets in Lambda.
 //!
@@ -45,6 +48,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
+
+pub mod api_gateway;
 
 const PREFIX: &str = "/2018-06-01/runtime";
 /// What Lambda would give the function as its remaining time.
