@@ -16,6 +16,8 @@
 
 use serde_json::Value;
 
+use crate::guardrail::GuardrailConfig;
+
 /// The parts of a ConverseStream request the emulator uses or records.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct ConverseRequest {
@@ -37,6 +39,10 @@ pub(crate) struct ConverseRequest {
     /// `additionalModelRequestFields.thinking.type` (`enabled`, `adaptive`, `disabled`), the
     /// Anthropic switch for extended thinking.
     pub thinking: Option<String>,
+    /// `guardrailConfig`, as sent (recorded for tests).
+    pub guardrail_config: Option<Value>,
+    /// `guardrailConfig` as the emulated guardrail reads it.
+    pub guardrail: Option<GuardrailConfig>,
 }
 
 /// One message of the conversation as it reached the emulator.
@@ -81,6 +87,8 @@ fn read(body: &[u8], request: &mut ConverseRequest) -> Result<(), String> {
         .and_then(|thinking| thinking.get("type"))
         .and_then(Value::as_str)
         .map(str::to_owned);
+    request.guardrail_config = body.get("guardrailConfig").filter(|v| !v.is_null()).cloned();
+    request.guardrail = GuardrailConfig::read(request.guardrail_config.as_ref());
     request.system = body.get("system").and_then(Value::as_array).map(|blocks| texts(blocks)).filter(|s| !s.is_empty());
     let messages = body.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let role = |message: &Value| message.get("role").and_then(Value::as_str).map(str::to_owned);

@@ -16,6 +16,8 @@ pub(crate) enum StopReason {
     EndTurn,
     MaxTokens,
     StopSequence,
+    /// The request's guardrail blocked the prompt or the answer.
+    GuardrailIntervened,
 }
 
 impl StopReason {
@@ -24,6 +26,7 @@ impl StopReason {
             Self::EndTurn => "end_turn",
             Self::MaxTokens => "max_tokens",
             Self::StopSequence => "stop_sequence",
+            Self::GuardrailIntervened => "guardrail_intervened",
         }
     }
 }
@@ -69,8 +72,8 @@ pub(crate) struct Usage {
     pub cache: Option<(usize, usize)>,
 }
 
-/// The `metadata` event; `latency` `None` leaves `metrics` out.
-pub(crate) fn metadata(usage: Usage, latency: Option<Duration>) -> Bytes {
+/// The `metadata` event; `latency` `None` leaves `metrics` out, `trace` `None` leaves `trace` out.
+pub(crate) fn metadata(usage: Usage, latency: Option<Duration>, trace: Option<&Value>) -> Bytes {
     let (cache_read, cache_write) = usage.cache.unwrap_or_default();
     let mut counts = json!({
         "inputTokens": usage.input_tokens,
@@ -84,6 +87,9 @@ pub(crate) fn metadata(usage: Usage, latency: Option<Duration>) -> Bytes {
     let mut payload = json!({ "usage": counts });
     if let Some(latency) = latency {
         payload["metrics"] = json!({ "latencyMs": u64::try_from(latency.as_millis()).unwrap_or(u64::MAX) });
+    }
+    if let Some(trace) = trace {
+        payload["trace"] = trace.clone();
     }
     event("metadata", payload)
 }
@@ -248,7 +254,7 @@ mod tests {
     fn metadata_counts_cached_tokens_in_the_total_and_may_leave_out_metrics() {
         let usage = Usage { input_tokens: 10, output_tokens: 5, cache: Some((4096, 512)) };
         let payload: Value =
-            serde_json::from_slice(read_message_from(metadata(usage, None)).unwrap().payload()).unwrap();
+            serde_json::from_slice(read_message_from(metadata(usage, None, None)).unwrap().payload()).unwrap();
         assert_eq!(payload["usage"]["totalTokens"], 10 + 5 + 4096 + 512);
         assert_eq!(payload["usage"]["cacheReadInputTokens"], 4096);
         assert_eq!(payload["usage"]["cacheWriteInputTokens"], 512);

@@ -39,9 +39,12 @@ pub(crate) struct State {
 
 impl State {
     /// The scripted queue first (one fault per request), then a prompt marker, then the default.
-    fn pick_fault(&self, prompt: &str) -> Option<Fault> {
+    /// A guardrail's fault is dropped (the story streams as usual) when the request carries no
+    /// guardrail: without one, Bedrock has nothing to intervene with.
+    fn pick_fault(&self, prompt: &str, guarded: bool) -> Option<Fault> {
         let scripted = self.script.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop_front();
-        scripted.or_else(|| Fault::from_prompt(prompt)).or(self.config.default_fault)
+        let fault = scripted.or_else(|| Fault::from_prompt(prompt)).or(self.config.default_fault);
+        fault.filter(|f| guarded || !f.needs_guardrail())
     }
 }
 
@@ -73,7 +76,7 @@ pub(crate) async fn handle(
         (behaviour.one_sampling_setting && both).then(catalog::both_sampling_settings)
     });
     // An invalid request is rejected as such and leaves the scripted faults for valid ones.
-    let fault = if invalid.is_some() { None } else { state.pick_fault(&converse.prompt) };
+    let fault = if invalid.is_some() { None } else { state.pick_fault(&converse.prompt, converse.guardrail.is_some()) };
     let rejection = invalid.or_else(|| fault.and_then(|f| f.pre_stream_error(&model_id)));
 
     let index = state.recorder.push(RecordedRequest {
@@ -90,6 +93,7 @@ pub(crate) async fn handle(
         temperature: converse.temperature,
         top_p: converse.top_p,
         additional_model_request_fields: converse.additional_model_request_fields.clone(),
+        guardrail_config: converse.guardrail_config.clone(),
         system: converse.system.clone(),
         prompt: converse.prompt.clone(),
         messages: converse.messages.clone(),

@@ -163,6 +163,22 @@ pub enum Fault {
     Cache,
     /// `metadata` carries `usage` but no `metrics` (no `latencyMs`). Name `no_metrics`.
     NoMetrics,
+    /// The request's guardrail blocks the prompt: the whole answer is the blocked-input message
+    /// ([`crate::guardrail::BLOCKED_INPUT_MESSAGE`]), the stop reason `guardrail_intervened`, and
+    /// `metadata` carries the input assessment (when the request asked for a trace). Only for a
+    /// request with a `guardrailConfig`; without one the story streams as usual. Name
+    /// `guardrail_input`.
+    GuardrailInput,
+    /// The request's guardrail blocks the answer after `after_tokens` deltas: in `sync` mode the
+    /// flagged text is held back and replaced by the blocked-output message; in `async` mode the
+    /// flagged text ([`crate::guardrail::FLAGGED_TOKENS`] more deltas) has already gone out and
+    /// nothing follows it; either way the stop reason is `guardrail_intervened` and `metadata`
+    /// carries the output assessment. Only for a request with a `guardrailConfig`. Name
+    /// `guardrail_output`.
+    GuardrailOutput {
+        /// Deltas the guardrail let through before the text it flags.
+        after_tokens: usize,
+    },
 }
 
 /// How long after the empty first delta of [`Fault::EmptyFirstDelta`] the first word follows
@@ -220,7 +236,7 @@ struct Kind {
 
 /// Every fault, in the order emulator/README.md documents them: the one list that parsing, prompt
 /// markers and `--help` are built from.
-const KINDS: [Kind; 29] = [
+const KINDS: [Kind; 31] = [
     Kind { name: "throttling", summary: "429 ThrottlingException (SDK retries)", make: |_| Fault::Throttling },
     Kind { name: "access_denied", summary: "403 AccessDeniedException", make: |_| Fault::AccessDenied },
     Kind {
@@ -322,6 +338,16 @@ const KINDS: [Kind; 29] = [
     Kind { name: "reasoning", summary: "reasoningContent deltas before the text", make: |_| Fault::Reasoning },
     Kind { name: "cache", summary: "usage also reports cacheRead/cacheWriteInputTokens", make: |_| Fault::Cache },
     Kind { name: "no_metrics", summary: "metadata without metrics (no latencyMs)", make: |_| Fault::NoMetrics },
+    Kind {
+        name: "guardrail_input",
+        summary: "with a guardrailConfig: the guardrail blocks the prompt",
+        make: |_| Fault::GuardrailInput,
+    },
+    Kind {
+        name: "guardrail_output",
+        summary: "with a guardrailConfig: N deltas, then the guardrail blocks the answer",
+        make: |after_tokens| Fault::GuardrailOutput { after_tokens },
+    },
 ];
 
 fn kinds() -> impl Iterator<Item = &'static Kind> {
@@ -361,6 +387,8 @@ impl Fault {
             Self::Reasoning => "reasoning",
             Self::Cache => "cache",
             Self::NoMetrics => "no_metrics",
+            Self::GuardrailInput => "guardrail_input",
+            Self::GuardrailOutput { .. } => "guardrail_output",
         }
     }
 
@@ -388,9 +416,15 @@ impl Fault {
             | Self::BadFrame { after_tokens }
             | Self::Stall { after_tokens }
             | Self::Truncate { after_tokens }
-            | Self::Drop { after_tokens } => Some(after_tokens),
+            | Self::Drop { after_tokens }
+            | Self::GuardrailOutput { after_tokens } => Some(after_tokens),
             _ => None,
         }
+    }
+
+    /// Whether the fault is the guardrail's, which only a request with a `guardrailConfig` has.
+    pub fn needs_guardrail(&self) -> bool {
+        matches!(self, Self::GuardrailInput | Self::GuardrailOutput { .. })
     }
 
     /// The exception message a mid-stream exception fault ends its stream with.
@@ -539,7 +573,7 @@ mod tests {
             assert_eq!(fault.name(), kind.name);
             assert_eq!(fault.to_string().parse::<Fault>().unwrap(), fault);
         }
-        assert_eq!(kinds().count(), 29);
+        assert_eq!(kinds().count(), 31);
         assert_eq!(Fault::documented().count(), kinds().count());
     }
 

@@ -34,6 +34,7 @@ mod converse;
 mod eventstream;
 mod exchange;
 mod fault;
+mod guardrail;
 mod model;
 mod record;
 mod server;
@@ -45,6 +46,7 @@ pub use converse::Turn;
 pub use fault::{
     CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, DEFAULT_AFTER_TOKENS, EMPTY_DELTA_LEAD, Fault, ParseFaultError,
 };
+pub use guardrail::{BLOCKED_INPUT_MESSAGE, BLOCKED_OUTPUT_MESSAGE, BLOCKED_TOPIC, FLAGGED_TOKENS};
 pub use record::{ExchangeOutcome, RecordedRequest};
 pub use server::Emulator;
 pub use story::ECHO_MARKER;

@@ -7,6 +7,7 @@ use crate::converse::ConverseRequest;
 use crate::eventstream::{self, StopReason, StreamException, Usage};
 use crate::fault::Fault;
 use crate::fault::{CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, EMPTY_DELTA_LEAD};
+use crate::guardrail::{BLOCKED_INPUT_MESSAGE, BLOCKED_OUTPUT_MESSAGE, FLAGGED_TOKENS, Mode};
 use crate::story;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -37,10 +38,12 @@ enum Action {
     },
     BlockStop(usize),
     MessageStop(StopReason),
-    /// `metadata`, with `latencyMs` measured when it is sent unless `metrics` is off.
+    /// `metadata`, with `latencyMs` measured when it is sent unless `metrics` is off, and the
+    /// guardrail's `trace` when it has one.
     Metadata {
         usage: Usage,
         metrics: bool,
+        trace: Option<serde_json::Value>,
     },
     /// An exception message, ending the stream.
     Exception(StreamException),
@@ -101,6 +104,21 @@ impl Plan {
         }
         let first_token_at = received_at + config.first_token_delay;
         let slot = |n: usize| due(first_token_at, config.token_interval, n);
+        let guardrail = request.guardrail.clone().unwrap_or_default();
+        if fault == Some(Fault::GuardrailInput) {
+            // The prompt is blocked before the model runs: the blocked message is the whole answer.
+            let usage = Usage { input_tokens: request.input_tokens, output_tokens: 0, cache: None };
+            let steps = [
+                (None, Action::MessageStart),
+                (Some(first_token_at), Action::Text { index: 0, text: BLOCKED_INPUT_MESSAGE.to_owned() }),
+                (None, Action::BlockStop(0)),
+                (None, Action::MessageStop(StopReason::GuardrailIntervened)),
+                (None, Action::Metadata { usage, metrics: true, trace: guardrail.trace(true) }),
+                (None, Action::End(Ending::Completed)),
+            ];
+            let steps = steps.into_iter().map(|(due, action)| Step { due, action }).collect();
+            return Self { steps, received_at, first_token_at, token_interval: config.token_interval };
+        }
 
         let mut steps = vec![Step { due: None, action: Action::MessageStart }];
         let mut push = |due: Option<Instant>, action| steps.push(Step { due, action });
@@ -122,7 +140,14 @@ impl Plan {
             push(Some(slot(slots)), Action::Text { index: text_block, text: String::new() });
             lead = EMPTY_DELTA_LEAD;
         }
-        let deltas = fault.and_then(|f| f.after_tokens()).map_or(tokens.len(), |n| n.min(tokens.len()));
+        // In async mode the text the guardrail flags goes out before it acts.
+        let sent = match fault {
+            Some(Fault::GuardrailOutput { after_tokens }) if guardrail.mode == Mode::Async => {
+                Some(after_tokens + FLAGGED_TOKENS)
+            }
+            _ => fault.and_then(|f| f.after_tokens()),
+        };
+        let deltas = sent.map_or(tokens.len(), |n| n.min(tokens.len()));
         tokens.truncate(deltas);
         push(None, Action::Story { index: text_block, tokens, first_slot: slots, lead });
         slots += deltas;
@@ -141,6 +166,22 @@ impl Plan {
             (Some(Fault::Truncate { .. }), _) => push(next, Action::End(Ending::Failed)),
             // Holding the body open without a byte more, until it is dropped because the client left.
             (Some(Fault::Stall { .. }), _) => push(None, Action::HoldOpen),
+            (Some(Fault::GuardrailOutput { .. }), _) => {
+                // Sync: the flagged text was held back, and the blocked message takes its place.
+                if guardrail.mode == Mode::Sync {
+                    push(next, Action::Text { index: text_block, text: BLOCKED_OUTPUT_MESSAGE.to_owned() });
+                }
+                push(None, Action::BlockStop(text_block));
+                push(None, Action::MessageStop(StopReason::GuardrailIntervened));
+                let generated = if guardrail.mode == Mode::Sync { deltas + FLAGGED_TOKENS } else { deltas };
+                let usage = Usage {
+                    input_tokens: request.input_tokens,
+                    output_tokens: reasoning_tokens + generated,
+                    cache: None,
+                };
+                push(None, Action::Metadata { usage, metrics: true, trace: guardrail.trace(false) });
+                push(None, Action::End(Ending::Completed));
+            }
             // Pre-stream faults never reach a stream: the request was already rejected.
             _ => {
                 push(None, Action::BlockStop(text_block));
@@ -149,7 +190,7 @@ impl Plan {
                     let cache = (fault == Some(Fault::Cache)).then_some((CACHE_READ_TOKENS, CACHE_WRITE_TOKENS));
                     let usage =
                         Usage { input_tokens: request.input_tokens, output_tokens: reasoning_tokens + deltas, cache };
-                    push(None, Action::Metadata { usage, metrics: fault != Some(Fault::NoMetrics) });
+                    push(None, Action::Metadata { usage, metrics: fault != Some(Fault::NoMetrics), trace: None });
                 }
                 if fault == Some(Fault::Linger) {
                     push(None, Action::HoldOpen);
@@ -218,8 +259,8 @@ async fn stream(plan: &Plan, chunks: &mpsc::Sender<Chunk>) -> Result<(), SendErr
             }
             Action::BlockStop(index) => Chunk::Frame(eventstream::content_block_stop(*index)),
             Action::MessageStop(reason) => Chunk::Frame(eventstream::message_stop(*reason)),
-            Action::Metadata { usage, metrics } => {
-                Chunk::Frame(eventstream::metadata(*usage, metrics.then(|| plan.received_at.elapsed())))
+            Action::Metadata { usage, metrics, trace } => {
+                Chunk::Frame(eventstream::metadata(*usage, metrics.then(|| plan.received_at.elapsed()), trace.as_ref()))
             }
             Action::Exception(exception) => Chunk::Frame(exception.frame()),
             Action::BadFrame => Chunk::Frame(eventstream::bad_frame()),
@@ -281,7 +322,7 @@ mod tests {
                 text(0, " time"),
                 Action::BlockStop(0),
                 Action::MessageStop(StopReason::EndTurn),
-                Action::Metadata { usage, metrics: true },
+                Action::Metadata { usage, metrics: true, trace: None },
                 Action::End(Ending::Completed),
             ]
         );
@@ -317,11 +358,13 @@ mod tests {
         assert!(matches!(linger[linger.len() - 2..], [Action::Metadata { .. }, Action::HoldOpen]));
         assert!(plan(Some(Fault::NoMetrics), false).contains(&Action::Metadata {
             usage: Usage { input_tokens: 2, output_tokens: 4, cache: None },
-            metrics: false
+            metrics: false,
+            trace: None
         }));
         assert!(plan(Some(Fault::Cache), false).contains(&Action::Metadata {
             usage: Usage { input_tokens: 2, output_tokens: 4, cache: Some((CACHE_READ_TOKENS, CACHE_WRITE_TOKENS)) },
-            metrics: true
+            metrics: true,
+            trace: None
         }));
     }
 
@@ -383,5 +426,63 @@ mod tests {
         );
         assert_eq!(after_two(Fault::Stall { after_tokens: 2 }), [Action::HoldOpen]);
         assert_eq!(after_two(Fault::Drop { after_tokens: 2 }), [Action::Abort]);
+    }
+
+    /// The plan for a request carrying a guardrail in `mode`, with a trace asked for.
+    fn guarded(fault: Fault, mode: Mode) -> Vec<Action> {
+        let guardrail = crate::guardrail::GuardrailConfig { identifier: "g1".into(), mode, trace: true };
+        let request = ConverseRequest {
+            prompt: "about: owls".into(),
+            input_tokens: 2,
+            guardrail: Some(guardrail),
+            ..Default::default()
+        };
+        let config = EmulatorConfig { story_words: 8, ..Default::default() };
+        let steps = Plan::new(&request, &config, Some(fault), false, Instant::now()).steps;
+        steps
+            .into_iter()
+            .flat_map(|step| match step.action {
+                Action::Story { index, tokens, .. } => {
+                    tokens.into_iter().map(|text| Action::Text { index, text }).collect::<Vec<_>>()
+                }
+                action => vec![action],
+            })
+            .collect()
+    }
+
+    fn texts(actions: &[Action]) -> Vec<&str> {
+        actions
+            .iter()
+            .filter_map(|a| if let Action::Text { text, .. } = a { Some(text.as_str()) } else { None })
+            .collect()
+    }
+
+    #[test]
+    fn a_blocked_prompt_is_answered_with_the_blocked_input_message_alone() {
+        for mode in [Mode::Sync, Mode::Async] {
+            let actions = guarded(Fault::GuardrailInput, mode);
+            assert_eq!(texts(&actions), [BLOCKED_INPUT_MESSAGE]);
+            assert!(actions.contains(&Action::MessageStop(StopReason::GuardrailIntervened)));
+            let Some(Action::Metadata { usage, trace: Some(trace), .. }) =
+                actions.iter().find(|a| matches!(a, Action::Metadata { .. }))
+            else {
+                panic!("{actions:?}")
+            };
+            assert_eq!(usage.output_tokens, 0, "the model never ran");
+            assert!(trace["guardrail"]["inputAssessment"]["g1"].is_object());
+        }
+    }
+
+    #[test]
+    fn a_blocked_answer_is_replaced_in_sync_mode_and_cut_after_the_flagged_text_in_async_mode() {
+        let sync = guarded(Fault::GuardrailOutput { after_tokens: 2 }, Mode::Sync);
+        assert_eq!(texts(&sync), ["Once", " upon", BLOCKED_OUTPUT_MESSAGE], "the flagged text was held back");
+        let async_ = guarded(Fault::GuardrailOutput { after_tokens: 2 }, Mode::Async);
+        assert_eq!(texts(&async_), ["Once", " upon", " a", " time"], "the flagged text already went out");
+        for actions in [sync, async_] {
+            let stop = actions.iter().position(|a| *a == Action::MessageStop(StopReason::GuardrailIntervened)).unwrap();
+            let Action::Metadata { trace: Some(trace), .. } = &actions[stop + 1] else { panic!("{actions:?}") };
+            assert!(trace["guardrail"]["outputAssessments"]["g1"][0]["topicPolicy"].is_object());
+        }
     }
 }

@@ -29,6 +29,8 @@ pub struct RecordedRequest {
     pub top_p: Option<f32>,
     /// `additionalModelRequestFields`, as sent.
     pub additional_model_request_fields: Option<serde_json::Value>,
+    /// `guardrailConfig`, as sent (`None` when the request carried none).
+    pub guardrail_config: Option<serde_json::Value>,
     /// The `system` text blocks, joined by newlines.
     pub system: Option<String>,
     /// The text of the last user message, joined by newlines.
