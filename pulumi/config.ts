@@ -14,9 +14,11 @@ import {
     invalidConfiguration,
     type LogLevel,
     NO_RESERVATION,
+    parseGuardrail,
     parseModels,
     parseTemplates,
     RESOURCE_KEYS,
+    type StreamProcessingMode,
 } from "./settings";
 import type { BedrockStreamerArgs } from "./streamerArgs";
 
@@ -107,6 +109,10 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         chatMaxMessages: config.requireNumber("chatMaxMessages"),
         chatMaxMessageChars: config.requireNumber("chatMaxMessageChars"),
         chatMaxTotalChars: config.requireNumber("chatMaxTotalChars"),
+        guardrail: jsonObjectFrom(config, "guardrail", parseGuardrail),
+        guardrailId: optionalText(config, "guardrailId"),
+        guardrailVersion: optionalText(config, "guardrailVersion"),
+        guardrailStreamProcessingMode: config.require("guardrailStreamProcessingMode") as StreamProcessingMode,
         authType: config.require("authType") as AuthType,
         architecture: config.require("architecture") as Architecture,
         reservedConcurrency: reservedConcurrency === NO_RESERVATION ? undefined : reservedConcurrency,

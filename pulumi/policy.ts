@@ -172,6 +172,24 @@ export function writeLogsPolicy(logGroupArn: string): PolicyDocument {
     };
 }
 
+/**
+ * A role whose model calls carry a guardrail (`guardrailConfig`) needs `bedrock:ApplyGuardrail` on
+ * that guardrail, `arn:PARTITION:bedrock:REGION:ACCOUNT:guardrail/ID` (Bedrock user guide, "Set up
+ * permissions to use Amazon Bedrock Guardrails", "Permissions for invoking guardrails to filter
+ * content", read 2026-12-07).
+ */
+export const APPLY_GUARDRAIL_ACTION = "bedrock:ApplyGuardrail";
+
+/** The ARN of the guardrail a stack names by id or ARN (an ARN is used as given). */
+export function guardrailArn(idOrArn: string, where: StackLocation): string {
+    return idOrArn.startsWith("arn:") ? idOrArn : `arn:${where.partition}:bedrock:${where.region}:${where.accountId}:guardrail/${idOrArn}`;
+}
+
+/** ApplyGuardrail on the stack's one guardrail, and nothing else. */
+export function applyGuardrailPolicy(arn: string): PolicyDocument {
+    return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [APPLY_GUARDRAIL_ACTION], Resource: [arn] }] };
+}
+
 /** Lets the Lambda service, and nothing else, assume the function's role. */
 export const LAMBDA_TRUST_POLICY = {
     Version: "2012-10-17",

@@ -11,6 +11,8 @@ import * as path from "node:path";
 
 import { parse } from "smol-toml";
 
+import type { GuardrailSpec } from "./guardrailArgs";
+
 /** The Pulumi project, and so the namespace of every config key (`bedrock-streamer:<key>`). */
 export const CONFIG_NAMESPACE = "bedrock-streamer";
 
@@ -64,7 +66,22 @@ export interface HandlerSettings {
     chatMaxMessageChars: number;
     /** Most Unicode characters in all of a request's messages (1 to 400000). */
     chatMaxTotalChars: number;
+    /** An existing Bedrock guardrail every call carries: its id or ARN, set with `guardrailVersion`. */
+    guardrailId?: string;
+    /** That guardrail's version: a number from 1 to 99999999, or DRAFT. */
+    guardrailVersion?: string;
+    /** How Bedrock applies the guardrail to the stream (`sync` or `async`; see `STREAM_PROCESSING_MODES`). */
+    guardrailStreamProcessingMode: StreamProcessingMode;
 }
+
+/**
+ * ConverseStream's `streamProcessingMode` (Bedrock user guide, "Configure streaming response
+ * behavior to filter content", read 2026-12-07): `sync` holds text back until the guardrail has
+ * assessed it; `async` sends it at once, so text the guardrail later flags has already gone out,
+ * and masking cannot work.
+ */
+export const STREAM_PROCESSING_MODES = ["sync", "async"] as const;
+export type StreamProcessingMode = (typeof STREAM_PROCESSING_MODES)[number];
 
 /** The settings that always have a value: those config/default.toml gives a default. */
 type SettingsWithDefaults = { [K in keyof HandlerSettings as undefined extends HandlerSettings[K] ? never : K]: HandlerSettings[K] };
@@ -241,6 +258,125 @@ export function settingsProblems(s: HandlerSettings): string[] {
     if (!(LOG_LEVELS as readonly string[]).includes(s.logLevel.trim().toLowerCase())) {
         problem("logLevel", `expected one of ${LOG_LEVELS.join(", ")}; got ${JSON.stringify(s.logLevel)}`);
     }
+    const guardrail = guardrailProblem(s);
+    if (guardrail !== undefined) problems.push(guardrail);
+    return problems;
+}
+
+/** Bedrock's pattern for a guardrail identifier (GuardrailStreamConfiguration, Bedrock API reference, read 2026-12-07). */
+const GUARDRAIL_ID = /^([a-z0-9]+|arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail\/[a-z0-9]+)$/;
+/** Bedrock's pattern for a guardrail version (same page). */
+const GUARDRAIL_VERSION = /^([1-9][0-9]{0,7}|DRAFT)$/;
+/** Longest guardrail identifier Bedrock takes. */
+const MAX_GUARDRAIL_ID_CHARS = 2048;
+
+/**
+ * The first problem of the guardrail settings, as the handler reports it
+ * (handler/src/settings/guardrail.rs): the mode, then an id and a version together, then each.
+ */
+export function guardrailProblem(s: Pick<HandlerSettings, "guardrailId" | "guardrailVersion" | "guardrailStreamProcessingMode">): string | undefined {
+    if (!(STREAM_PROCESSING_MODES as readonly string[]).includes(s.guardrailStreamProcessingMode.trim())) {
+        return `guardrailStreamProcessingMode: expected "sync" or "async"; got ${JSON.stringify(s.guardrailStreamProcessingMode)}`;
+    }
+    if (s.guardrailId !== undefined && s.guardrailVersion === undefined) {
+        return "guardrailVersion: must be set with guardrailId: a version number or DRAFT";
+    }
+    if (s.guardrailId === undefined && s.guardrailVersion !== undefined) {
+        return "guardrailId: must be set with guardrailVersion";
+    }
+    if (s.guardrailId !== undefined && (s.guardrailId.length > MAX_GUARDRAIL_ID_CHARS || !GUARDRAIL_ID.test(s.guardrailId))) {
+        return (
+            "guardrailId: expected a guardrail id (lowercase letters and digits) or a guardrail ARN " +
+            `(arn:aws:bedrock:REGION:ACCOUNT:guardrail/ID); got ${JSON.stringify(s.guardrailId)}`
+        );
+    }
+    if (s.guardrailVersion !== undefined && !GUARDRAIL_VERSION.test(s.guardrailVersion)) {
+        return `guardrailVersion: expected a version number from 1 to 99999999 or DRAFT; got ${JSON.stringify(s.guardrailVersion)}`;
+    }
+    return undefined;
+}
+
+// ---- The guardrail a stack creates (stack config `guardrail`) ----
+// Limits: CreateGuardrail's GuardrailTopicConfig (name 1 to 100 characters of [0-9a-zA-Z-_ !?.],
+// definition 1 to 200, up to 5 examples of 1 to 100) and blocked messages (1 to 500 characters),
+// Bedrock API reference, read 2026-12-07.
+
+/**
+ * Bedrock's content filters (CreateGuardrail, GuardrailContentFilterConfig, Bedrock API reference,
+ * read 2026-12-07). PROMPT_ATTACK applies to prompts only: Bedrock requires its output strength NONE.
+ */
+export const CONTENT_FILTER_TYPES = ["HATE", "INSULTS", "SEXUAL", "VIOLENCE", "MISCONDUCT", "PROMPT_ATTACK"] as const;
+export type ContentFilterType = (typeof CONTENT_FILTER_TYPES)[number];
+
+/** How readily a filter blocks: NONE turns it off, HIGH blocks the most. */
+export const FILTER_STRENGTHS = ["NONE", "LOW", "MEDIUM", "HIGH"] as const;
+export type FilterStrength = (typeof FILTER_STRENGTHS)[number];
+
+const TOPIC_NAME = /^[0-9a-zA-Z\-_ !?.]{1,100}$/;
+const MAX_TOPIC_DEFINITION_CHARS = 200;
+const MAX_TOPIC_EXAMPLES = 5;
+const MAX_TOPIC_EXAMPLE_CHARS = 100;
+const MAX_BLOCKED_MESSAGE_CHARS = 500;
+
+/** `guardrail` as the stack sets it: JSON text of a GuardrailSpec, or "" for none. */
+export function parseGuardrail(text: string): GuardrailSpec | undefined {
+    if (text.trim() === "") return undefined;
+    return parseJsonObject(
+        "guardrail",
+        text,
+        "contentFilters, deniedTopics, blockedInputMessage and blockedOutputMessage",
+        '{"contentFilters": {"VIOLENCE": "HIGH"}, "blockedInputMessage": "…", "blockedOutputMessage": "…"}',
+    ) as unknown as GuardrailSpec;
+}
+
+/** What CreateGuardrail would refuse of the stack's `guardrail`, one line each, and naming both a created and an existing one. */
+export function guardrailSpecProblems(spec: GuardrailSpec | undefined, existing: Pick<HandlerSettings, "guardrailId" | "guardrailVersion">): string[] {
+    if (spec === undefined) return [];
+    const problems: string[] = [];
+    const problem = (text: string) => problems.push(`guardrail: ${text}`);
+    if (existing.guardrailId !== undefined || existing.guardrailVersion !== undefined) {
+        problem("creates a guardrail, while guardrailId and guardrailVersion name an existing one: set one or the other");
+    }
+    const known = ["contentFilters", "deniedTopics", "blockedInputMessage", "blockedOutputMessage"];
+    for (const key of Object.keys(spec).filter((k) => !known.includes(k))) {
+        problem(`${JSON.stringify(key)} is not a guardrail setting; known: ${known.join(", ")}`);
+    }
+    const filters = isObject(spec.contentFilters) ? Object.entries(spec.contentFilters) : [];
+    if (filters.length === 0) {
+        problem(`contentFilters: expected an object of filter type to strength, e.g. {"VIOLENCE": "HIGH"}; types: ${CONTENT_FILTER_TYPES.join(", ")}`);
+    }
+    for (const [type, strength] of filters) {
+        if (!(CONTENT_FILTER_TYPES as readonly string[]).includes(type)) {
+            problem(`contentFilters: ${JSON.stringify(type)} is not a content filter; known: ${CONTENT_FILTER_TYPES.join(", ")}`);
+        } else if (!(FILTER_STRENGTHS as readonly unknown[]).includes(strength)) {
+            problem(`contentFilters.${type}: expected one of ${FILTER_STRENGTHS.join(", ")}; got ${JSON.stringify(strength)}`);
+        }
+    }
+    const topics: unknown[] = spec.deniedTopics === undefined ? [] : Array.isArray(spec.deniedTopics) ? spec.deniedTopics : [null];
+    topics.forEach((topic, i) => {
+        const at = `deniedTopics[${i}]`;
+        if (!isObject(topic)) {
+            problem(`${at}: expected {"name", "definition", "examples"}; got ${JSON.stringify(topic)}`);
+            return;
+        }
+        const { name, definition, examples } = topic as Record<string, unknown>;
+        if (typeof name !== "string" || !TOPIC_NAME.test(name)) {
+            problem(`${at}.name: expected 1 to 100 letters, digits, spaces or -_!?.; got ${JSON.stringify(name)}`);
+        }
+        if (typeof definition !== "string" || definition.length < 1 || definition.length > MAX_TOPIC_DEFINITION_CHARS) {
+            problem(`${at}.definition: expected 1 to ${MAX_TOPIC_DEFINITION_CHARS} characters; got ${JSON.stringify(definition)}`);
+        }
+        const list = examples ?? [];
+        if (!Array.isArray(list) || list.length > MAX_TOPIC_EXAMPLES || list.some((e) => typeof e !== "string" || e.length < 1 || e.length > MAX_TOPIC_EXAMPLE_CHARS)) {
+            problem(`${at}.examples: expected up to ${MAX_TOPIC_EXAMPLES} examples of 1 to ${MAX_TOPIC_EXAMPLE_CHARS} characters; got ${JSON.stringify(examples)}`);
+        }
+    });
+    for (const key of ["blockedInputMessage", "blockedOutputMessage"] as const) {
+        const message: unknown = spec[key];
+        if (typeof message !== "string" || message.trim() === "" || message.length > MAX_BLOCKED_MESSAGE_CHARS) {
+            problem(`${key}: expected 1 to ${MAX_BLOCKED_MESSAGE_CHARS} characters, what the caller gets instead; got ${JSON.stringify(message)}`);
+        }
+    }
     return problems;
 }
 
@@ -279,6 +415,9 @@ export function handlerEnvironment(s: HandlerSettings, timeoutSecs: number): Rec
     if (s.chatSystemPrompt !== undefined) env.STREAMER_CHAT_SYSTEM_PROMPT = s.chatSystemPrompt;
     if (Object.keys(s.templates).length > 0) env.STREAMER_TEMPLATES = JSON.stringify(s.templates);
     if (s.allowedStoryTypes.length > 0) env.STREAMER_ALLOWED_STORY_TYPES = s.allowedStoryTypes.join(",");
+    if (s.guardrailId !== undefined) env.STREAMER_GUARDRAIL_ID = s.guardrailId;
+    if (s.guardrailVersion !== undefined) env.STREAMER_GUARDRAIL_VERSION = s.guardrailVersion;
+    env.STREAMER_GUARDRAIL_STREAM_PROCESSING_MODE = s.guardrailStreamProcessingMode;
     return env;
 }
 
@@ -775,6 +914,9 @@ export const RESOURCE_KEYS = [
     "corsAllowOrigins",
     "codeZip",
     ...GATEWAY_KEYS,
+    // The guardrail is a resource (guardrail) or named in the role's policy (guardrailId).
+    "guardrail",
+    "guardrailId",
 ];
 
 /**

@@ -7,8 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { functionUrlCors } from "./cors";
 import { StreamingGateway } from "./gateway";
+import { StoryGuardrail } from "./guardrail";
 import { lookUpInferenceProfiles } from "./inferenceProfiles";
-import { invokeModelPolicy, LAMBDA_TRUST_POLICY, writeLogsPolicy } from "./policy";
+import { applyGuardrailPolicy, guardrailArn, invokeModelPolicy, LAMBDA_TRUST_POLICY, writeLogsPolicy } from "./policy";
 import { type AuthType, configuredModels, isGatewayAuth, resolveDefaultModel } from "./settings";
 import { type BedrockStreamerArgs, planStreamer } from "./streamerArgs";
 
@@ -84,6 +85,26 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // The guardrail every call carries: one the stack creates, or one it names; the role may
+        // apply that one alone.
+        const created = r.guardrail === undefined ? undefined : new StoryGuardrail(`${name}-guardrail`, r.guardrail, { parent: this });
+        const noVariables: Record<string, pulumi.Output<string>> = {};
+        const guardrail = created
+            ? { arn: created.guardrailArn, env: { STREAMER_GUARDRAIL_ID: created.guardrailId, STREAMER_GUARDRAIL_VERSION: created.version } }
+            : r.guardrailId !== undefined
+              ? { arn: where.apply(([partition, region, accountId]) => guardrailArn(r.guardrailId!, { partition, region, accountId })), env: noVariables }
+              : undefined;
+        const applyGuardrail =
+            guardrail &&
+            new aws.iam.RolePolicy(
+                `${name}-apply-guardrail`,
+                { role: role.id, policy: guardrail.arn.apply((arn) => JSON.stringify(applyGuardrailPolicy(arn))) },
+                { parent: this },
+            );
+        const variables: pulumi.Input<Record<string, string>> = guardrail
+            ? pulumi.all([env, guardrail.env]).apply(([own, ids]): Record<string, string> => ({ ...own, ...ids }))
+            : env;
+
         const fn = new aws.lambda.Function(
             name,
             {
@@ -95,12 +116,12 @@ export class BedrockStreamer extends pulumi.ComponentResource {
                 timeout: r.timeout,
                 reservedConcurrentExecutions: r.reservedConcurrency,
                 role: role.arn,
-                environment: { variables: keptSecret(env, secret.size > 0) },
+                environment: { variables: keptSecret(variables, secret.size > 0) },
                 loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
             },
             // The policies first: the first invocation after a deploy must already be allowed to
             // call Bedrock and to log.
-            { parent: this, dependsOn: [logGroup, invokeModel, writeLogs] },
+            { parent: this, dependsOn: [logGroup, invokeModel, writeLogs, ...(applyGuardrail ? [applyGuardrail] : [])] },
         );
 
         if (isGatewayAuth(r.authType)) {

@@ -7,10 +7,12 @@ import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import type { GuardrailSpec } from "./guardrailArgs";
 import { classifyModel } from "./policy";
 import {
     configuredModels,
     environmentProblem,
+    guardrailSpecProblems,
     HANDLER_DEFAULTS,
     handlerEnvironment,
     invalidConfiguration,
@@ -26,6 +28,11 @@ import {
 export interface BedrockStreamerArgs extends Partial<HandlerSettings>, Partial<ResourceSettings> {
     /** The package `cargo lambda build --output-format zip` writes (`just build`). */
     codeZip: string;
+    /**
+     * A Bedrock guardrail for the stack to create and publish (guardrail.ts), which every call then
+     * carries; not together with `guardrailId`, which names an existing one.
+     */
+    guardrail?: GuardrailSpec;
     /**
      * Handler settings whose values must stay secret in the stack's state and outputs (index.ts
      * passes those set with `pulumi config set --secret`): any of them makes the function's
@@ -45,7 +52,10 @@ type UnsetUnlessGiven =
     | "defaultModel"
     | "region"
     | "secretSettings"
-    | "cognitoUserPoolArn";
+    | "cognitoUserPoolArn"
+    | "guardrail"
+    | "guardrailId"
+    | "guardrailVersion";
 
 /** The arguments with every default filled in and `codeZip` an absolute path. */
 export type ResolvedStreamerArgs = Required<Omit<BedrockStreamerArgs, UnsetUnlessGiven>> & Pick<BedrockStreamerArgs, UnsetUnlessGiven>;
@@ -89,6 +99,7 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     }
     problems.push(...modelProblems);
     problems.push(...settingsProblems(r));
+    problems.push(...guardrailSpecProblems(r.guardrail, r));
     problems.push(...resourceProblems(r));
     const envProblem = environmentProblem(env);
     if (envProblem !== undefined) problems.push(envProblem);
@@ -142,8 +153,11 @@ function exposureWarnings(r: ResolvedStreamerArgs): string[] {
 export function planStreamer(args: BedrockStreamerArgs): StreamerPlan {
     const r = withDefaults(args);
     const environment = handlerEnvironment(r, r.timeout);
+    // A guardrail the stack creates has its id and version only once it exists: the 4 KB check
+    // counts the largest version and an allowance of 32 characters for the id Bedrock assigns.
+    const sized = r.guardrail === undefined ? environment : { ...environment, STREAMER_GUARDRAIL_ID: "x".repeat(32), STREAMER_GUARDRAIL_VERSION: "99999999" };
     const models = reviewModels(r.models, r.defaultModel, { ...r, defaultModelId: DEFAULTS.modelId });
-    const problems = deploymentProblems(r, environment, models.problems);
+    const problems = deploymentProblems(r, sized, models.problems);
     if (problems.length > 0) {
         throw new pulumi.RunError(invalidConfiguration(problems));
     }

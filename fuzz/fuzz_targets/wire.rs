@@ -114,7 +114,7 @@ fn sse_extra(event: &Event<'_>) -> Option<&'static str> {
     match event {
         Event::Start { .. } => Some("retry: 5000"),
         Event::Usage { .. } | Event::Error { .. } => Some("id: end"),
-        Event::Text { .. } | Event::Reasoning { .. } | Event::Stop { .. } | Event::Ping => None,
+        Event::Text { .. } | Event::Reasoning { .. } | Event::Stop { .. } | Event::Guardrail(_) | Event::Ping => None,
     }
 }
 
@@ -138,6 +138,10 @@ fn plain(event: &Event<'_>) {
         Event::Start { .. } | Event::Reasoning { .. } | Event::Usage(_) | Event::Ping => assert_eq!(bytes, None),
         Event::Text { message } => assert_eq!(bytes.as_deref(), Some(message.as_bytes())),
         Event::Stop { .. } => assert_eq!(bytes.as_deref(), Some(&b"\n"[..])),
+        Event::Guardrail(_) => {
+            let shown = bytes.expect("Plain shows an intervention");
+            assert!(shown.starts_with(b"[guardrail_intervened") && shown.ends_with(b"]\n"), "{shown:?}");
+        }
         Event::Error { code, message } => {
             let bytes = bytes.expect("Plain shows errors");
             let shown = std::str::from_utf8(&bytes).expect("UTF-8");

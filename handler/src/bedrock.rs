@@ -8,8 +8,11 @@
 //! The SDK's HTTPS client is assembled in `http_client` so that its TCP stream can ACK Bedrock's
 //! frames at once (`quick_ack`); both stay inside this module.
 
+mod guardrail;
 mod http_client;
 mod quick_ack;
+
+pub use guardrail::{Finding, Intervention, Side};
 
 use aws_config::BehaviorVersion;
 use aws_sdk_bedrockruntime::config::{Credentials, Region};
@@ -28,6 +31,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 
 use crate::error::{Advice, ApiError, NoAnswer, StreamBreak, UpstreamFailure};
 use crate::request::conversation::{Role, Turn};
+use crate::settings::Guardrail;
 
 /// A Bedrock Runtime client, built once at cold start and shared by every request.
 #[derive(Debug, Clone)]
@@ -84,6 +88,8 @@ pub struct Metadata {
     pub usage: Option<TokenUsage>,
     /// `metrics.latencyMs`: milliseconds Bedrock spent on the call.
     pub latency_ms: Option<i64>,
+    /// What the call's guardrail did, when its `trace` says it acted.
+    pub guardrail: Option<Intervention>,
 }
 
 /// Bedrock's `usage`, in tokens.
@@ -116,9 +122,10 @@ impl Client {
         Client(aws_sdk_bedrockruntime::Client::from_conf(config))
     }
 
-    /// Sends the call; returns once Bedrock has accepted it or refused it (after the SDK's retries
-    /// of throttling and 5xx), so a refusal can still be a real HTTP status.
-    pub async fn converse_stream(&self, call: Call<'_>) -> Result<Accepted, ApiError> {
+    /// Sends the call, with `guardrail` as its `guardrailConfig` when there is one; returns once
+    /// Bedrock has accepted it or refused it (after the SDK's retries of throttling and 5xx), so a
+    /// refusal can still be a real HTTP status.
+    pub async fn converse_stream(&self, call: Call<'_>, guardrail: Option<&Guardrail>) -> Result<Accepted, ApiError> {
         let messages = call
             .turns
             .iter()
@@ -147,6 +154,7 @@ impl Client {
             .set_system((!system.is_empty()).then_some(system))
             .inference_config(inference)
             .set_additional_model_request_fields(call.additional_model_request_fields.map(object))
+            .set_guardrail_config(guardrail.map(guardrail::config))
             .send()
             .await
             .map_err(|e| refused(call.model_id, self.region(), e))?;
@@ -231,6 +239,7 @@ fn item(output: ConverseStreamOutput) -> Option<StreamItem> {
                 },
             ),
             latency_ms: metadata.metrics.map(|m| m.latency_ms).filter(|&ms| ms != 0),
+            guardrail: guardrail::intervention(metadata.trace.as_ref().and_then(|t| t.guardrail.as_ref())),
         })),
         _ => None,
     }

@@ -141,9 +141,10 @@ impl App {
         (deadline, self.summary(invocation, started))
     }
 
-    /// Sends the call and waits for Bedrock to accept it, no longer than the deadline.
+    /// Sends the call, with the stack's guardrail when it has one, and waits for Bedrock to accept
+    /// it, no longer than the deadline.
     pub(crate) async fn accept(&self, call: Call<'_>, deadline: Deadline) -> Result<bedrock::Accepted, ApiError> {
-        timeout_at(deadline.at, self.client.converse_stream(call))
+        timeout_at(deadline.at, self.client.converse_stream(call, self.settings.guardrail.as_ref()))
             .await
             .map_err(|_| ApiError::UpstreamTimeout(NoAnswer::Deadline { secs: deadline.secs }))?
     }

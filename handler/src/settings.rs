@@ -17,8 +17,10 @@ use crate::request::conversation::ChatLimits;
 use crate::request::models::{DEFAULT_ALIAS, Model, Models, Reasoning};
 use crate::request::{story_type, unique_keys};
 
+mod guardrail;
 mod prompt;
 
+pub use guardrail::{Guardrail, StreamProcessingMode};
 use prompt::{Template, Templates};
 
 const DEFAULTS: &str = include_str!("../../config/default.toml");
@@ -27,7 +29,7 @@ const PREFIX: &str = "STREAMER";
 /// Every key the handler reads, the one list of them: each is `STREAMER_<KEY>` in the environment
 /// and `<key>` in `config/default.toml`; anything else under `STREAMER_` is a typo and fails the
 /// start.
-const KEYS: [&str; 20] = [
+const KEYS: [&str; 23] = [
     "model_id",
     "models",
     "default_model",
@@ -48,6 +50,9 @@ const KEYS: [&str; 20] = [
     "chat_max_messages",
     "chat_max_message_chars",
     "chat_max_total_chars",
+    "guardrail_id",
+    "guardrail_version",
+    "guardrail_stream_processing_mode",
 ];
 
 /// Longest overall deadline: Lambda's own 15-minute limit.
@@ -92,6 +97,8 @@ pub struct Settings {
     /// system messages.
     pub chat_system_prompt: Option<String>,
     pub chat_limits: ChatLimits,
+    /// The Bedrock guardrail every call carries (`guardrailConfig`), if the stack has one.
+    pub guardrail: Option<Guardrail>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -256,6 +263,11 @@ impl Settings {
             chat: boolean("chat", raw.required("chat"))?,
             chat_system_prompt: raw.get("chat_system_prompt").filter(|s| !s.trim().is_empty()).map(str::to_owned),
             chat_limits,
+            guardrail: guardrail::guardrail(
+                raw.get("guardrail_id"),
+                raw.get("guardrail_version"),
+                raw.required("guardrail_stream_processing_mode"),
+            )?,
         })
     }
 }

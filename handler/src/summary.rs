@@ -12,6 +12,7 @@ use http::StatusCode;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
+use crate::bedrock::Side;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::price::Cost;
@@ -80,6 +81,9 @@ pub struct Summary {
     /// What the request cost, when its model has a price.
     cost: Option<Cost>,
     error_code: Option<&'static str>,
+    /// The side the stack's guardrail intervened on (`input`, `output`, or `unknown` when Bedrock
+    /// sent no trace); `None` when it did not intervene.
+    guardrail: Option<&'static str>,
     /// How the request ended; none yet when it is dropped means the caller went away.
     outcome: Option<RequestOutcome>,
 }
@@ -100,6 +104,7 @@ impl Summary {
             usage: Usage::default(),
             cost: None,
             error_code: None,
+            guardrail: None,
             outcome: None,
         }
     }
@@ -145,6 +150,12 @@ impl Summary {
         self.cost = cost;
     }
 
+    /// The stack's guardrail intervened (Bedrock's stop reason `guardrail_intervened`) on `side`,
+    /// when its trace said which.
+    pub fn guardrail_intervened(&mut self, side: Option<Side>) {
+        self.guardrail = Some(side.map_or("unknown", Side::as_str));
+    }
+
     /// The caller is answered once, when the answer is whole: see [`Summary::failed`].
     pub fn answered_whole(&mut self) {
         self.answered_whole = true;
@@ -186,6 +197,7 @@ impl Summary {
             duration_ms = millis(duration),
             outcome = outcome.as_str(),
             error_code = self.error_code,
+            guardrail = self.guardrail,
             "request summary"
         );
         emit_record(self, outcome, duration);
@@ -256,6 +268,7 @@ fn record(function: &str, summary: &Summary, outcome: RequestOutcome, duration: 
     if let Some(cost) = summary.cost {
         metric(COST_METRIC, "None", json!(cost.cost_usd));
     }
+    metric("GuardrailInterventions", "Count", json!(u8::from(summary.guardrail.is_some())));
 
     let mut record = Map::new();
     let mut directives = vec![json!({
@@ -291,6 +304,7 @@ fn record(function: &str, summary: &Summary, outcome: RequestOutcome, duration: 
     if let Some(user_sub) = &summary.caller.user_sub {
         record.insert("userSub".into(), json!(user_sub));
     }
+    record.insert("guardrail".into(), json!(summary.guardrail));
     record.extend(values);
     Value::Object(record).to_string()
 }
@@ -377,7 +391,8 @@ mod tests {
                 "InputTokens",
                 "OutputTokens",
                 "CacheReadInputTokens",
-                "CacheWriteInputTokens"
+                "CacheWriteInputTokens",
+                "GuardrailInterventions"
             ]
         );
         for name in declared {
@@ -394,6 +409,17 @@ mod tests {
         assert_eq!((record["InputTokens"].as_u64(), record["CacheReadInputTokens"].as_u64()), (Some(17), Some(4096)));
         assert_eq!(record["CacheWriteInputTokens"], 0, "a 0 Bedrock sent is a count, unlike one it did not send");
         assert_eq!(record["outcome"], "completed");
+        assert_eq!((record["GuardrailInterventions"].as_u64(), record["guardrail"].as_str()), (Some(0), None));
+    }
+
+    #[test]
+    fn a_guardrail_intervention_is_counted_with_its_side() {
+        let mut summary = completed();
+        summary.guardrail_intervened(Some(Side::Input));
+        let record: Value = serde_json::from_str(&record("f", &summary, RequestOutcome::Completed, TOOK, 0)).unwrap();
+        assert_eq!((record["GuardrailInterventions"].as_u64(), record["guardrail"].as_str()), (Some(1), Some("input")));
+        summary.guardrail_intervened(None);
+        assert_eq!(summary.guardrail, Some("unknown"), "Bedrock sent no trace");
     }
 
     #[test]

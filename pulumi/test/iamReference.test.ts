@@ -137,8 +137,9 @@ describe("the policies, against the Service Authorization Reference (policy_sent
         ]);
     });
 
-    test("the shipped stacks' role policies: model access and log writes", () => {
-        assert.equal(stackPolicies.length, 4, "two role policies per stack");
+    test("the shipped stacks' role policies: model access, log writes and prod's guardrail", () => {
+        assert.equal(stackPolicies.length, 5, "two role policies per stack, and prod's ApplyGuardrail on its own guardrail");
+        assert.ok(stackPolicies.some((p) => p.name === "stack prod bedrock-streamer-apply-guardrail"));
         assert.deepEqual(findingsFor("stack "), []);
     });
 

@@ -30,6 +30,7 @@ const minimal: HandlerSettings = {
     chatMaxMessages: 100,
     chatMaxMessageChars: 32000,
     chatMaxTotalChars: 100000,
+    guardrailStreamProcessingMode: "sync",
 };
 
 describe("the environment", () => {
@@ -47,6 +48,7 @@ describe("the environment", () => {
             STREAMER_CHAT_MAX_MESSAGES: "100",
             STREAMER_CHAT_MAX_MESSAGE_CHARS: "32000",
             STREAMER_CHAT_MAX_TOTAL_CHARS: "100000",
+            STREAMER_GUARDRAIL_STREAM_PROCESSING_MODE: "sync",
         });
     });
 
@@ -75,7 +77,15 @@ describe("the environment", () => {
         const keys = /const KEYS: \[&str; \d+\] = \[([^\]]*)\]/.exec(source);
         assert.ok(keys, "handler/src/settings.rs declares its KEYS");
         const known = [...keys[1].matchAll(/"([a-z_]+)"/g)].map(([, key]) => `STREAMER_${key.toUpperCase()}`).sort();
-        const everything = { ...minimal, systemPrompt: "x", chatSystemPrompt: "y", templates: { A: "{storyType}" }, allowedStoryTypes: ["A"] };
+        const everything = {
+            ...minimal,
+            systemPrompt: "x",
+            chatSystemPrompt: "y",
+            templates: { A: "{storyType}" },
+            allowedStoryTypes: ["A"],
+            guardrailId: "g1",
+            guardrailVersion: "1",
+        };
         // The one-model form and the models form: each names some variables, together every one.
         const oneModel = handlerEnvironment({ ...everything, temperature: 0.5, topP: 0.5 }, 10);
         const severalModels = handlerEnvironment({ ...everything, models: { fast: { modelId: "m" } }, defaultModel: "fast" }, 10);

@@ -9,7 +9,7 @@ import { before, describe, test } from "node:test";
 
 import { GATEWAY_KEYS } from "../settings";
 import { DEFAULTS } from "../streamerArgs";
-import { ACCOUNT_ID, APPLICATION_PROFILE, FOREIGN_PROFILE, PROFILE_DESTINATIONS, type ProgramRun, runProgram } from "./support/program";
+import { ACCOUNT_ID, APPLICATION_PROFILE, FOREIGN_PROFILE, GUARDRAIL_ID, PROFILE_DESTINATIONS, type ProgramRun, runProgram } from "./support/program";
 import { loadProject, loadStackFile, PROGRAM_DIR, PROJECT, programConfig, satisfiesType, stackConfigProblems } from "./support/pulumiCli";
 
 const FUNCTION = "aws:lambda/function:Function";
@@ -41,11 +41,15 @@ const HANDLER_VARIABLES: Record<string, string> = {
     chatMaxMessages: "STREAMER_CHAT_MAX_MESSAGES",
     chatMaxMessageChars: "STREAMER_CHAT_MAX_MESSAGE_CHARS",
     chatMaxTotalChars: "STREAMER_CHAT_MAX_TOTAL_CHARS",
+    guardrailId: "STREAMER_GUARDRAIL_ID",
+    guardrailVersion: "STREAMER_GUARDRAIL_VERSION",
+    guardrailStreamProcessingMode: "STREAMER_GUARDRAIL_STREAM_PROCESSING_MODE",
 };
 
 /** The issue's keys, plus codeZip (where `just build` leaves the package). */
 const KEYS = [
     ...Object.keys(HANDLER_VARIABLES),
+    "guardrail",
     "authType",
     "reservedConcurrency",
     "memorySize",
@@ -80,6 +84,11 @@ function expectedEnvironment(config: Record<string, string>): Record<string, str
         }
     }
     env.STREAMER_DEADLINE_SECS = setting(config, "timeout");
+    // A guardrail the stack creates: the id Bedrock gives it and the version the stack publishes.
+    if (setting(config, "guardrail") !== "") {
+        env.STREAMER_GUARDRAIL_ID = GUARDRAIL_ID;
+        env.STREAMER_GUARDRAIL_VERSION = "1";
+    }
     return env;
 }
 

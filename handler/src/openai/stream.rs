@@ -35,6 +35,8 @@ impl Encoder for Chunks {
                 Some(end.freeze())
             }
             Event::Ping => Some(Bytes::from_static(KEEP_ALIVE)),
+            // OpenAI has no such chunk: the stop's finish_reason `content_filter` says it.
+            Event::Guardrail(_) => None,
             // Only through `fail`, which has the whole error.
             Event::Error { .. } => None,
         }
@@ -94,7 +96,7 @@ impl Encoder for Collected {
             Event::Reasoning { message } => self.reasoning.push_str(message),
             Event::Stop { reason } => self.stop_reason = Some((*reason).to_owned()),
             Event::Usage(usage) => self.usage = CompletionUsage::from_bedrock(usage),
-            Event::Start { .. } | Event::Error { .. } | Event::Ping => {}
+            Event::Start { .. } | Event::Error { .. } | Event::Ping | Event::Guardrail(_) => {}
         }
         None
     }

@@ -17,6 +17,10 @@ use crate::stream::deadline::Deadline;
 use crate::stream::wire::{Encoder, Event, Format, Usage};
 use crate::summary::Summary;
 
+/// Bedrock's `stopReason` when the call's guardrail stopped the prompt or the answer
+/// (MessageStopEvent, Bedrock API reference, read 2026-12-07).
+const GUARDRAIL_INTERVENED: &str = "guardrail_intervened";
+
 /// One story on its way from Bedrock to the caller: the `start` event, then each Bedrock item as
 /// the caller's format shows it, until the stream ends (the request's summary is written when the relay is dropped: then, or
 /// when the caller leaves first).
@@ -40,6 +44,10 @@ pub struct StoryRelay<E: Encoder = Format> {
     /// What the model's tokens cost; `None` leaves `usage` without a cost.
     price: Option<Price>,
     state: State,
+    /// Bedrock stopped with `guardrail_intervened`: the `guardrail` event goes before `usage`.
+    intervened: bool,
+    /// The `usage` still owed after the `guardrail` event was written.
+    owed_usage: Option<Metadata>,
 }
 
 /// Who a stream's `start` event names: the request, the model called and its alias, and Bedrock's
@@ -84,6 +92,8 @@ impl<E: Encoder> StoryRelay<E> {
             last_write: Instant::now(),
             price: None,
             state: State::NotStarted,
+            intervened: false,
+            owed_usage: None,
         }
     }
 
@@ -135,6 +145,10 @@ impl<E: Encoder> StoryRelay<E> {
                     };
                     self.encoder.encode(&start)
                 }
+                State::Streaming { .. } if self.owed_usage.is_some() => {
+                    let metadata = self.owed_usage.take().unwrap_or_default();
+                    self.complete(metadata)
+                }
                 // Checked before waiting too: the timer below never fires while events keep
                 // arriving ready (an SDK buffer holding several decoded frames).
                 State::Streaming { .. } if Instant::now() >= self.deadline.at => {
@@ -180,14 +194,22 @@ impl<E: Encoder> StoryRelay<E> {
             StreamItem::Reasoning(_) => None,
             StreamItem::Stop { reason } => {
                 self.state = State::Streaming { stopped: true };
+                self.intervened = reason == GUARDRAIL_INTERVENED;
                 self.encoder.encode(&Event::Stop { reason: &reason })
             }
             StreamItem::Metadata(metadata) => self.complete(metadata),
         }
     }
 
-    /// Ends a whole story with its `usage` event.
-    fn complete(&mut self, metadata: Metadata) -> Option<Bytes> {
+    /// Ends a whole story with its `usage` event, after the `guardrail` event when the guardrail
+    /// intervened.
+    fn complete(&mut self, mut metadata: Metadata) -> Option<Bytes> {
+        if std::mem::take(&mut self.intervened) {
+            let intervention = metadata.guardrail.take().unwrap_or_default();
+            self.summary.guardrail_intervened(intervention.side);
+            self.owed_usage = Some(metadata);
+            return self.encoder.encode(&Event::Guardrail(&intervention));
+        }
         let tokens = metadata.usage;
         let usage = Usage {
             input_tokens: tokens.as_ref().map(|t| t.input_tokens),
@@ -251,7 +273,7 @@ mod tests {
             total_tokens: input_tokens + output_tokens,
             ..Default::default()
         };
-        Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms }))
+        Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms, guardrail: None }))
     }
 
     fn reasoning(s: &str) -> Result<StreamItem, ApiError> {
@@ -422,7 +444,7 @@ mod tests {
         };
         let got = events_after_start(vec![
             stop("end_turn"),
-            Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms: None })),
+            Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms: None, guardrail: None })),
         ])
         .await;
         assert_eq!(
@@ -570,7 +592,7 @@ mod tests {
             top_p: None,
             additional_model_request_fields: None,
         };
-        let accepted = client.converse_stream(call).await.unwrap();
+        let accepted = client.converse_stream(call, None).await.unwrap();
         let mut relay = relay_of(accepted.items, Format::Ndjson, Duration::from_secs(30));
         relay.show_reasoning = true;
 

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter};
 
+use crate::bedrock::Intervention;
 use crate::error::ApiError;
 use crate::price::Cost;
 
@@ -51,6 +52,11 @@ pub enum Event<'a> {
     Stop {
         reason: &'a str,
     },
+    /// The stack's guardrail intervened (after a `stop` with reason `guardrail_intervened`, before
+    /// `usage`): which side it stopped (`input`: the prompt, and the model never ran; `output`:
+    /// the model's answer), `blocked` or `masked`, and each policy that acted. Shape:
+    /// docs/api.md, "Guardrail interventions".
+    Guardrail(&'a Intervention),
     /// The last event of a complete story.
     Usage(Usage),
     /// A keep-alive after a silence (`STREAMER_KEEP_ALIVE_SECS`): a model thinking before its first
@@ -139,6 +145,7 @@ impl Event<'_> {
             Event::Text { .. } => "text",
             Event::Reasoning { .. } => "reasoning",
             Event::Stop { .. } => "stop",
+            Event::Guardrail(_) => "guardrail",
             Event::Usage { .. } => "usage",
             Event::Error { .. } => "failure",
             Event::Ping => "ping",
@@ -150,7 +157,9 @@ impl Event<'_> {
         match self {
             Event::Start { .. } => format!("retry: {SSE_RETRY_MS}\n"),
             Event::Usage { .. } | Event::Error { .. } => format!("id: {SSE_LAST_EVENT_ID}\n"),
-            Event::Text { .. } | Event::Reasoning { .. } | Event::Stop { .. } | Event::Ping => String::new(),
+            Event::Text { .. } | Event::Reasoning { .. } | Event::Stop { .. } | Event::Guardrail(_) | Event::Ping => {
+                String::new()
+            }
         }
     }
 }
@@ -221,9 +230,22 @@ impl Format {
                 Event::Text { message } => Some(Bytes::copy_from_slice(message.as_bytes())),
                 Event::Stop { .. } => Some(Bytes::from_static(b"\n")),
                 Event::Error { code, message } => Some(format!("\n[error {code}: {}]\n", one_line(message)).into()),
+                Event::Guardrail(intervention) => Some(plain_intervention(intervention).into()),
                 Event::Start { .. } | Event::Reasoning { .. } | Event::Usage(_) | Event::Ping => None,
             },
         }
+    }
+}
+
+/// A guardrail intervention as text/plain shows it, on a line of its own after the story:
+/// `[guardrail_intervened: input blocked]` (the side and action left out when the trace did not
+/// say).
+fn plain_intervention(intervention: &Intervention) -> String {
+    let what: Vec<&str> = intervention.side.map(|s| s.as_str()).into_iter().chain(intervention.action).collect();
+    if what.is_empty() {
+        "[guardrail_intervened]\n".to_owned()
+    } else {
+        format!("[guardrail_intervened: {}]\n", what.join(" "))
     }
 }
 

@@ -49,6 +49,9 @@ export function inferenceProfile(region: string, identifier: string): { inferenc
     return { inferenceProfileArn: `arn:aws:bedrock:${region}:${ACCOUNT_ID}:inference-profile/${id}`, models: routes(destinations, model.join(".")) };
 }
 
+/** The id Bedrock gives a guardrail the stack creates, in these mocks. */
+export const GUARDRAIL_ID = "gr8stories1";
+
 export interface RegisteredResource {
     type: string;
     name: string;
@@ -80,6 +83,10 @@ function providerState(type: string, name: string, inputs: Record<string, any>, 
         }
         case "aws:lambda/function:Function":
             return { name: `${name}-4d5e6f7`, arn: `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}-4d5e6f7` };
+        case "aws:bedrock/guardrail:Guardrail":
+            return { guardrailId: GUARDRAIL_ID, guardrailArn: `arn:aws:bedrock:${region}:${ACCOUNT_ID}:guardrail/${GUARDRAIL_ID}`, version: "DRAFT" };
+        case "aws:bedrock/guardrailVersion:GuardrailVersion":
+            return { version: "1" };
         case "aws:lambda/functionUrl:FunctionUrl":
             return { functionUrl: `https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.${region}.on.aws/` };
         case "aws:apigateway/restApi:RestApi":
