@@ -9,7 +9,9 @@
 //! `requestContext`, `body`, `isBase64Encoded`. Its example: `POST /testStage/hello/world?name=me`
 //! on a `/{proxy+}` resource arrives as `"path": "/hello/world"`, without the stage, which is what
 //! the routes read (`requestContext.path` keeps the stage and is not read). Headers, the body and
-//! the query may each be `null` (an API Gateway console test sends `"headers": null`).
+//! the query may each be `null`: an event captured from an API Gateway console test has
+//! `"headers": null`, `"multiValueHeaders": null` and `"body": null` (a third-party capture,
+//! blog.daringkoala.com, "AWS API Gateway REST Lambda Integration Payloads", read 2026-12-07).
 //!
 //! The caller: with an API key required, `requestContext.identity.apiKeyId`; with a
 //! `COGNITO_USER_POOLS` authorizer, the ID token's claims as `requestContext.authorizer.claims`
