@@ -18,12 +18,13 @@
 //!   conversation, its chunks, completion and error objects.
 //! - [`stream`]: the answer on its way: `relay` pulls Bedrock's events into the caller's chunks,
 //!   `wire` encodes them (NDJSON, SSE, text), `deadline` says when the stream must end.
-//! - [`bedrock`]: the only module that names the AWS SDK's types: the client, the call, the
-//!   stream's items, Bedrock's errors as [`error::ApiError`]s.
+//! - [`bedrock`]: the only module that names the AWS SDK's types: the client, the call (with
+//!   `guardrail`'s `guardrailConfig` and what its trace says it did), the stream's items, Bedrock's
+//!   errors as [`error::ApiError`]s.
 //! - [`request`]: what a caller may ask for, checked before anything reaches Bedrock: a story
 //!   request, `chat` and `conversation`, `models` (the aliases), `story_type` (the rule).
 //! - [`settings`]: `STREAMER_*` over `config/default.toml`, checked once at cold start; `prompt`
-//!   holds the templates.
+//!   holds the templates, `guardrail` the Bedrock guardrail every call carries.
 //! - [`price`]: what a request costs: the dated price table (`config/prices.json`) and a
 //!   request's cost from its token counts; it imports nothing of the crate.
 //! - [`error`], [`summary`], [`caller`], [`telemetry`]: the error vocabulary (status and code in
