@@ -31,12 +31,12 @@ struct Args {
     /// The handler binary to measure (`target/release/bedrock-streamer`).
     #[arg(long, value_name = "PATH")]
     handler: PathBuf,
-    /// Its release zip for arm64 (cargo lambda's `bootstrap.zip`).
-    #[arg(long, value_name = "PATH")]
-    zip_arm64: PathBuf,
+    /// Its release zip for arm64 (cargo lambda's `bootstrap.zip`); without the zips, no zip rows.
+    #[arg(long, value_name = "PATH", requires = "zip_x86_64")]
+    zip_arm64: Option<PathBuf>,
     /// Its release zip for x86_64.
-    #[arg(long = "zip-x86-64", value_name = "PATH")]
-    zip_x86_64: PathBuf,
+    #[arg(long = "zip-x86-64", value_name = "PATH", requires = "zip_arm64")]
+    zip_x86_64: Option<PathBuf>,
     /// Where `results.json` and `function.log` go.
     #[arg(long, value_name = "DIR")]
     out_dir: PathBuf,
@@ -60,6 +60,11 @@ struct Args {
     /// TCP segment, as Bedrock sends tokens while the model generates them).
     #[arg(long, value_name = "MS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
     paced_ms: u64,
+    /// Only the paced CPU phase (upstream Nagle off), this many stories per binary, its medians on
+    /// stdout and nothing written: a quick comparison while changing the code, or a process to
+    /// attach a profiler to.
+    #[arg(long, value_name = "STORIES", value_parser = clap::value_parser!(u64).range(1..))]
+    paced_only: Option<u64>,
 }
 
 #[tokio::main]
@@ -85,6 +90,9 @@ async fn run(args: &Args) -> Result<(), String> {
     );
     let setup = Setup { subjects: &subjects, log: &log };
     let paced = Duration::from_millis(args.paced_ms);
+    if let Some(stories) = args.paced_only {
+        return paced_only(&setup, paced, stories as usize).await;
+    }
     let mut machine = Machine::here();
     eprintln!(
         "bench: {} ({} cores), load average {}; the function logs to {}",
@@ -128,7 +136,7 @@ async fn run(args: &Args) -> Result<(), String> {
     machine.finish();
 
     let zips = [
-        Some((args.zip_arm64.clone(), args.zip_x86_64.clone())),
+        args.zip_arm64.clone().zip(args.zip_x86_64.clone()),
         args.compare_zip_arm64.clone().zip(args.compare_zip_x86_64.clone()),
     ];
     let (mut cold, mut warm, mut warm_nagle, mut relay) =
@@ -166,6 +174,21 @@ async fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// `--paced-only`: the paced CPU phase alone, each binary's median CPU per 1,000 events on stdout.
+async fn paced_only(setup: &Setup<'_>, paced: Duration, stories: usize) -> Result<(), String> {
+    let mut machine = Machine::here();
+    eprintln!("bench: {stories} stories of {} words for CPU, paced {paced:?}", measure::PACED_STORY_WORDS);
+    let cpu = measure::cpu(setup, stories, measure::cpu_story(Sending::Paced(paced), false)).await?;
+    for (subject, cpu) in setup.subjects.iter().zip(cpu) {
+        let per_1000 = cpu.per_1000_events.iter().map(|d| d.as_secs_f64() * 1e3).collect::<Vec<_>>();
+        let median = stats::Distribution::new(per_1000.clone()).map_or(f64::NAN, |d| d.median());
+        println!("{}: CPU per 1,000 events, paced: median {median:.2} ms of {per_1000:.2?}", subject.label);
+    }
+    machine.finish();
+    println!("load average: {} at the start, {} at the end", machine.load_at_start, machine.load_at_end);
+    Ok(())
+}
+
 /// A phase's result for the next subject: every phase yields one per subject, in order.
 fn next<T>(results: &mut impl Iterator<Item = T>) -> Result<T, String> {
     results.next().ok_or_else(|| "a phase measured fewer binaries than it was given".to_owned())
@@ -187,12 +210,16 @@ mod tests {
         assert_eq!((plain.compare, plain.paced_ms, plain.label.as_str()), (None, 2, "this"));
         let compared = args(&format!("{REQUIRED} --compare before --compare-label main --paced-ms 5")).unwrap();
         assert_eq!(compared.compare, Some(PathBuf::from("before")));
+        assert_eq!(args("--handler h --out-dir o --paced-only 3").unwrap().paced_only, Some(3));
+        assert_eq!(args("--handler h --out-dir o").unwrap().zip_arm64, None, "the zips are optional");
         assert_eq!((compared.compare_label.as_str(), compared.paced_ms), ("main", 5));
     }
 
     #[test]
     fn bad_arguments_are_refused() {
         assert!(args("--handler h").is_err());
+        assert!(args("--handler h --out-dir o --zip-arm64 a").is_err(), "both zips or neither");
+        assert!(args("--handler h --out-dir o --paced-only 0").is_err());
         assert!(args(&format!("{REQUIRED} --paced-ms 0")).is_err());
         assert!(args(&format!("{REQUIRED} --compare-zip-arm64 z --compare-zip-x86-64 z")).is_err());
         assert!(args(&format!("{REQUIRED} --compare b --compare-zip-arm64 z")).is_err());
