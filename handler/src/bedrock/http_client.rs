@@ -34,6 +34,8 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use http::{Extensions, Uri};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::{
@@ -41,6 +43,7 @@ use hyper_util::client::legacy::connect::{
 };
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::CertificateDer;
 use tower_service::Service;
 
 use super::quick_ack::{QuickAckConnector, QuickAckStream};
@@ -97,12 +100,12 @@ fn tls_config() -> rustls::ClientConfig {
     let cipher_suites = ring.cipher_suites.iter().filter(|s| SUITES.contains(&s.suite())).copied().collect();
     let provider = CryptoProvider { cipher_suites, ..ring };
 
-    let native = system_roots();
-    if !native.errors.is_empty() {
-        tracing::warn!(errors = ?native.errors, "some of the system's root certificates could not be loaded");
+    let system = system_roots();
+    if !system.errors.is_empty() {
+        tracing::warn!(errors = ?system.errors, "some of the system's root certificates could not be loaded");
     }
     let mut roots = rustls::RootCertStore::empty();
-    let (valid, _) = roots.add_parsable_certificates(native.certs);
+    let (valid, _) = roots.add_parsable_certificates(system.certs);
     if valid == 0 {
         tracing::warn!("no root certificates found: HTTPS calls to Bedrock will fail");
     }
@@ -111,6 +114,13 @@ fn tls_config() -> rustls::ClientConfig {
         .expect("ring has cipher suites for TLS 1.2 and 1.3")
         .with_root_certificates(roots)
         .with_no_client_auth()
+}
+
+/// Root certificates as read, and what could not be read.
+#[derive(Debug, Default)]
+struct Roots {
+    certs: Vec<CertificateDer<'static>>,
+    errors: Vec<String>,
 }
 
 /// The system's root certificates from its bundle file, or those `SSL_CERT_FILE` /
@@ -124,16 +134,60 @@ fn tls_config() -> rustls::ClientConfig {
 /// distributions' bundle files (Debian's `/etc/ssl/certs/ca-certificates.crt`; the Fedora-family
 /// `ca-trust` one, `/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem`, as on Amazon Linux 2023);
 /// only on a system with no bundle file is the directory read.
-fn system_roots() -> rustls_native_certs::CertificateResult {
+fn system_roots() -> Roots {
     let named = ["SSL_CERT_FILE", "SSL_CERT_DIR"].iter().any(|name| std::env::var_os(name).is_some());
     match openssl_probe::probe().cert_file {
         Some(bundle) if !named => bundle_roots(&bundle),
-        _ => rustls_native_certs::load_native_certs(),
+        _ => {
+            let native = rustls_native_certs::load_native_certs();
+            Roots { certs: native.certs, errors: native.errors.iter().map(ToString::to_string).collect() }
+        }
     }
 }
 
-fn bundle_roots(bundle: &std::path::Path) -> rustls_native_certs::CertificateResult {
-    rustls_native_certs::load_certs_from_paths(Some(bundle), None)
+fn bundle_roots(bundle: &std::path::Path) -> Roots {
+    match std::fs::read_to_string(bundle) {
+        Ok(pem) => {
+            let mut roots = pem_certificates(&pem);
+            // A certificate listed twice is trusted once, as rustls-native-certs does.
+            roots.certs.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
+            roots.certs.dedup();
+            roots
+        }
+        Err(error) => Roots { certs: Vec::new(), errors: vec![format!("{}: {error}", bundle.display())] },
+    }
+}
+
+/// The `CERTIFICATE` sections of a PEM bundle, decoded with the `base64` crate. Not through
+/// rustls-native-certs' reader (rustls-pki-types 1.16's PEM parser): it reads the file a byte at a
+/// time and decodes with its own base64 decoder, built to resist side channels for private keys;
+/// for Debian's 220 KB bundle that was half of the instructions the handler ran before its first
+/// `next` (docs/performance.md, step 7). Root certificates are public.
+fn pem_certificates(pem: &str) -> Roots {
+    let mut roots = Roots::default();
+    let mut body = String::new();
+    let mut inside = false;
+    for line in pem.lines().map(str::trim) {
+        match line {
+            "-----BEGIN CERTIFICATE-----" => {
+                inside = true;
+                body.clear();
+            }
+            "-----END CERTIFICATE-----" if inside => {
+                inside = false;
+                match BASE64.decode(&body) {
+                    Ok(der) => roots.certs.push(CertificateDer::from(der)),
+                    Err(error) => roots.errors.push(format!("a certificate that is not base64: {error}")),
+                }
+            }
+            _ if inside => body.push_str(line),
+            _ => {}
+        }
+    }
+    if inside {
+        roots.errors.push("the last certificate has no END line".to_owned());
+    }
+    roots
 }
 
 /// One pool of connections with one pair of timeouts.
@@ -314,7 +368,7 @@ mod tests {
         let bundle = openssl_probe::probe()
             .cert_file
             .expect("this test needs a system certificate bundle file (the ca-certificates package)");
-        let reads = |load: &dyn Fn() -> rustls_native_certs::CertificateResult| {
+        let reads = |load: &dyn Fn() -> Roots| {
             let before = reads_by_this_thread();
             let roots = load();
             assert!(roots.errors.is_empty(), "{:?}", roots.errors);
@@ -329,9 +383,43 @@ mod tests {
         let one_file = 2 * size.div_ceil(8 * 1024) + 8;
         assert!(bundle_reads <= one_file, "{bundle_reads} reads for one file of {size} bytes");
         if let Some(dir) = bundle.parent().filter(|dir| dir.ends_with("ssl/certs")) {
-            let (_, walk_reads) = reads(&|| rustls_native_certs::load_certs_from_paths(Some(&bundle), Some(dir)));
+            let walk = || {
+                let native = rustls_native_certs::load_certs_from_paths(Some(&bundle), Some(dir));
+                Roots { certs: native.certs, errors: native.errors.iter().map(ToString::to_string).collect() }
+            };
+            let (_, walk_reads) = reads(&walk);
             assert!(walk_reads > one_file, "the control read {} in {walk_reads} reads", dir.display());
         }
+    }
+
+    #[test]
+    fn the_bundle_decodes_to_the_certificates_rustls_native_certs_reads() {
+        let bundle = openssl_probe::probe()
+            .cert_file
+            .expect("this test needs a system certificate bundle file (the ca-certificates package)");
+        let ours = bundle_roots(&bundle);
+        let theirs = rustls_native_certs::load_certs_from_paths(Some(&bundle), None);
+        assert!(ours.errors.is_empty() && theirs.errors.is_empty(), "{:?} {:?}", ours.errors, theirs.errors);
+        assert!(ours.certs.len() > 50, "{} roots from {}", ours.certs.len(), bundle.display());
+        assert!(ours.certs == theirs.certs, "the same certificates, sorted and without duplicates as theirs are");
+    }
+
+    #[test]
+    fn a_bad_section_is_an_error_and_the_other_certificates_still_load() {
+        let pem = "junk before\n-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n\
+                   -----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----\n\
+                   -----BEGIN PRIVATE KEY-----\nBAUG\n-----END PRIVATE KEY-----\n\
+                   -----BEGIN CERTIFICATE-----\r\n  BAUG\r\n-----END CERTIFICATE-----\r\n\
+                   -----BEGIN CERTIFICATE-----\nBwgJ\n";
+        let roots = pem_certificates(pem);
+        let certs: Vec<&[u8]> = roots.certs.iter().map(|c| c.as_ref()).collect();
+        assert_eq!(certs, [&[1u8, 2, 3][..], &[4, 5, 6][..]], "other labels are skipped, CRLF and indents are fine");
+        assert_eq!(roots.errors.len(), 2, "{:?}", roots.errors);
+        assert!(
+            roots.errors[0].contains("not base64") && roots.errors[1].contains("no END line"),
+            "{:?}",
+            roots.errors
+        );
     }
 
     /// What the SDK does for each attempt: ask the client for a connector, send one request.
