@@ -3,12 +3,15 @@
 //! body is dropped and the Bedrock stream with it (unread tokens cost money).
 
 use std::convert::Infallible;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use http_body::Frame;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::{Instant, Sleep, sleep_until};
 
 use crate::bedrock::{Items, Metadata, StreamItem};
 use crate::error::{ApiError, StreamBreak};
@@ -43,6 +46,9 @@ pub struct StoryRelay<E: Encoder = Format> {
     last_write: Instant,
     /// What the model's tokens cost; `None` leaves `usage` without a cost.
     price: Option<Price>,
+    /// Wakes the relay for the deadline or a keep-alive: armed once and moved only when it fires
+    /// early (see [`StoryRelay::next_chunk`]), not registered anew for every event.
+    timer: Option<Pin<Box<Sleep>>>,
     state: State,
     /// Bedrock stopped with `guardrail_intervened`: the `guardrail` event goes before `usage`.
     intervened: bool,
@@ -58,6 +64,12 @@ pub struct Start {
     pub model_id: String,
     pub model_alias: String,
     pub bedrock_request_id: Option<String>,
+}
+
+/// What the relay waited for: Bedrock's next item (`None`: its stream ended) or the timer.
+enum Waited {
+    Item(Option<Result<StreamItem, ApiError>>),
+    Timer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +103,7 @@ impl<E: Encoder> StoryRelay<E> {
             keep_alive: None,
             last_write: Instant::now(),
             price: None,
+            timer: None,
             state: State::NotStarted,
             intervened: false,
             owed_usage: None,
@@ -149,29 +162,59 @@ impl<E: Encoder> StoryRelay<E> {
                     let metadata = self.owed_usage.take().unwrap_or_default();
                     self.complete(metadata)
                 }
-                // Checked before waiting too: the timer below never fires while events keep
-                // arriving ready (an SDK buffer holding several decoded frames).
-                State::Streaming { .. } if Instant::now() >= self.deadline.at => {
-                    self.fail(ApiError::Timeout { secs: self.deadline.secs })
-                }
-                // Waiting for Bedrock until the deadline, or until a keep-alive is due if that comes
-                // first; `next()` can be given up and called again without losing an event (the
-                // stream keeps its own state).
-                State::Streaming { stopped } => match timeout_at(self.wake_at(), self.items.next()).await {
-                    Err(_) if Instant::now() < self.deadline.at => self.encoder.encode(&Event::Ping),
-                    Err(_) => self.fail(ApiError::Timeout { secs: self.deadline.secs }),
-                    Ok(Some(Err(error))) => self.fail(error),
+                // Waiting for Bedrock until the timer fires: at the deadline, or when a keep-alive
+                // may be due. The timer is polled first, so events that keep arriving ready cannot
+                // outrun the deadline; `next()` can be given up and called again without losing an
+                // event (the stream keeps its own state).
+                State::Streaming { stopped } => match self.next_item().await {
+                    Waited::Timer => self.timer_fired(),
+                    Waited::Item(Some(Err(error))) => self.fail(error),
                     // Bedrock sent no metadata: the story is whole, its counts unknown.
-                    Ok(None) if stopped => self.complete(Metadata::default()),
-                    Ok(None) => self.fail(ApiError::UpstreamIncomplete(StreamBreak::EndedEarly)),
-                    Ok(Some(Ok(item))) => self.relay(item),
+                    Waited::Item(None) if stopped => self.complete(Metadata::default()),
+                    Waited::Item(None) => self.fail(ApiError::UpstreamIncomplete(StreamBreak::EndedEarly)),
+                    Waited::Item(Some(Ok(item))) => self.relay(item),
                 },
             };
             if let Some(bytes) = event {
-                self.last_write = Instant::now();
+                if self.keep_alive.is_some() {
+                    self.last_write = Instant::now();
+                }
                 return Some(bytes);
             }
         }
+    }
+
+    /// The next Bedrock item, or [`Waited::Timer`] once the timer has fired (armed at
+    /// [`StoryRelay::wake_at`] on the first wait).
+    async fn next_item(&mut self) -> Waited {
+        let wake_at = self.wake_at();
+        let timer = self.timer.get_or_insert_with(|| Box::pin(sleep_until(wake_at)));
+        let items = &mut self.items;
+        poll_fn(|cx| {
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Waited::Timer);
+            }
+            items.poll_next_unpin(cx).map(Waited::Item)
+        })
+        .await
+    }
+
+    /// The timer fired: the deadline has passed, or a keep-alive is due, or neither (the caller
+    /// was written to since the timer was armed), and the timer moves to when one will be.
+    fn timer_fired(&mut self) -> Option<Bytes> {
+        let now = Instant::now();
+        if now >= self.deadline.at {
+            return self.fail(ApiError::Timeout { secs: self.deadline.secs });
+        }
+        let ping = self.keep_alive.is_some_and(|every| now >= self.last_write + every);
+        if ping {
+            self.last_write = now;
+        }
+        let wake_at = self.wake_at();
+        if let Some(timer) = &mut self.timer {
+            timer.as_mut().reset(wake_at);
+        }
+        if ping { self.encoder.encode(&Event::Ping) } else { None }
     }
 
     /// When to stop waiting for Bedrock: the deadline, or the next keep-alive when sooner.
