@@ -422,6 +422,16 @@ export function handlerEnvironment(s: HandlerSettings, timeoutSecs: number): Rec
 }
 
 /**
+ * STREAMER_CORS_ALLOW_ORIGINS, on API Gateway stacks (authType API_KEY, COGNITO) with origins only:
+ * the gateway adds no CORS headers to a proxied answer, so the function must. A Function URL adds
+ * its own (its `cors` block), which the function's would double, so there it gets none.
+ */
+export function corsEnvironment(authType: AuthType, corsAllowOrigins: string[]): Record<string, string> {
+    if (!isGatewayAuth(authType) || corsAllowOrigins.length === 0) return {};
+    return { STREAMER_CORS_ALLOW_ORIGINS: corsAllowOrigins.join(",") };
+}
+
+/**
  * Size of an environment as counted against Lambda's 4 KB: the UTF-8 bytes of its JSON form.
  * That is at least what Lambda counts (names and values), so a stack that passes here fits.
  */
@@ -991,6 +1001,10 @@ export function resourceProblems(r: ResourceSettings): string[] {
         // API Gateway writes them into its preflight answer's template and header values.
         if (origin !== "*" && corsOriginProblem(origin) === undefined && /['"$#\\]/.test(origin)) {
             problems.push(`corsAllowOrigins entry ${JSON.stringify(origin)} holds ' " $ # or \\, which API Gateway's preflight answer cannot carry`);
+        }
+        // The function gets them joined by commas (corsEnvironment); JavaScript's URL takes a comma in a host.
+        if (corsOriginProblem(origin) === undefined && origin.includes(",")) {
+            problems.push(`corsAllowOrigins entry ${JSON.stringify(origin)} holds ",", which separates the origins the function is given`);
         }
     }
     if (isGatewayAuth(r.authType) && r.corsAllowOrigins.includes("*") && r.corsAllowOrigins.length > 1) {

@@ -11,6 +11,7 @@ import type { GuardrailSpec } from "./guardrailArgs";
 import { classifyModel } from "./policy";
 import {
     configuredModels,
+    corsEnvironment,
     environmentProblem,
     guardrailSpecProblems,
     HANDLER_DEFAULTS,
@@ -152,7 +153,7 @@ function exposureWarnings(r: ResolvedStreamerArgs): string[] {
  */
 export function planStreamer(args: BedrockStreamerArgs): StreamerPlan {
     const r = withDefaults(args);
-    const environment = handlerEnvironment(r, r.timeout);
+    const environment = { ...handlerEnvironment(r, r.timeout), ...corsEnvironment(r.authType, r.corsAllowOrigins) };
     // A guardrail the stack creates has its id and version only once it exists: the 4 KB check
     // counts the largest version and an allowance of 32 characters for the id Bedrock assigns.
     const sized = r.guardrail === undefined ? environment : { ...environment, STREAMER_GUARDRAIL_ID: "x".repeat(32), STREAMER_GUARDRAIL_VERSION: "99999999" };

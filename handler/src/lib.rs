@@ -13,7 +13,8 @@
 //!   authenticated) turns it into the one [`service::Request`] the service reads.
 //! - [`service`]: one request, start to finish: `routes` decides the route once (404, 405 and
 //!   its `Allow`, `HEAD`, the SSE reconnect), then the story, `chat` (conversations), the page or
-//!   a model list answers it.
+//!   a model list answers it; `cors` adds the CORS headers (`STREAMER_CORS_ALLOW_ORIGINS`) to
+//!   every answer, once.
 //! - [`openai`]: OpenAI's Chat Completions shapes: its request read into the project's
 //!   conversation, its chunks, completion and error objects.
 //! - [`stream`]: the answer on its way: `relay` pulls Bedrock's events into the caller's chunks,
@@ -24,7 +25,8 @@
 //! - [`request`]: what a caller may ask for, checked before anything reaches Bedrock: a story
 //!   request, `chat` and `conversation`, `models` (the aliases), `story_type` (the rule).
 //! - [`settings`]: `STREAMER_*` over `config/default.toml`, checked once at cold start; `prompt`
-//!   holds the templates, `guardrail` the Bedrock guardrail every call carries.
+//!   holds the templates, `guardrail` the Bedrock guardrail every call carries, `cors` the
+//!   origins' rule.
 //! - [`price`]: what a request costs: the dated price table (`config/prices.json`) and a
 //!   request's cost from its token counts; it imports nothing of the crate.
 //! - [`error`], [`summary`], [`caller`], [`telemetry`]: the error vocabulary (status and code in

@@ -26,6 +26,7 @@ use crate::stream::wire::{self, Encoder, Format};
 use crate::summary::Summary;
 
 mod chat;
+mod cors;
 mod page;
 pub mod routes;
 
@@ -92,11 +93,12 @@ impl App {
         App { settings, client, routes }
     }
 
-    /// The answer to `request`. A `HEAD` gets the answer its `GET` would, without the body.
+    /// The answer to `request`, with CORS headers when its `Origin` may read it ([`cors`]). A `HEAD`
+    /// gets the answer its `GET` would, without the body.
     pub async fn handle(&self, request: Request) -> Response<Body> {
         let accept = request.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
         let format = Format::negotiate(accept);
-        let response = match self.routes.decide(&request.method, &request.path, &request.headers) {
+        let mut response = match self.routes.decide(&request.method, &request.path, &request.headers) {
             Decision::Serve(Route::Page) => page(),
             Decision::Serve(Route::Models) => models(&self.settings.models),
             Decision::Serve(Route::Story) => self.story(&request, format).await,
@@ -108,6 +110,7 @@ impl App {
             Decision::Reconnect => reconnect(),
             Decision::Refuse(error) => refused(&error, format.ok(), self.summary(&request.invocation, Instant::now())),
         };
+        cors::add_headers(self.settings.cors_allow_origins.as_ref(), &request.headers, &mut response);
         if request.method == Method::HEAD { without_body(response) } else { response }
     }
 

@@ -17,9 +17,11 @@ use crate::request::conversation::ChatLimits;
 use crate::request::models::{DEFAULT_ALIAS, Model, Models, Reasoning};
 use crate::request::{story_type, unique_keys};
 
+mod cors;
 mod guardrail;
 mod prompt;
 
+pub use cors::AllowOrigins;
 pub use guardrail::{Guardrail, StreamProcessingMode};
 use prompt::{Template, Templates};
 
@@ -29,7 +31,7 @@ const PREFIX: &str = "STREAMER";
 /// Every key the handler reads, the one list of them: each is `STREAMER_<KEY>` in the environment
 /// and `<key>` in `config/default.toml`; anything else under `STREAMER_` is a typo and fails the
 /// start.
-const KEYS: [&str; 23] = [
+const KEYS: [&str; 24] = [
     "model_id",
     "models",
     "default_model",
@@ -53,6 +55,7 @@ const KEYS: [&str; 23] = [
     "guardrail_id",
     "guardrail_version",
     "guardrail_stream_processing_mode",
+    "cors_allow_origins",
 ];
 
 /// Longest overall deadline: Lambda's own 15-minute limit.
@@ -99,6 +102,10 @@ pub struct Settings {
     pub chat_limits: ChatLimits,
     /// The Bedrock guardrail every call carries (`guardrailConfig`), if the stack has one.
     pub guardrail: Option<Guardrail>,
+    /// The browser origins whose pages may read every answer (`STREAMER_CORS_ALLOW_ORIGINS`, set by
+    /// the stack on API Gateway stacks only: a Function URL adds its own CORS headers); `None`
+    /// adds no CORS headers.
+    pub cors_allow_origins: Option<AllowOrigins>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -268,6 +275,11 @@ impl Settings {
                 raw.get("guardrail_version"),
                 raw.required("guardrail_stream_processing_mode"),
             )?,
+            cors_allow_origins: raw
+                .get("cors_allow_origins")
+                .map(AllowOrigins::parse)
+                .transpose()
+                .map_err(|problem| invalid("cors_allow_origins", problem))?,
         })
     }
 }
@@ -572,6 +584,7 @@ mod tests {
             s.chat_limits,
             ChatLimits { max_messages: 100, max_message_chars: 32_000, max_total_chars: 100_000 }
         );
+        assert_eq!(s.cors_allow_origins, None);
     }
 
     #[test]
@@ -595,6 +608,7 @@ mod tests {
             ("STREAMER_CHAT_MAX_MESSAGES", "20"),
             ("STREAMER_CHAT_MAX_MESSAGE_CHARS", "1000"),
             ("STREAMER_CHAT_MAX_TOTAL_CHARS", "5000"),
+            ("STREAMER_CORS_ALLOW_ORIGINS", "https://a.example,http://localhost:3000"),
             ("UNRELATED", "ignored"),
         ])
         .unwrap();
@@ -612,6 +626,10 @@ mod tests {
         assert!(!s.chat);
         assert_eq!(s.chat_system_prompt.as_deref(), Some("You help with baking."));
         assert_eq!(s.chat_limits, ChatLimits { max_messages: 20, max_message_chars: 1000, max_total_chars: 5000 });
+        assert_eq!(
+            s.cors_allow_origins,
+            Some(AllowOrigins::Listed(vec!["https://a.example".into(), "http://localhost:3000".into()]))
+        );
     }
 
     #[test]

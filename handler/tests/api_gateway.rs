@@ -220,3 +220,91 @@ async fn an_event_built_from_an_http_request_by_the_stand_in_s_builder_is_served
     assert_eq!(summary["fields"]["api_key_id"], KEY_ID);
     assert!(!function.log_text().contains("fixture-api-key-value-never-logged"));
 }
+
+/// The REST proxy event API Gateway hands the function for `method` on `path` (stage `live`) with
+/// `origin` as the request's `Origin`, for an API key.
+fn from_page(method: http::Method, path: &str, origin: Option<&str>, body: &str) -> Value {
+    use runtime_api_standin::api_gateway::{Authorized, rest_proxy_event};
+
+    let mut headers = http::HeaderMap::new();
+    headers.insert("content-type", "application/json".parse().unwrap());
+    if let Some(origin) = origin {
+        headers.insert("origin", origin.parse().unwrap());
+    }
+    let authorized = Authorized { api_key: Some((KEY_ID.into(), "a-key".into())), claims: None };
+    rest_proxy_event(&method, &format!("/live{path}"), &headers, body.as_bytes(), "live", &authorized)
+}
+
+/// The answer to `event` (the page and the model lists write no summary line to wait for).
+async fn answer(api: &RuntimeApi, event: &Value) -> Streamed {
+    api.invoke(bytes(event)).await.1.streamed()
+}
+
+/// What a page reads of an answer's CORS: `Access-Control-Allow-Origin`, `Vary`,
+/// `Access-Control-Expose-Headers`.
+fn cors_of(got: &Streamed) -> (Option<&str>, Option<&str>, Option<&str>) {
+    (got.header("access-control-allow-origin"), got.header("vary"), got.header("access-control-expose-headers"))
+}
+
+/// On an API Gateway stack only the function can put CORS headers on a proxied answer: with
+/// STREAMER_CORS_ALLOW_ORIGINS every answer, streamed or refused, lets a listed origin read it.
+#[tokio::test]
+async fn every_answer_lets_a_listed_origin_read_it_and_no_other() {
+    use http::Method;
+
+    let emulator = fast_emulator().await;
+    let api = RuntimeApi::start().await;
+    let allowed = "https://app.example";
+    let _function =
+        api.function(&emulator, &[("STREAMER_CORS_ALLOW_ORIGINS", "http://localhost:3000,https://app.example")]);
+    let story = r#"{"storyType":"CATS"}"#;
+    let chat = r#"{"model":"default","stream":true,"messages":[{"role":"user","content":"Hi"}]}"#;
+    let answers = [
+        (Method::POST, "/", story, 200),
+        (Method::POST, "/", r#"{"storyType":"a;b"}"#, 400),
+        (Method::GET, "/", "", 200),
+        (Method::GET, "/models", "", 200),
+        (Method::PUT, "/models", "", 405),
+        (Method::GET, "/favicon.ico", "", 404),
+        (Method::POST, "/v1/chat/completions", chat, 200),
+        (Method::GET, "/v1/models", "", 200),
+    ];
+    for (method, path, body, status) in answers.clone() {
+        let got = answer(&api, &from_page(method.clone(), path, Some(allowed), body)).await;
+        assert_eq!(got.status(), status, "{method} {path}: {}", got.text());
+        assert_eq!(cors_of(&got), (Some(allowed), Some("Origin"), Some("Allow")), "{method} {path}");
+    }
+    let got = answer(&api, &from_page(Method::POST, "/", Some("http://localhost:3000"), story)).await;
+    assert_eq!(got.header("access-control-allow-origin"), Some("http://localhost:3000"));
+
+    for origin in [Some("https://evil.example"), Some("https://APP.example"), Some("null"), None] {
+        for (method, path, body, status) in [answers[0].clone(), answers[1].clone(), answers[4].clone()] {
+            let got = answer(&api, &from_page(method.clone(), path, origin, body)).await;
+            assert_eq!(got.status(), status, "{origin:?} {method} {path}");
+            assert_eq!(cors_of(&got), (None, Some("Origin"), None), "{origin:?} {method} {path}");
+        }
+    }
+    assert_eq!(emulator.requests().len(), 7, "the stories and the conversation only, one Bedrock call each");
+}
+
+#[tokio::test]
+async fn star_lets_every_origin_read_every_answer_and_unset_adds_no_cors_header() {
+    use http::Method;
+
+    let emulator = fast_emulator().await;
+    let api = RuntimeApi::start().await;
+    let _function = api.function(&emulator, &[("STREAMER_CORS_ALLOW_ORIGINS", "*")]);
+    for origin in [Some("https://anyone.example"), None] {
+        for (path, body, status) in [("/", r#"{"storyType":"CATS"}"#, 200), ("/", "{}", 400)] {
+            let got = answer(&api, &from_page(Method::POST, path, origin, body)).await;
+            assert_eq!(got.status(), status, "{origin:?}");
+            assert_eq!(cors_of(&got), (Some("*"), None, Some("Allow")), "{origin:?} {body}");
+        }
+    }
+
+    // Unset, as on a Function URL stack, whose URL adds its own: none, or they would double.
+    let api = RuntimeApi::start().await;
+    let _function = api.function(&emulator, &[]);
+    let got = answer(&api, &from_page(Method::POST, "/", Some("https://app.example"), r#"{"storyType":"CATS"}"#)).await;
+    assert_eq!((got.status(), cors_of(&got)), (200, (None, None, None)));
+}

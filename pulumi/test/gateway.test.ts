@@ -342,6 +342,29 @@ describe("CORS on the gateway", () => {
     });
 });
 
+describe("CORS on the function's own answers", () => {
+    // A proxied answer carries only the function's headers; a Function URL adds its own CORS
+    // headers, which the function's would double.
+    const origins = ["https://a.example", "http://localhost:3000"];
+    const variables = (r: ProgramRun) => r.only(FUNCTION).inputs.environment.variables as Record<string, string>;
+
+    for (const authType of ["API_KEY", "COGNITO"] as const) {
+        test(`${authType}: the function gets STREAMER_CORS_ALLOW_ORIGINS, corsAllowOrigins comma-separated`, async () => {
+            assert.equal(variables(await run({ authType, corsAllowOrigins: origins })).STREAMER_CORS_ALLOW_ORIGINS, origins.join(","));
+            assert.equal(variables(await run({ authType, corsAllowOrigins: ["*"] })).STREAMER_CORS_ALLOW_ORIGINS, "*");
+            assert.equal(variables(await run({ authType, corsAllowOrigins: [] })).STREAMER_CORS_ALLOW_ORIGINS, undefined);
+        });
+    }
+
+    for (const authType of ["AWS_IAM", "NONE"] as const) {
+        test(`${authType}: the Function URL's cors block has the origins, the function no variable`, async () => {
+            const r = await run({ authType, corsAllowOrigins: origins });
+            assert.deepEqual(r.only(FUNCTION_URL).inputs.cors.allowOrigins, origins);
+            assert.equal(variables(r).STREAMER_CORS_ALLOW_ORIGINS, undefined);
+        });
+    }
+});
+
 describe("switching a stack between auth kinds (pulumi config set authType …; just deploy)", () => {
     // What each kind deploys: Pulumi deletes whatever the previous kind had and this one does not
     // register, so comparing the registered sets is comparing the stack before and after.
@@ -395,11 +418,17 @@ describe("switching a stack between auth kinds (pulumi config set authType …; 
                     assert.equal(after.only(FUNCTION_URL).inputs.authorizationType, to);
                     assert.equal(ofType(after, PERMISSION).filter((p) => p.inputs.principal === "*").length, to === "NONE" ? 2 : 0);
                 }
-                // The function is updated in place, never replaced: same resource, same inputs.
-                const { code: _after, ...afterInputs } = after.only(FUNCTION).inputs;
-                const { code: _before, ...beforeInputs } = before.only(FUNCTION).inputs;
+                // The function is updated in place, never replaced: same resource, same inputs but
+                // the CORS origins, which only a gateway stack's function gets (the dev stack has one).
+                const corsOf = (run: ProgramRun) => run.only(FUNCTION).inputs.environment.variables.STREAMER_CORS_ALLOW_ORIGINS;
+                assert.equal(corsOf(after), to === "API_KEY" || to === "COGNITO" ? "http://localhost:3000" : undefined);
+                const inputsButCors = (run: ProgramRun) => {
+                    const { code: _code, environment, ...inputs } = run.only(FUNCTION).inputs;
+                    const { STREAMER_CORS_ALLOW_ORIGINS: _cors, ...variables } = environment.variables;
+                    return { ...inputs, variables };
+                };
                 assert.equal(after.only(FUNCTION).name, before.only(FUNCTION).name);
-                assert.deepEqual(afterInputs, beforeInputs);
+                assert.deepEqual(inputsButCors(after), inputsButCors(before));
                 const kept = new Set(after.resources.map(identity));
                 const removed = before.resources.map(identity).filter((id) => !kept.has(id));
                 const mustGo = [

@@ -8,7 +8,19 @@ import { describe, test } from "node:test";
 
 import { parse } from "smol-toml";
 
-import { configuredModels, environmentBytes, handlerEnvironment, type HandlerSettings, reviewModels, settingsProblems, storyTypeKey, storyTypeProblem } from "../settings";
+import {
+    configuredModels,
+    corsEnvironment,
+    environmentBytes,
+    handlerEnvironment,
+    type HandlerSettings,
+    RESOURCE_DEFAULTS,
+    resourceProblems,
+    reviewModels,
+    settingsProblems,
+    storyTypeKey,
+    storyTypeProblem,
+} from "../settings";
 import { classifyModel } from "../policy";
 import { DEFAULTS } from "../streamerArgs";
 import { PROGRAM_DIR } from "./support/pulumiCli";
@@ -89,7 +101,8 @@ describe("the environment", () => {
         // The one-model form and the models form: each names some variables, together every one.
         const oneModel = handlerEnvironment({ ...everything, temperature: 0.5, topP: 0.5 }, 10);
         const severalModels = handlerEnvironment({ ...everything, models: { fast: { modelId: "m" } }, defaultModel: "fast" }, 10);
-        assert.deepEqual([...new Set([...Object.keys(oneModel), ...Object.keys(severalModels)])].sort(), known);
+        const gatewayCors = corsEnvironment("API_KEY", ["https://example.com"]);
+        assert.deepEqual([...new Set([...Object.keys(oneModel), ...Object.keys(severalModels), ...Object.keys(gatewayCors)])].sort(), known);
     });
 
     test("the component's defaults are the handler's own (config/default.toml)", () => {
@@ -199,8 +212,12 @@ describe("the rules shared with the handler (config/settings-cases.json)", () =>
         }
     });
 
+    /** Cases about STREAMER_CORS_ALLOW_ORIGINS: the stack's corsAllowOrigins, a resource setting, checked on an API Gateway stack. */
+    const aboutCors = (c: SettingsCase) => "cors_allow_origins" in c.settings;
+    const gatewayStack = (origins: unknown) => ({ ...RESOURCE_DEFAULTS, region: "us-east-1", authType: "API_KEY" as const, corsAllowOrigins: origins as string[] });
+
     test("every valid setting passes", () => {
-        const stackCases = cases.settings.valid.filter((c) => c.handlerOnly === undefined);
+        const stackCases = cases.settings.valid.filter((c) => c.handlerOnly === undefined && !aboutCors(c));
         assert.ok(stackCases.length > 0);
         for (const { settings } of stackCases) {
             assert.deepEqual(stackProblems(settingsOf(settings)), [], JSON.stringify(settings));
@@ -208,11 +225,29 @@ describe("the rules shared with the handler (config/settings-cases.json)", () =>
     });
 
     test("every invalid setting is one problem, named by its config key, in the handler's words", () => {
-        const stackCases = cases.settings.invalid.filter((c) => c.handlerOnly === undefined && !aboutModels(c));
+        const stackCases = cases.settings.invalid.filter((c) => c.handlerOnly === undefined && !aboutModels(c) && !aboutCors(c));
         assert.ok(stackCases.length > 0);
         for (const { settings, key, problem } of stackCases) {
             assert.deepEqual(settingsProblems(settingsOf(settings)), [`${configKey(key!)}: ${inStackWords(problem!)}`], JSON.stringify(settings));
         }
+    });
+
+    test("corsAllowOrigins on an API Gateway stack passes and refuses what STREAMER_CORS_ALLOW_ORIGINS does, in its words", () => {
+        const valid = cases.settings.valid.filter(aboutCors);
+        const invalid = cases.settings.invalid.filter(aboutCors);
+        assert.ok(valid.length > 0 && invalid.length > 0);
+        for (const { settings } of valid) {
+            assert.deepEqual(resourceProblems(gatewayStack(settings.cors_allow_origins)), [], JSON.stringify(settings));
+        }
+        for (const { settings, problem } of invalid) {
+            assert.deepEqual(resourceProblems(gatewayStack(settings.cors_allow_origins)), [`corsAllowOrigins ${problem!}`], JSON.stringify(settings));
+        }
+    });
+
+    test("an origin with a comma, which JavaScript's URL takes, is refused: the function gets the origins comma-separated", () => {
+        assert.deepEqual(resourceProblems(gatewayStack(["https://a,b.example"])), [
+            'corsAllowOrigins entry "https://a,b.example" holds ",", which separates the origins the function is given',
+        ]);
     });
 
     test("an alias's price is refused in the handler's words", () => {
