@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     type Architecture,
     type AuthType,
+    type BudgetAction,
     type HandlerSettings,
     invalidConfiguration,
     type LogLevel,
@@ -28,13 +29,13 @@ function optionalText(config: pulumi.Config, key: string): string | undefined {
     return value === "" ? undefined : value;
 }
 
-/** An optional number kept as text in config (Pulumi config has no decimal type): "" means unset. */
-function optionalNumber(config: pulumi.Config, key: string): number | undefined {
+/** An optional number kept as text in config (Pulumi config has no decimal type): "" means unset, which `unset` says the meaning of. */
+function optionalNumber(config: pulumi.Config, key: string, unset = "the model's default"): number | undefined {
     const text = optionalText(config, key);
     if (text === undefined) return undefined;
     const value = Number(text);
     if (text.trim() === "" || !Number.isFinite(value)) {
-        throw new pulumi.RunError(`bedrock-streamer:${key} must be a number such as 0.7, or "" for the model's default; got ${JSON.stringify(text)}`);
+        throw new pulumi.RunError(`bedrock-streamer:${key} must be a number such as 0.7, or "" for ${unset}; got ${JSON.stringify(text)}`);
     }
     return value;
 }
@@ -127,6 +128,10 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         cognitoUserPoolArn: optionalText(config, "cognitoUserPoolArn"),
         gatewayRateLimit: config.requireNumber("gatewayRateLimit"),
         gatewayBurstLimit: config.requireNumber("gatewayBurstLimit"),
+        dailyBudgetUsd: optionalNumber(config, "dailyBudgetUsd", "no budget"),
+        budgetEmail: optionalText(config, "budgetEmail"),
+        // The component checks it against notify and refuse.
+        budgetAction: optionalText(config, "budgetAction") as BudgetAction | undefined,
         secretSettings: secretSettings(config),
     };
 }

@@ -72,6 +72,50 @@ export interface HandlerSettings {
     guardrailVersion?: string;
     /** How Bedrock applies the guardrail to the stream (`sync` or `async`; see `STREAM_PROCESSING_MODES`). */
     guardrailStreamProcessingMode: StreamProcessingMode;
+    /**
+     * The daily budget (budget.ts): a CloudWatch alarm on the day's summed `CostUsd` at this many US
+     * dollars, e-mailing `budgetEmail`; undefined creates none. Not a handler setting: the handler
+     * gets `budgetAction` (STREAMER_BUDGET_ACTION) and, to refuse, the alarm's name.
+     */
+    dailyBudgetUsd?: number;
+    /** The address the budget alarm's SNS topic e-mails (the subscription must be confirmed from that mailbox). */
+    budgetEmail?: string;
+    /** notify: e-mail only; refuse: also answer 429 budget_exceeded while the alarm is in ALARM. */
+    budgetAction?: BudgetAction;
+}
+
+/** What the daily budget does when the day's cost reaches it (handler/src/settings.rs `BUDGET_ACTIONS`). */
+export const BUDGET_ACTIONS = ["notify", "refuse"] as const;
+export type BudgetAction = (typeof BUDGET_ACTIONS)[number];
+
+/** The budget's three keys go together; one line per problem, in the handler's words where it checks too. */
+function budgetProblems(s: HandlerSettings): string[] {
+    if (s.budgetAction !== undefined && !(BUDGET_ACTIONS as readonly string[]).includes(s.budgetAction)) {
+        // Alone, as the handler reports it (it knows no other budget key).
+        return [`budgetAction: expected ${BUDGET_ACTIONS.join(" or ")}; got ${JSON.stringify(s.budgetAction)}`];
+    }
+    const problems: string[] = [];
+    if (s.dailyBudgetUsd === undefined) {
+        if (s.budgetEmail !== undefined || s.budgetAction !== undefined) {
+            problems.push("dailyBudgetUsd: must be set when budgetEmail or budgetAction is: the daily budget they belong to");
+        }
+        return problems;
+    }
+    if (!Number.isFinite(s.dailyBudgetUsd) || s.dailyBudgetUsd <= 0) {
+        problems.push(`dailyBudgetUsd: expected US dollars, a number above 0; got ${JSON.stringify(s.dailyBudgetUsd)}`);
+    }
+    if (s.budgetEmail === undefined) {
+        problems.push("budgetEmail: must be set with dailyBudgetUsd: the address the budget alarm e-mails");
+    } else if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.budgetEmail)) {
+        problems.push(`budgetEmail: expected an e-mail address; got ${JSON.stringify(s.budgetEmail)}`);
+    }
+    if (s.budgetAction === undefined) {
+        problems.push(
+            "budgetAction: must be set with dailyBudgetUsd: notify (an e-mail when the day's cost reaches it) or refuse " +
+                "(also answer 429 budget_exceeded until the alarm clears)",
+        );
+    }
+    return problems;
 }
 
 /**
@@ -260,6 +304,7 @@ export function settingsProblems(s: HandlerSettings): string[] {
     }
     const guardrail = guardrailProblem(s);
     if (guardrail !== undefined) problems.push(guardrail);
+    problems.push(...budgetProblems(s));
     return problems;
 }
 
@@ -418,6 +463,8 @@ export function handlerEnvironment(s: HandlerSettings, timeoutSecs: number): Rec
     if (s.guardrailId !== undefined) env.STREAMER_GUARDRAIL_ID = s.guardrailId;
     if (s.guardrailVersion !== undefined) env.STREAMER_GUARDRAIL_VERSION = s.guardrailVersion;
     env.STREAMER_GUARDRAIL_STREAM_PROCESSING_MODE = s.guardrailStreamProcessingMode;
+    // The alarm's name (STREAMER_BUDGET_ALARM) comes from the component, which names the alarm.
+    if (s.dailyBudgetUsd !== undefined && s.budgetAction !== undefined) env.STREAMER_BUDGET_ACTION = s.budgetAction;
     return env;
 }
 

@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { DailyBudget } from "./budget";
 import { functionUrlCors } from "./cors";
 import { StreamingGateway } from "./gateway";
 import { StoryGuardrail } from "./guardrail";
@@ -101,9 +102,16 @@ export class BedrockStreamer extends pulumi.ComponentResource {
                 { role: role.id, policy: guardrail.arn.apply((arn) => JSON.stringify(applyGuardrailPolicy(arn))) },
                 { parent: this },
             );
-        const variables: pulumi.Input<Record<string, string>> = guardrail
+        const withGuardrail: pulumi.Input<Record<string, string>> = guardrail
             ? pulumi.all([env, guardrail.env]).apply(([own, ids]): Record<string, string> => ({ ...own, ...ids }))
             : env;
+        // The daily budget's alarm is named after the role (unique: Pulumi's random suffix), so a
+        // refusing function can be told the name before the alarm, which watches the function, exists.
+        const budgetAlarmName = role.name.apply((roleName) => `${roleName}-daily-budget`);
+        const refusing = r.dailyBudgetUsd !== undefined && r.budgetAction === "refuse";
+        const variables = refusing
+            ? pulumi.all([withGuardrail, budgetAlarmName]).apply(([own, alarm]): Record<string, string> => ({ ...own, STREAMER_BUDGET_ALARM: alarm }))
+            : withGuardrail;
 
         const fn = new aws.lambda.Function(
             name,
@@ -147,6 +155,20 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             this.userPoolClientId = gateway.userPoolClientId;
         } else {
             this.url = this.functionUrl(name, fn, r.authType, r.corsAllowOrigins);
+        }
+        if (r.dailyBudgetUsd !== undefined && r.budgetEmail !== undefined && r.budgetAction !== undefined) {
+            new DailyBudget(
+                `${name}-budget`,
+                {
+                    functionName: fn.name,
+                    alarmName: budgetAlarmName,
+                    dailyBudgetUsd: r.dailyBudgetUsd,
+                    email: r.budgetEmail,
+                    action: r.budgetAction,
+                    roleName: role.name,
+                },
+                { parent: this },
+            );
         }
         this.functionName = fn.name;
         this.logGroupName = logGroup.name;

@@ -56,7 +56,10 @@ type UnsetUnlessGiven =
     | "cognitoUserPoolArn"
     | "guardrail"
     | "guardrailId"
-    | "guardrailVersion";
+    | "guardrailVersion"
+    | "dailyBudgetUsd"
+    | "budgetEmail"
+    | "budgetAction";
 
 /** The arguments with every default filled in and `codeZip` an absolute path. */
 export type ResolvedStreamerArgs = Required<Omit<BedrockStreamerArgs, UnsetUnlessGiven>> & Pick<BedrockStreamerArgs, UnsetUnlessGiven>;

@@ -7,16 +7,17 @@ use crate::fault::ErrorResponse;
 use crate::fault::Fault;
 use crate::model::{self, Plan};
 use crate::record::{ExchangeOutcome, RecordedRequest, Recorder};
-use crate::{catalog, converse};
+use crate::{alarm, catalog, converse};
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::mpsc;
@@ -35,6 +36,10 @@ pub(crate) struct State {
     pub config: EmulatorConfig,
     pub script: Mutex<VecDeque<Fault>>,
     pub recorder: Arc<Recorder>,
+    /// CloudWatch alarms' states by name, for the `DescribeAlarms` stand-in ([`alarm`]).
+    pub alarms: Mutex<HashMap<String, String>>,
+    /// How many `DescribeAlarms` calls arrived.
+    pub alarm_reads: AtomicUsize,
 }
 
 impl State {
@@ -52,6 +57,9 @@ pub(crate) async fn handle(
     request: Request<Incoming>,
     state: Arc<State>,
 ) -> Result<Response<ResponseBody>, Infallible> {
+    if request.method() == Method::POST && request.uri().path() == "/" {
+        return Ok(cloudwatch(request, &state).await);
+    }
     let Some(model_id) = converse_stream_model_id(&request) else {
         return Ok(unknown_operation());
     };
@@ -199,6 +207,18 @@ impl Drop for HangGuard {
     fn drop(&mut self) {
         self.recorder.finish(self.index, ExchangeOutcome::ClientDisconnected { at: Instant::now() });
     }
+}
+
+/// CloudWatch's Query protocol at `POST /`: `DescribeAlarms` from the alarms' set states; any other
+/// action is unknown.
+async fn cloudwatch(request: Request<Incoming>, state: &State) -> Response<ResponseBody> {
+    let form = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    if !alarm::is_describe_alarms(&form) {
+        return unknown_operation();
+    }
+    state.alarm_reads.fetch_add(1, Ordering::SeqCst);
+    let xml = alarm::describe_alarms(&form, &state.alarms.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    Response::builder().header(CONTENT_TYPE, "text/xml").body(full(xml)).expect("static response is valid")
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@
 //! # }
 //! ```
 
+mod alarm;
 mod body;
 mod catalog;
 mod config;

@@ -9,6 +9,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -26,7 +27,13 @@ impl Emulator {
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
         let listener = TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State { config, script: Mutex::default(), recorder: Arc::new(Recorder::default()) });
+        let state = Arc::new(State {
+            config,
+            script: Mutex::default(),
+            recorder: Arc::new(Recorder::default()),
+            alarms: Mutex::default(),
+            alarm_reads: AtomicUsize::new(0),
+        });
         let server = tokio::spawn(serve(listener, state.clone()));
         Ok(Emulator { addr, state, server })
     }
@@ -55,6 +62,22 @@ impl Emulator {
     /// How many requests reached the `converse-stream` route.
     pub fn request_count(&self) -> usize {
         self.state.recorder.len()
+    }
+
+    /// Sets a CloudWatch alarm's state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) as `DescribeAlarms`
+    /// at `POST /` reports it (the SDK's `AWS_ENDPOINT_URL_CLOUDWATCH`); an alarm never set is not
+    /// found.
+    pub fn set_alarm_state(&self, alarm: &str, state: &str) {
+        self.state
+            .alarms
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(alarm.to_owned(), state.to_owned());
+    }
+
+    /// How many `DescribeAlarms` calls arrived.
+    pub fn alarm_reads(&self) -> usize {
+        self.state.alarm_reads.load(Ordering::SeqCst)
     }
 
     /// Waits until `f` holds for the recorded requests, re-checking on every recorded change;

@@ -13,6 +13,9 @@ mod http_client;
 mod quick_ack;
 
 pub use guardrail::{Finding, Intervention, Side};
+/// The TLS settings the Bedrock client uses, for the function's one other AWS call (the budget
+/// alarm's, [`crate::budget`]).
+pub(crate) use http_client::tls_config;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_bedrockruntime::config::{Credentials, Region};

@@ -66,6 +66,13 @@ pub enum ApiError {
          increase in Service Quotas"
     )]
     QuotaExceeded { model: String, message: String },
+    /// The stack's daily budget is spent: its CloudWatch alarm is in ALARM and the stack refuses
+    /// new requests until it clears ([`crate::budget`]); nothing reached Bedrock.
+    #[error(
+        "this service's daily budget is spent: new requests are refused until its budget alarm clears (a new day's \
+         costs stay under the budget, or the budget is raised)"
+    )]
+    BudgetExceeded,
     /// Bedrock's ModelNotReadyException, after the SDK's retries.
     #[error("the model {model} is not ready to serve requests yet ({message}); retry in a few seconds")]
     ModelNotReady { model: String, message: String },
@@ -287,6 +294,7 @@ codes! {
     Throttled => TOO_MANY_REQUESTS, "throttled";
     QuotaExceeded => TOO_MANY_REQUESTS, "quota_exceeded";
     ModelNotReady => TOO_MANY_REQUESTS, "model_not_ready";
+    BudgetExceeded => TOO_MANY_REQUESTS, "budget_exceeded";
     ModelAccessDenied => BAD_GATEWAY, "model_access_denied";
     ModelNotFound => BAD_GATEWAY, "model_not_found";
     ModelEndOfLife => BAD_GATEWAY, "model_end_of_life";

@@ -27,6 +27,8 @@
 //! - [`settings`]: `STREAMER_*` over `config/default.toml`, checked once at cold start; `prompt`
 //!   holds the templates, `guardrail` the Bedrock guardrail every call carries, `cors` the
 //!   origins' rule.
+//! - [`budget`]: the daily budget's refusal: the stack's budget alarm read through CloudWatch's
+//!   `DescribeAlarms` at most once a minute (the function's one AWS call besides Bedrock's).
 //! - [`price`]: what a request costs: the dated price table (`config/prices.json`) and a
 //!   request's cost from its token counts; it imports nothing of the crate.
 //! - [`error`], [`summary`], [`caller`], [`telemetry`]: the error vocabulary (status and code in
@@ -38,6 +40,7 @@
 //! the wire encoders, the event conversion, the error vocabulary).
 
 pub mod bedrock;
+pub mod budget;
 pub mod caller;
 pub mod error;
 pub mod lambda;

@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
+use bedrock_streamer::budget::{Alarm, Budget};
 use bedrock_streamer::lambda::runtime;
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
-use bedrock_streamer::{bedrock, summary, telemetry};
+use bedrock_streamer::{bedrock, budget, summary, telemetry};
 
 // One thread: a Lambda instance serves one request at a time, and every relayed event would
 // otherwise hop between worker threads (the Bedrock connection, the runtime's forwarding task, the
@@ -24,7 +25,12 @@ async fn main() -> ExitCode {
     summary::enable_metrics(std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "bedrock-streamer".into()));
 
     let client = bedrock::Client::from_env().await;
-    let app: &'static App = Box::leak(Box::new(App::new(settings, client)));
+    let budget_alarm = settings.budget_alarm.clone();
+    let mut app = App::new(settings, client);
+    if let Some(alarm) = budget_alarm {
+        app = app.with_budget(Budget::new(Alarm::from_env(alarm).await, budget::READ_EVERY));
+    }
+    let app: &'static App = Box::leak(Box::new(app));
 
     match runtime::serve(app).await {
         Ok(()) => ExitCode::SUCCESS,

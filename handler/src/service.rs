@@ -13,6 +13,7 @@ use http_body_util::StreamBody;
 use tokio::time::{Instant, timeout_at};
 
 use crate::bedrock::{self, Call};
+use crate::budget::Budget;
 use crate::caller::Caller;
 use crate::error::{ApiError, NoAnswer};
 use crate::openai::wire::model_list;
@@ -85,12 +86,20 @@ pub struct App {
     settings: Settings,
     client: bedrock::Client,
     routes: Routes,
+    /// The daily budget's check, with `STREAMER_BUDGET_ACTION=refuse`.
+    budget: Option<Budget>,
 }
 
 impl App {
     pub fn new(settings: Settings, client: bedrock::Client) -> App {
         let routes = Routes::new(&settings);
-        App { settings, client, routes }
+        App { settings, client, routes, budget: None }
+    }
+
+    /// Refuses new requests with 429 `budget_exceeded` while `budget`'s alarm is in ALARM.
+    pub fn with_budget(mut self, budget: Budget) -> App {
+        self.budget = Some(budget);
+        self
     }
 
     /// The answer to `request`, with CORS headers when its `Origin` may read it ([`cors`]). A `HEAD`
@@ -145,8 +154,12 @@ impl App {
     }
 
     /// Sends the call, with the stack's guardrail when it has one, and waits for Bedrock to accept
-    /// it, no longer than the deadline.
+    /// it, no longer than the deadline; refused instead, before Bedrock, while the daily budget is
+    /// spent.
     pub(crate) async fn accept(&self, call: Call<'_>, deadline: Deadline) -> Result<bedrock::Accepted, ApiError> {
+        if let Some(budget) = &self.budget {
+            budget.check().await?;
+        }
         timeout_at(deadline.at, self.client.converse_stream(call, self.settings.guardrail.as_ref()))
             .await
             .map_err(|_| ApiError::UpstreamTimeout(NoAnswer::Deadline { secs: deadline.secs }))?

@@ -31,7 +31,7 @@ const PREFIX: &str = "STREAMER";
 /// Every key the handler reads, the one list of them: each is `STREAMER_<KEY>` in the environment
 /// and `<key>` in `config/default.toml`; anything else under `STREAMER_` is a typo and fails the
 /// start.
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 26] = [
     "model_id",
     "models",
     "default_model",
@@ -56,7 +56,13 @@ const KEYS: [&str; 24] = [
     "guardrail_version",
     "guardrail_stream_processing_mode",
     "cors_allow_origins",
+    "budget_action",
+    "budget_alarm",
 ];
+
+/// What the daily budget does when the day's cost reaches it (`STREAMER_BUDGET_ACTION`): `notify`
+/// is the stack's e-mail alone; `refuse` also refuses requests while the alarm is in ALARM.
+const BUDGET_ACTIONS: [&str; 2] = ["notify", "refuse"];
 
 /// Longest overall deadline: Lambda's own 15-minute limit.
 const MAX_DEADLINE_SECS: u64 = 900;
@@ -106,6 +112,10 @@ pub struct Settings {
     /// the stack on API Gateway stacks only: a Function URL adds its own CORS headers); `None`
     /// adds no CORS headers.
     pub cors_allow_origins: Option<AllowOrigins>,
+    /// The daily budget's CloudWatch alarm (`STREAMER_BUDGET_ALARM`), read while
+    /// `STREAMER_BUDGET_ACTION` is `refuse`: new requests are refused while it is in ALARM
+    /// ([`crate::budget`]). `None`: nothing is refused for the budget.
+    pub budget_alarm: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -280,7 +290,24 @@ impl Settings {
                 .map(AllowOrigins::parse)
                 .transpose()
                 .map_err(|problem| invalid("cors_allow_origins", problem))?,
+            budget_alarm: budget_alarm(raw)?,
         })
+    }
+}
+
+/// The alarm to read when `STREAMER_BUDGET_ACTION` is `refuse`; `None` for `notify` or no budget.
+fn budget_alarm(raw: &Raw) -> Result<Option<String>, SettingsError> {
+    match raw.get("budget_action") {
+        None | Some("notify") => Ok(None),
+        Some("refuse") => raw.get("budget_alarm").map(|alarm| Some(alarm.to_owned())).ok_or_else(|| {
+            invalid(
+                "budget_alarm",
+                format!("must name the daily budget's CloudWatch alarm when {} is refuse", var_name("budget_action")),
+            )
+        }),
+        Some(other) => {
+            Err(invalid("budget_action", format!("expected {}; got {}", BUDGET_ACTIONS.join(" or "), quoted(other))))
+        }
     }
 }
 

@@ -25,6 +25,9 @@ struct SettingsCases {
 #[derive(Deserialize)]
 struct ValidSettings {
     settings: Map<String, Value>,
+    /// Why only the stack runs this case (it holds a key the handler never sees).
+    #[serde(rename = "stackOnly")]
+    stack_only: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -32,6 +35,8 @@ struct InvalidSettings {
     settings: Map<String, Value>,
     key: String,
     problem: String,
+    #[serde(rename = "stackOnly")]
+    stack_only: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -121,7 +126,7 @@ fn in_handler_words(problem: &str) -> String {
 
 #[test]
 fn every_valid_setting_is_accepted() {
-    let cases = cases().settings.valid;
+    let cases: Vec<_> = cases().settings.valid.into_iter().filter(|c| c.stack_only.is_none()).collect();
     assert!(!cases.is_empty());
     for case in cases {
         if let Err(e) = Settings::from_vars(environment(&case.settings)) {
@@ -132,7 +137,7 @@ fn every_valid_setting_is_accepted() {
 
 #[test]
 fn every_invalid_setting_fails_the_start_with_one_line_naming_its_variable() {
-    let cases = cases().settings.invalid;
+    let cases: Vec<_> = cases().settings.invalid.into_iter().filter(|c| c.stack_only.is_none()).collect();
     assert!(!cases.is_empty());
     for case in cases {
         let message = Settings::from_vars(environment(&case.settings)).expect_err(&format!("{:?}", case.settings));

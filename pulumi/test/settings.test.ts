@@ -100,9 +100,12 @@ describe("the environment", () => {
         };
         // The one-model form and the models form: each names some variables, together every one.
         const oneModel = handlerEnvironment({ ...everything, temperature: 0.5, topP: 0.5 }, 10);
-        const severalModels = handlerEnvironment({ ...everything, models: { fast: { modelId: "m" } }, defaultModel: "fast" }, 10);
+        const budget = { dailyBudgetUsd: 5, budgetEmail: "ops@example.com", budgetAction: "refuse" as const };
+        const severalModels = handlerEnvironment({ ...everything, ...budget, models: { fast: { modelId: "m" } }, defaultModel: "fast" }, 10);
         const gatewayCors = corsEnvironment("API_KEY", ["https://example.com"]);
-        assert.deepEqual([...new Set([...Object.keys(oneModel), ...Object.keys(severalModels), ...Object.keys(gatewayCors)])].sort(), known);
+        // The component adds the one variable that names a resource: the budget alarm's (test/budget.test.ts).
+        const named = ["STREAMER_BUDGET_ALARM"];
+        assert.deepEqual([...new Set([...Object.keys(oneModel), ...Object.keys(severalModels), ...Object.keys(gatewayCors), ...named])].sort(), known);
     });
 
     test("the component's defaults are the handler's own (config/default.toml)", () => {

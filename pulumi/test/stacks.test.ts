@@ -59,6 +59,10 @@ const KEYS = [
     "corsAllowOrigins",
     "codeZip",
     ...GATEWAY_KEYS,
+    // The daily budget (budget.ts; budgetAction also sets STREAMER_BUDGET_ACTION).
+    "dailyBudgetUsd",
+    "budgetEmail",
+    "budgetAction",
 ];
 
 /** A stand-in for the package `just build` writes, which unit tests do not build. */

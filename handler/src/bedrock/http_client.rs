@@ -85,7 +85,7 @@ impl HttpClient for Client {
 
 /// rustls with ring, the cipher suites aws-smithy-http-client 1.5 allows, and the roots of
 /// [`system_roots`].
-fn tls_config() -> rustls::ClientConfig {
+pub(crate) fn tls_config() -> rustls::ClientConfig {
     use rustls::CipherSuite::*;
     const SUITES: [rustls::CipherSuite; 7] = [
         TLS13_AES_256_GCM_SHA384,

@@ -197,7 +197,7 @@ pub struct OpenAiError {
 
 /// Codes whose 5xx or 429 a retry within seconds cannot mend: the stack's configuration or the
 /// account's model access or quota must change first.
-const RETRY_CANNOT_HELP: [&str; 7] = [
+const RETRY_CANNOT_HELP: [&str; 8] = [
     "model_access_denied",
     "model_not_found",
     "model_end_of_life",
@@ -205,6 +205,7 @@ const RETRY_CANNOT_HELP: [&str; 7] = [
     "model_use_case_required",
     "bedrock_rejected",
     "quota_exceeded",
+    "budget_exceeded",
 ];
 
 impl OpenAiError {
@@ -215,7 +216,7 @@ impl OpenAiError {
         };
         let code = error.code();
         let kind = match (status.as_u16(), code) {
-            (_, "quota_exceeded") => "insufficient_quota",
+            (_, "quota_exceeded" | "budget_exceeded") => "insufficient_quota",
             (429, _) => "rate_limit_error",
             (400..=499, _) => "invalid_request_error",
             _ => "server_error",

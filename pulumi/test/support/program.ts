@@ -75,7 +75,11 @@ export interface ProgramRun {
 function providerState(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, any> {
     switch (type) {
         case "aws:iam/role:Role":
-            return { arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}-0a1b2c3` };
+            return { name: inputs.name ?? `${name}-0a1b2c3`, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}-0a1b2c3` };
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return { arn: `arn:aws:cloudwatch:${region}:${ACCOUNT_ID}:alarm:${inputs.name}` };
+        case "aws:sns/topic:Topic":
+            return { arn: `arn:aws:sns:${region}:${ACCOUNT_ID}:${name}-5f6a7b8` };
         case "aws:cloudwatch/logGroup:LogGroup": {
             // Pulumi's auto-naming: the resource name and a random suffix, unless a name is given.
             const group = inputs.name ?? `${name}-8a9b0c1`;
