@@ -3,7 +3,8 @@
 // It checks that Lambda offers Function URLs in the stack's region (authType AWS_IAM, NONE), and, against the live account
 // there, what Pulumi's preview cannot see: that every configured model is callable there today (not
 // end of life, not Legacy without a warning, not a bare id of a profile-only model, not a profile
-// from another geography), that the account can give the stack's reservedConcurrency, and for
+// from another geography; a warning where an alias asks for a service tier its model does not
+// serve), that the account can give the stack's reservedConcurrency, and for
 // API_KEY and COGNITO what API Gateway needs (preflight/gateway.ts). It prints one line per check and exits 1
 // when any would make the deploy fail. BEDROCK_STREAMER_SKIP_PREFLIGHT=1 skips it, for accounts
 // whose deploying identity cannot call the Bedrock or Lambda control plane. (Not a STREAMER_
@@ -15,6 +16,7 @@ import { checkConcurrency } from "./preflight/concurrency";
 import { error, type Finding } from "./preflight/findings";
 import { checkGateway, GATEWAY_PREFLIGHT_ACTIONS } from "./preflight/gateway";
 import { ModelCheck } from "./preflight/modelLifecycle";
+import { checkServiceTiers } from "./preflight/serviceTier";
 import { readStack } from "./preflight/stack";
 
 const SKIP_VARIABLE = "BEDROCK_STREAMER_SKIP_PREFLIGHT";
@@ -51,6 +53,7 @@ function main(stack: string | undefined): number {
         findings = [
             ...(urlRegion === undefined ? [] : [error(urlRegion)]),
             ...facts.models.map((model) => models.check(model)),
+            ...checkServiceTiers(facts.models),
             checkConcurrency(awsCli, facts),
             ...checkGateway(awsCli, facts),
         ];

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { parse } from "smol-toml";
 
 import type { GuardrailSpec } from "./guardrailArgs";
+import { promptCacheProblem, promptCacheWarning, serviceTierProblem } from "./bedrockModels";
 
 /** The Pulumi project, and so the namespace of every config key (`bedrock-streamer:<key>`). */
 export const CONFIG_NAMESPACE = "bedrock-streamer";
@@ -527,6 +528,10 @@ export interface ModelSettings {
     additionalModelRequestFields?: Record<string, unknown>;
     /** What the alias's requests cost, replacing config/prices.json's price for its model (see `ModelPrice`). */
     price?: ModelPrice;
+    /** "off" (absent), "5m" or "1h": cache points after the stack's system prompt and a conversation's earlier turns (bedrockModels.ts). */
+    promptCache?: string;
+    /** ConverseStream's serviceTier: "default", "priority" or "flex"; absent sends none. */
+    serviceTier?: string;
 }
 
 /**
@@ -595,6 +600,8 @@ export interface ConfiguredModel {
     alias: string;
     modelId: string;
     key: string;
+    /** The alias's `serviceTier`, when it sets one (the preflight checks the model serves it). */
+    serviceTier?: string;
 }
 
 const EXAMPLE = `{"fast": {"modelId": "us.anthropic.claude-haiku-5-5"}}`;
@@ -642,7 +649,12 @@ export function parseTemplates(text: string): Record<string, string> {
 export function configuredModels(modelId: string, models: ModelMap): ConfiguredModel[] {
     const aliases = Object.entries(models);
     if (aliases.length === 0) return [{ alias: DEFAULT_ALIAS, modelId, key: "modelId" }];
-    return aliases.map(([alias, settings]) => ({ alias, modelId: String(settings?.modelId ?? ""), key: `models.${alias}.modelId` }));
+    return aliases.map(([alias, settings]) => ({
+        alias,
+        modelId: String(settings?.modelId ?? ""),
+        key: `models.${alias}.modelId`,
+        ...(typeof settings?.serviceTier === "string" ? { serviceTier: settings.serviceTier } : {}),
+    }));
 }
 
 /** The fields an alias may set; anything else is a typo the handler would refuse. */
@@ -655,6 +667,8 @@ const FIELDS: readonly (keyof ModelSettings)[] = [
     "reasoning",
     "additionalModelRequestFields",
     "price",
+    "promptCache",
+    "serviceTier",
 ];
 
 /** How a request names an alias ("model": "<alias>"); also the EMF `model` dimension, so kept short and plain. */
@@ -769,6 +783,12 @@ export function reviewModels(models: ModelMap, defaultModel: string | undefined,
             if (problem !== undefined) problems.push(`${key}.${problem}`);
         }
         if (settings.temperature !== undefined && settings.topP !== undefined) warnings.push(bothSamplingSettings(key));
+        const modelId = typeof settings.modelId === "string" ? settings.modelId : "";
+        for (const problem of [promptCacheProblem(key, settings.promptCache, modelId), serviceTierProblem(key, settings.serviceTier)]) {
+            if (problem !== undefined) problems.push(problem);
+        }
+        const cacheWarning = promptCacheWarning(key, settings.promptCache, modelId);
+        if (cacheWarning !== undefined) warnings.push(cacheWarning);
     }
     return { problems, warnings };
 }

@@ -43,6 +43,36 @@ pub(crate) struct ConverseRequest {
     pub guardrail_config: Option<Value>,
     /// `guardrailConfig` as the emulated guardrail reads it.
     pub guardrail: Option<GuardrailConfig>,
+    /// Every `cachePoint` block, in prompt order (`system`, then `messages`).
+    pub cache_points: Vec<CachePoint>,
+    /// What comes before each cache point, in the same order (the emulator's prompt cache).
+    pub cache_prefixes: Vec<Prefix>,
+    /// `serviceTier.type`, as sent.
+    pub service_tier: Option<String>,
+    /// `(cacheReadInputTokens, cacheWriteInputTokens)` from the emulator's prompt cache, set by
+    /// the exchange once the request is accepted; `None` without a cache point.
+    pub cached: Option<(usize, usize)>,
+}
+
+/// A `cachePoint` block as it reached the emulator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachePoint {
+    /// Where the block is: `system.<i>` or `messages.<i>.content.<j>`, its index among its
+    /// siblings, as Bedrock's validation messages name a place.
+    pub at: String,
+    /// `cachePoint.type` (`default`).
+    pub kind: String,
+    /// `cachePoint.ttl` (`5m`, `1h`), when sent.
+    pub ttl: Option<String>,
+}
+
+/// The prompt before one cache point.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Prefix {
+    /// Every text block before the point, each after its place (`system`, or the message's role).
+    pub text: String,
+    /// Its words: the emulator's tokens.
+    pub words: usize,
 }
 
 /// One message of the conversation as it reached the emulator.
@@ -102,6 +132,9 @@ fn read(body: &[u8], request: &mut ConverseRequest) -> Result<(), String> {
         .collect();
     request.input_tokens =
         messages.iter().filter_map(content).chain(request.system.clone()).map(|t| word_count(&t)).sum();
+    read_cache_points(&body, request);
+    request.service_tier =
+        body.get("serviceTier").and_then(|tier| tier.get("type")).and_then(Value::as_str).map(str::to_owned);
 
     read_inference_config(body.get("inferenceConfig"), request)?;
     match body.get("messages") {
@@ -253,6 +286,38 @@ fn java_float(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{x:.1}") } else { x.to_string() }
 }
 
+/// Records every `cachePoint` of `system` and of each message's `content`, and the prompt before
+/// each, in the order Bedrock reads a prompt.
+fn read_cache_points(body: &serde_json::Map<String, Value>, request: &mut ConverseRequest) {
+    let mut prefix = Prefix::default();
+    let mut visit = |place: &str, at: String, blocks: &[Value], request: &mut ConverseRequest| {
+        for (j, block) in blocks.iter().enumerate() {
+            if let Some(text) = block.get("text").and_then(Value::as_str) {
+                prefix.text.push_str(&format!("[{place}] {text}\n"));
+                prefix.words += word_count(text);
+            } else if let Some(point) = block.get("cachePoint") {
+                let field = |name: &str| point.get(name).and_then(Value::as_str).map(str::to_owned);
+                request.cache_points.push(CachePoint {
+                    at: format!("{at}.{j}"),
+                    kind: field("type").unwrap_or_default(),
+                    ttl: field("ttl"),
+                });
+                request.cache_prefixes.push(prefix.clone());
+            }
+        }
+    };
+    if let Some(system) = body.get("system").and_then(Value::as_array) {
+        visit("system", "system".into(), system, request);
+    }
+    let messages = body.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    for (i, message) in messages.iter().enumerate() {
+        let role = message.get("role").and_then(Value::as_str).unwrap_or_default();
+        if let Some(content) = message.get("content").and_then(Value::as_array) {
+            visit(role, format!("messages.{i}.content"), content, request);
+        }
+    }
+}
+
 /// Joins the `text` of content blocks; other block kinds (images, documents, tool results) do not
 /// influence the story.
 fn texts(blocks: &[Value]) -> String {
@@ -266,6 +331,30 @@ fn word_count(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_cache_points_where_they_are_and_the_service_tier() {
+        let body = br#"{
+            "system": [{"text": "Be brief."}, {"cachePoint": {"type": "default", "ttl": "1h"}}, {"text": "Mine."}],
+            "messages": [
+                {"role": "user", "content": [{"text": "hello there"}]},
+                {"role": "assistant", "content": [{"text": "hi"}, {"cachePoint": {"type": "default"}}]},
+                {"role": "user", "content": [{"text": "a story"}]}
+            ],
+            "serviceTier": {"type": "flex"}
+        }"#;
+        let (request, error) = parse(body);
+        assert_eq!(error, None, "a cachePoint is no blank text block");
+        let point = |at: &str, ttl: Option<&str>| CachePoint {
+            at: at.into(),
+            kind: "default".into(),
+            ttl: ttl.map(Into::into),
+        };
+        assert_eq!(request.cache_points, [point("system.1", Some("1h")), point("messages.1.content.1", None)]);
+        assert_eq!(request.cache_prefixes.iter().map(|p| p.words).collect::<Vec<_>>(), [2, 2 + 1 + 2 + 1]);
+        assert_eq!(request.service_tier.as_deref(), Some("flex"));
+        assert_eq!(request.system.as_deref(), Some("Be brief.\nMine."));
+    }
 
     fn error(body: &str) -> String {
         parse(body.as_bytes()).1.expect("refused")

@@ -63,17 +63,19 @@ pub(crate) fn message_stop(reason: StopReason) -> Bytes {
     event("messageStop", json!({ "stopReason": reason.as_str() }))
 }
 
-/// Token counts for `metadata.usage`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Token counts for `metadata.usage`, and the tier for `metadata.serviceTier`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Usage {
     pub input_tokens: usize,
     pub output_tokens: usize,
     /// `(cacheReadInputTokens, cacheWriteInputTokens)`, when prompt caching is reported.
     pub cache: Option<(usize, usize)>,
+    /// The request's `serviceTier.type`, echoed as the tier that served it.
+    pub service_tier: Option<String>,
 }
 
 /// The `metadata` event; `latency` `None` leaves `metrics` out, `trace` `None` leaves `trace` out.
-pub(crate) fn metadata(usage: Usage, latency: Option<Duration>, trace: Option<&Value>) -> Bytes {
+pub(crate) fn metadata(usage: &Usage, latency: Option<Duration>, trace: Option<&Value>) -> Bytes {
     let (cache_read, cache_write) = usage.cache.unwrap_or_default();
     let mut counts = json!({
         "inputTokens": usage.input_tokens,
@@ -85,6 +87,9 @@ pub(crate) fn metadata(usage: Usage, latency: Option<Duration>, trace: Option<&V
         counts["cacheWriteInputTokens"] = json!(cache_write);
     }
     let mut payload = json!({ "usage": counts });
+    if let Some(tier) = &usage.service_tier {
+        payload["serviceTier"] = json!({ "type": tier });
+    }
     if let Some(latency) = latency {
         payload["metrics"] = json!({ "latencyMs": u64::try_from(latency.as_millis()).unwrap_or(u64::MAX) });
     }
@@ -252,9 +257,9 @@ mod tests {
 
     #[test]
     fn metadata_counts_cached_tokens_in_the_total_and_may_leave_out_metrics() {
-        let usage = Usage { input_tokens: 10, output_tokens: 5, cache: Some((4096, 512)) };
+        let usage = Usage { input_tokens: 10, output_tokens: 5, cache: Some((4096, 512)), service_tier: None };
         let payload: Value =
-            serde_json::from_slice(read_message_from(metadata(usage, None, None)).unwrap().payload()).unwrap();
+            serde_json::from_slice(read_message_from(metadata(&usage, None, None)).unwrap().payload()).unwrap();
         assert_eq!(payload["usage"]["totalTokens"], 10 + 5 + 4096 + 512);
         assert_eq!(payload["usage"]["cacheReadInputTokens"], 4096);
         assert_eq!(payload["usage"]["cacheWriteInputTokens"], 512);

@@ -6,6 +6,7 @@ use crate::config::EmulatorConfig;
 use crate::fault::ErrorResponse;
 use crate::fault::Fault;
 use crate::model::{self, Plan};
+use crate::prompt_cache::PromptCache;
 use crate::record::{ExchangeOutcome, RecordedRequest, Recorder};
 use crate::{alarm, catalog, converse};
 use bytes::Bytes;
@@ -40,6 +41,7 @@ pub(crate) struct State {
     pub alarms: Mutex<HashMap<String, String>>,
     /// How many `DescribeAlarms` calls arrived.
     pub alarm_reads: AtomicUsize,
+    pub prompt_cache: PromptCache,
 }
 
 impl State {
@@ -88,7 +90,7 @@ pub(crate) async fn handle(
     let rejection = invalid.or_else(|| fault.and_then(|f| f.pre_stream_error(&model_id)));
 
     let index = state.recorder.push(RecordedRequest {
-        model_id,
+        model_id: model_id.clone(),
         region,
         version,
         request_id: request_id.clone(),
@@ -106,6 +108,8 @@ pub(crate) async fn handle(
         prompt: converse.prompt.clone(),
         messages: converse.messages.clone(),
         stop_sequences: converse.stop_sequences.clone(),
+        cache_points: converse.cache_points.clone(),
+        service_tier: converse.service_tier.clone(),
         signed,
         fault,
         received_at,
@@ -122,6 +126,8 @@ pub(crate) async fn handle(
         std::future::pending::<()>().await;
     }
 
+    let mut converse = converse;
+    converse.cached = state.prompt_cache.answer(&model_id, &converse);
     let (chunks, receiver) = mpsc::channel(CHANNEL_FRAMES);
     let thinks = converse.thinks(behaviour.thinks_by_default);
     tokio::spawn(model::run(Plan::new(&converse, &state.config, fault, thinks, received_at), chunks));

@@ -37,13 +37,14 @@ mod exchange;
 mod fault;
 mod guardrail;
 mod model;
+mod prompt_cache;
 mod record;
 mod server;
 mod story;
 
 pub use catalog::Models;
 pub use config::EmulatorConfig;
-pub use converse::Turn;
+pub use converse::{CachePoint, Turn};
 pub use fault::{
     CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, DEFAULT_AFTER_TOKENS, EMPTY_DELTA_LEAD, Fault, ParseFaultError,
 };

@@ -107,7 +107,12 @@ impl Plan {
         let guardrail = request.guardrail.clone().unwrap_or_default();
         if fault == Some(Fault::GuardrailInput) {
             // The prompt is blocked before the model runs: the blocked message is the whole answer.
-            let usage = Usage { input_tokens: request.input_tokens, output_tokens: 0, cache: None };
+            let usage = Usage {
+                input_tokens: request.input_tokens,
+                output_tokens: 0,
+                cache: None,
+                service_tier: request.service_tier.clone(),
+            };
             let steps = [
                 (None, Action::MessageStart),
                 (Some(first_token_at), Action::Text { index: 0, text: BLOCKED_INPUT_MESSAGE.to_owned() }),
@@ -178,6 +183,7 @@ impl Plan {
                     input_tokens: request.input_tokens,
                     output_tokens: reasoning_tokens + generated,
                     cache: None,
+                    service_tier: request.service_tier.clone(),
                 };
                 push(None, Action::Metadata { usage, metrics: true, trace: guardrail.trace(false) });
                 push(None, Action::End(Ending::Completed));
@@ -187,9 +193,19 @@ impl Plan {
                 push(None, Action::BlockStop(text_block));
                 push(None, Action::MessageStop(stop_reason));
                 if fault != Some(Fault::NoMetadata) {
-                    let cache = (fault == Some(Fault::Cache)).then_some((CACHE_READ_TOKENS, CACHE_WRITE_TOKENS));
-                    let usage =
-                        Usage { input_tokens: request.input_tokens, output_tokens: reasoning_tokens + deltas, cache };
+                    let cache = if fault == Some(Fault::Cache) {
+                        Some((CACHE_READ_TOKENS, CACHE_WRITE_TOKENS))
+                    } else {
+                        request.cached
+                    };
+                    // As on Bedrock, inputTokens leaves out what the cache read or wrote.
+                    let cached_words = request.cached.map_or(0, |(read, write)| read + write);
+                    let usage = Usage {
+                        input_tokens: request.input_tokens.saturating_sub(cached_words),
+                        output_tokens: reasoning_tokens + deltas,
+                        cache,
+                        service_tier: request.service_tier.clone(),
+                    };
                     push(None, Action::Metadata { usage, metrics: fault != Some(Fault::NoMetrics), trace: None });
                 }
                 if fault == Some(Fault::Linger) {
@@ -260,7 +276,7 @@ async fn stream(plan: &Plan, chunks: &mpsc::Sender<Chunk>) -> Result<(), SendErr
             Action::BlockStop(index) => Chunk::Frame(eventstream::content_block_stop(*index)),
             Action::MessageStop(reason) => Chunk::Frame(eventstream::message_stop(*reason)),
             Action::Metadata { usage, metrics, trace } => {
-                Chunk::Frame(eventstream::metadata(*usage, metrics.then(|| plan.received_at.elapsed()), trace.as_ref()))
+                Chunk::Frame(eventstream::metadata(usage, metrics.then(|| plan.received_at.elapsed()), trace.as_ref()))
             }
             Action::Exception(exception) => Chunk::Frame(exception.frame()),
             Action::BadFrame => Chunk::Frame(eventstream::bad_frame()),
@@ -311,7 +327,7 @@ mod tests {
 
     #[test]
     fn a_plain_story_is_start_deltas_stop_and_metadata() {
-        let usage = Usage { input_tokens: 2, output_tokens: 4, cache: None };
+        let usage = Usage { input_tokens: 2, output_tokens: 4, cache: None, service_tier: None };
         assert_eq!(
             plan(None, false),
             [
@@ -357,12 +373,17 @@ mod tests {
         let linger = plan(Some(Fault::Linger), false);
         assert!(matches!(linger[linger.len() - 2..], [Action::Metadata { .. }, Action::HoldOpen]));
         assert!(plan(Some(Fault::NoMetrics), false).contains(&Action::Metadata {
-            usage: Usage { input_tokens: 2, output_tokens: 4, cache: None },
+            usage: Usage { input_tokens: 2, output_tokens: 4, cache: None, service_tier: None },
             metrics: false,
             trace: None
         }));
         assert!(plan(Some(Fault::Cache), false).contains(&Action::Metadata {
-            usage: Usage { input_tokens: 2, output_tokens: 4, cache: Some((CACHE_READ_TOKENS, CACHE_WRITE_TOKENS)) },
+            usage: Usage {
+                input_tokens: 2,
+                output_tokens: 4,
+                cache: Some((CACHE_READ_TOKENS, CACHE_WRITE_TOKENS)),
+                service_tier: None
+            },
             metrics: true,
             trace: None
         }));

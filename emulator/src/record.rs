@@ -1,6 +1,6 @@
 //! What the emulator saw and did, per request, for tests to assert on.
 
-use crate::converse::Turn;
+use crate::converse::{CachePoint, Turn};
 use crate::fault::Fault;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -39,6 +39,11 @@ pub struct RecordedRequest {
     pub messages: Vec<Turn>,
     /// `inferenceConfig.stopSequences`, as sent.
     pub stop_sequences: Vec<String>,
+    /// Every `cachePoint` block, where it was and its `ttl` (the emulator's prompt cache answers
+    /// them: see the README's "Prompt caching and service tiers").
+    pub cache_points: Vec<CachePoint>,
+    /// `serviceTier.type`, as sent (echoed in `metadata`).
+    pub service_tier: Option<String>,
     /// Whether the request carried a SigV4 `Authorization` header (`AWS4-HMAC-SHA256 ...`).
     /// The signature itself is not checked: there are no real credentials to check it against.
     pub signed: bool,

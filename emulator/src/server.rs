@@ -33,6 +33,7 @@ impl Emulator {
             recorder: Arc::new(Recorder::default()),
             alarms: Mutex::default(),
             alarm_reads: AtomicUsize::new(0),
+            prompt_cache: Default::default(),
         });
         let server = tokio::spawn(serve(listener, state.clone()));
         Ok(Emulator { addr, state, server })

@@ -25,8 +25,9 @@ use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
 use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ContentBlockDelta, ConversationRole, ConverseStreamOutput, InferenceConfiguration, Message,
-    ReasoningContentBlockDelta, SystemContentBlock,
+    CachePointBlock, CachePointType, CacheTtl as SdkCacheTtl, ContentBlock, ContentBlockDelta, ConversationRole,
+    ConverseStreamOutput, InferenceConfiguration, Message, ReasoningContentBlockDelta, ServiceTier as SdkServiceTier,
+    ServiceTierType, SystemContentBlock,
 };
 use aws_smithy_types::event_stream::RawMessage;
 use aws_smithy_types::{Document, Number};
@@ -35,6 +36,8 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use crate::error::{Advice, ApiError, NoAnswer, StreamBreak, UpstreamFailure};
 use crate::request::conversation::{Role, Turn};
 use crate::settings::Guardrail;
+use crate::settings::cache::{CachePoints, CacheTtl};
+use crate::settings::tier::ServiceTier;
 
 /// A Bedrock Runtime client, built once at cold start and shared by every request.
 #[derive(Debug, Clone)]
@@ -56,6 +59,10 @@ pub struct Call<'a> {
     pub top_p: Option<f32>,
     /// ConverseStream's `additionalModelRequestFields`, passed as given.
     pub additional_model_request_fields: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    /// Where `cachePoint` blocks go (after the first `system` block, after a turn); `None`: none.
+    pub cache_points: Option<CachePoints>,
+    /// ConverseStream's `serviceTier`; `None` sends none.
+    pub service_tier: Option<ServiceTier>,
 }
 
 /// A stream Bedrock has accepted (its response headers have arrived).
@@ -84,8 +91,8 @@ pub enum StreamItem {
     Metadata(Metadata),
 }
 
-/// Bedrock's `metadata` event: token counts and the call's latency, each absent when Bedrock
-/// did not send it.
+/// Bedrock's `metadata` event: token counts, the call's latency and the service tier that served
+/// it, each absent when Bedrock did not send it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metadata {
     pub usage: Option<TokenUsage>,
@@ -93,6 +100,10 @@ pub struct Metadata {
     pub latency_ms: Option<i64>,
     /// What the call's guardrail did, when its `trace` says it acted.
     pub guardrail: Option<Intervention>,
+    /// `serviceTier.type` (ConverseStreamMetadataEvent: "the processing tier configuration used
+    /// for serving the request", aws-sdk-bedrockruntime 1.153.0); a name this version does not
+    /// know is left out.
+    pub service_tier: Option<ServiceTier>,
 }
 
 /// Bedrock's `usage`, in tokens.
@@ -129,20 +140,34 @@ impl Client {
     /// Bedrock has accepted it or refused it (after the SDK's retries of throttling and 5xx), so a
     /// refusal can still be a real HTTP status.
     pub async fn converse_stream(&self, call: Call<'_>, guardrail: Option<&Guardrail>) -> Result<Accepted, ApiError> {
+        let cache_point = call.cache_points.map(|points| cache_point(points.ttl)).transpose()?;
+        let point_after_turn = call.cache_points.and_then(|points| points.after_turn);
         let messages = call
             .turns
             .iter()
-            .map(|turn| {
+            .enumerate()
+            .map(|(i, turn)| {
                 let role = match turn.role {
                     Role::User => ConversationRole::User,
                     Role::Assistant => ConversationRole::Assistant,
                 };
-                Message::builder().role(role).content(ContentBlock::Text(turn.text.clone())).build()
+                let message = Message::builder().role(role).content(ContentBlock::Text(turn.text.clone()));
+                match &cache_point {
+                    Some(point) if point_after_turn == Some(i) => {
+                        message.content(ContentBlock::CachePoint(point.clone()))
+                    }
+                    _ => message,
+                }
+                .build()
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ApiError::UpstreamError(UpstreamFailure::Request(e.to_string())))?;
-        let system: Vec<SystemContentBlock> =
+        let mut system: Vec<SystemContentBlock> =
             call.system.iter().map(|text| SystemContentBlock::Text((*text).to_owned())).collect();
+        if let Some(point) = cache_point.filter(|_| call.cache_points.is_some_and(|p| p.after_stack_system)) {
+            // The stack's own prompt is the first block; the caller's system text follows the point.
+            system.insert(1.min(system.len()), SystemContentBlock::CachePoint(point));
+        }
         let inference = InferenceConfiguration::builder()
             .max_tokens(i32::try_from(call.max_tokens).unwrap_or(i32::MAX))
             .set_temperature(call.temperature)
@@ -158,6 +183,7 @@ impl Client {
             .inference_config(inference)
             .set_additional_model_request_fields(call.additional_model_request_fields.map(object))
             .set_guardrail_config(guardrail.map(guardrail::config))
+            .set_service_tier(call.service_tier.map(service_tier).transpose()?)
             .send()
             .await
             .map_err(|e| refused(call.model_id, self.region(), e))?;
@@ -171,6 +197,30 @@ impl Client {
     fn region(&self) -> &str {
         self.0.config().region().map_or("this region", |r| r.as_ref())
     }
+}
+
+/// A `cachePoint` block of type `default`. A 5-minute point carries no `ttl`: 5 minutes is what a
+/// point without one gets ("When omitted, uses type value for caching behavior": API reference,
+/// `CachePointBlock`, read 2026-12-07), and so a model that takes only 5 minutes is never sent the
+/// field it may not know.
+fn cache_point(ttl: CacheTtl) -> Result<CachePointBlock, ApiError> {
+    let ttl = match ttl {
+        CacheTtl::FiveMinutes => None,
+        CacheTtl::OneHour => Some(SdkCacheTtl::OneHour),
+    };
+    CachePointBlock::builder()
+        .r#type(CachePointType::Default)
+        .set_ttl(ttl)
+        .build()
+        .map_err(|e| ApiError::UpstreamError(UpstreamFailure::Request(e.to_string())))
+}
+
+/// ConverseStream's `serviceTier` for a tier.
+fn service_tier(tier: ServiceTier) -> Result<SdkServiceTier, ApiError> {
+    SdkServiceTier::builder()
+        .r#type(ServiceTierType::from(tier.as_str()))
+        .build()
+        .map_err(|e| ApiError::UpstreamError(UpstreamFailure::Request(e.to_string())))
 }
 
 /// JSON as Smithy's `Document`, the type the SDK gives `additionalModelRequestFields`.
@@ -243,6 +293,7 @@ fn item(output: ConverseStreamOutput) -> Option<StreamItem> {
             ),
             latency_ms: metadata.metrics.map(|m| m.latency_ms).filter(|&ms| ms != 0),
             guardrail: guardrail::intervention(metadata.trace.as_ref().and_then(|t| t.guardrail.as_ref())),
+            service_tier: metadata.service_tier.and_then(|tier| ServiceTier::from_name(tier.r#type.as_str())),
         })),
         _ => None,
     }

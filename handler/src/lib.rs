@@ -26,7 +26,8 @@
 //!   request, `chat` and `conversation`, `models` (the aliases), `story_type` (the rule).
 //! - [`settings`]: `STREAMER_*` over `config/default.toml`, checked once at cold start; `prompt`
 //!   holds the templates, `guardrail` the Bedrock guardrail every call carries, `cors` the
-//!   origins' rule.
+//!   origins' rule, `cache` an alias's prompt caching (`config/bedrock-models.json`, and where a
+//!   request's cache points go), `tier` its service tier.
 //! - [`budget`]: the daily budget's refusal: the stack's budget alarm read through CloudWatch's
 //!   `DescribeAlarms` at most once a minute (the function's one AWS call besides Bedrock's).
 //! - [`price`]: what a request costs: the dated price table (`config/prices.json`) and a

@@ -22,6 +22,9 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings.log_level);
+    for warning in &settings.warnings {
+        tracing::warn!(warning = %warning, "a setting may not do what was meant");
+    }
     summary::enable_metrics(std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "bedrock-streamer".into()));
 
     let client = bedrock::Client::from_env().await;

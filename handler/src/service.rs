@@ -218,6 +218,8 @@ impl App {
             temperature: model.temperature,
             top_p: model.top_p,
             additional_model_request_fields: model.additional_model_request_fields.as_ref(),
+            cache_points: model.prompt_cache.points(self.settings.system_prompt.as_deref(), None, &turns),
+            service_tier: model.service_tier,
         };
         let accepted = self.accept(call, deadline).await?;
         Ok((accepted, model))

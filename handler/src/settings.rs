@@ -17,13 +17,16 @@ use crate::request::conversation::ChatLimits;
 use crate::request::models::{DEFAULT_ALIAS, Model, Models, Reasoning};
 use crate::request::{story_type, unique_keys};
 
+pub mod cache;
 mod cors;
 mod guardrail;
 mod prompt;
+pub mod tier;
 
 pub use cors::AllowOrigins;
 pub use guardrail::{Guardrail, StreamProcessingMode};
 use prompt::{Template, Templates};
+use tier::ServiceTier;
 
 const DEFAULTS: &str = include_str!("../../config/default.toml");
 const PREFIX: &str = "STREAMER";
@@ -116,6 +119,9 @@ pub struct Settings {
     /// `STREAMER_BUDGET_ACTION` is `refuse`: new requests are refused while it is in ALARM
     /// ([`crate::budget`]). `None`: nothing is refused for the budget.
     pub budget_alarm: Option<String>,
+    /// What deploys and runs but may not do what was meant (a `promptCache` on a model
+    /// `config/bedrock-models.json` does not know), logged at cold start.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +246,19 @@ impl Settings {
                     .collect::<Result<_, _>>()?
             }
         };
+        let warnings = aliases
+            .iter()
+            .filter(|m| m.prompt_cache == cache::Resolved::UnknownModel)
+            .map(|m| {
+                format!(
+                    "{}: alias {}: promptCache is set, but {} is not in config/bedrock-models.json, so whether and from \
+                     how many tokens it caches is unknown: no cache point is placed",
+                    var_name("models"),
+                    quoted(&m.alias),
+                    quoted(&m.model_id)
+                )
+            })
+            .collect();
         let models = default_model(aliases, raw.get("default_model"))?;
         let chat_limits = ChatLimits {
             max_messages: whole_number("chat_max_messages", raw.required("chat_max_messages"), 1, MAX_CHAT_MESSAGES)?
@@ -291,6 +310,7 @@ impl Settings {
                 .transpose()
                 .map_err(|problem| invalid("cors_allow_origins", problem))?,
             budget_alarm: budget_alarm(raw)?,
+            warnings,
         })
     }
 }
@@ -350,7 +370,7 @@ fn templates(default: &str, by_type: Option<&str>) -> Result<Templates, Settings
 const MODELS_EXAMPLE: &str = r#"{"fast": {"modelId": "us.anthropic.claude-haiku-5-5"}}"#;
 
 /// The fields an alias may set (docs/configuration.md: `STREAMER_MODELS`); anything else is a typo.
-const MODEL_FIELDS: [&str; 8] = [
+const MODEL_FIELDS: [&str; 10] = [
     "modelId",
     "maxTokens",
     "maxTokensCap",
@@ -359,6 +379,8 @@ const MODEL_FIELDS: [&str; 8] = [
     "reasoning",
     "additionalModelRequestFields",
     "price",
+    "promptCache",
+    "serviceTier",
 ];
 
 fn models_map(json: &str) -> Result<Map<String, Value>, SettingsError> {
@@ -490,6 +512,20 @@ fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Re
         None => Price::listed(&model_id),
         Some(value) => Some(Price::from_json(value).map_err(&problem)?),
     };
+    let prompt_cache = match fields.get("promptCache") {
+        None => cache::Resolved::Off,
+        Some(Value::String(setting)) => cache::resolve(Some(setting), &model_id).map_err(problem)?,
+        Some(other) => return Err(problem(format!("promptCache: expected \"off\", \"5m\" or \"1h\", got {other}"))),
+    };
+    let service_tier = match fields.get("serviceTier") {
+        None => None,
+        Some(value) => Some(value.as_str().and_then(ServiceTier::settable).ok_or_else(|| {
+            problem(format!(
+                "serviceTier: expected one of {}, got {value}",
+                tier::SETTABLE.map(|t| format!("\"{}\"", t.as_str())).join(", ")
+            ))
+        })?),
+    };
     Ok(Model {
         alias: alias.to_owned(),
         model_id,
@@ -500,6 +536,8 @@ fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Re
         reasoning,
         additional_model_request_fields,
         price,
+        prompt_cache,
+        service_tier,
     })
 }
 

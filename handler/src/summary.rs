@@ -192,6 +192,7 @@ impl Summary {
             output_tokens = self.usage.output_tokens,
             cache_read_input_tokens = self.usage.cache_read_input_tokens,
             cache_write_input_tokens = self.usage.cache_write_input_tokens,
+            service_tier = self.usage.service_tier.map(|tier| tier.as_str()),
             cost_usd = self.cost.map(|c| c.cost_usd),
             price_date = self.cost.map(|c| tracing::field::display(c.price_date)),
             duration_ms = millis(duration),
@@ -294,6 +295,10 @@ fn record(function: &str, summary: &Summary, outcome: RequestOutcome, duration: 
     record.insert("status".into(), json!(summary.status));
     record.insert("outcome".into(), json!(outcome.as_str()));
     record.insert("errorCode".into(), json!(summary.error_code));
+    // A property, not a dimension: the tier that served the request, when Bedrock said.
+    if let Some(tier) = summary.usage.service_tier {
+        record.insert("serviceTier".into(), json!(tier.as_str()));
+    }
     if let Some(cost) = summary.cost {
         record.insert("priceDate".into(), json!(cost.price_date));
     }
@@ -319,6 +324,7 @@ mod tests {
     use tokio::time::Instant;
 
     use super::*;
+    use crate::settings::tier::ServiceTier;
 
     fn completed() -> Summary {
         let mut summary = Summary::new(
@@ -336,6 +342,7 @@ mod tests {
             cache_write_input_tokens: Some(0),
             latency_ms: Some(1830),
             cost: None,
+            service_tier: Some(ServiceTier::Priority),
         });
         summary
     }
@@ -409,6 +416,7 @@ mod tests {
         assert_eq!((record["InputTokens"].as_u64(), record["CacheReadInputTokens"].as_u64()), (Some(17), Some(4096)));
         assert_eq!(record["CacheWriteInputTokens"], 0, "a 0 Bedrock sent is a count, unlike one it did not send");
         assert_eq!(record["outcome"], "completed");
+        assert_eq!(record["serviceTier"], "priority", "the tier that served it, as a property");
         assert_eq!((record["GuardrailInterventions"].as_u64(), record["guardrail"].as_str()), (Some(0), None));
     }
 

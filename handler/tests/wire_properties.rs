@@ -132,6 +132,7 @@ fn any_event() -> impl Strategy<Value = Owned> {
             cache_write_input_tokens: w,
             latency_ms: l,
             cost: None,
+            service_tier: None,
         })),
         (select(ApiError::CODES), story_text()).prop_map(|(code, message)| Owned::Error(code, message)),
     ]

@@ -178,7 +178,7 @@ function workspace(omit: string[] = []): string {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-just-"));
     fs.mkdirSync(path.join(root, "pulumi"));
     fs.writeFileSync(path.join(root, "justfile"), "import 'pulumi/deploy.just'\n");
-    for (const file of ["deploy.just", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "preflight.ts", "settings.ts", "policy.ts"]) {
+    for (const file of ["deploy.just", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "preflight.ts", "settings.ts", "bedrockModels.ts", "policy.ts"]) {
         fs.copyFileSync(path.join(PROGRAM_DIR, file), path.join(root, "pulumi", file));
     }
     // settings.ts reads the handler's defaults from config/default.toml, beside pulumi/.

@@ -136,6 +136,7 @@ mod tests {
         cache_write_input_tokens: None,
         latency_ms: Some(9),
         cost: None,
+        service_tier: None,
     };
 
     #[test]

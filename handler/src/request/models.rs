@@ -6,6 +6,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::price::Price;
+use crate::settings::cache::Resolved;
+use crate::settings::tier::ServiceTier;
 
 /// The alias of the one-model form (`STREAMER_MODEL_ID`).
 pub const DEFAULT_ALIAS: &str = "default";
@@ -46,11 +48,18 @@ pub struct Model {
     /// `None` leaves its requests without a cost.
     #[serde(skip)]
     pub price: Option<Price>,
+    /// `promptCache`, resolved against the model at cold start (where cache points may go:
+    /// [`crate::settings::cache`]).
+    #[serde(skip)]
+    pub prompt_cache: Resolved,
+    /// ConverseStream's `serviceTier`; `None` sends none (Bedrock's standard tier).
+    #[serde(skip)]
+    pub service_tier: Option<ServiceTier>,
 }
 
 impl Model {
-    /// A model with no sampling settings, reasoning hidden, no additional request fields and the
-    /// price table's price.
+    /// A model with no sampling settings, reasoning hidden, no additional request fields, the
+    /// price table's price, no prompt caching and no service tier.
     pub fn new(alias: &str, model_id: &str, max_tokens: u32, max_tokens_cap: u32) -> Model {
         Model {
             alias: alias.to_owned(),
@@ -62,6 +71,8 @@ impl Model {
             reasoning: Reasoning::Hide,
             additional_model_request_fields: None,
             price: Price::listed(model_id),
+            prompt_cache: Resolved::Off,
+            service_tier: None,
         }
     }
 }

@@ -115,6 +115,12 @@ impl App {
             temperature: sampling.temperature.or(model.temperature),
             top_p: sampling.top_p.or(model.top_p),
             additional_model_request_fields: model.additional_model_request_fields.as_ref(),
+            cache_points: model.prompt_cache.points(
+                self.settings.chat_system_prompt.as_deref(),
+                conversation.system.as_deref(),
+                &conversation.turns,
+            ),
+            service_tier: model.service_tier,
         };
         self.accept(call, deadline).await
     }

@@ -269,6 +269,7 @@ impl<E: Encoder> StoryRelay<E> {
                     cache_write: t.cache_write_input_tokens,
                 })
             }),
+            service_tier: metadata.service_tier,
         };
         self.summary.completed(&usage);
         self.summary.priced(usage.cost);
@@ -316,7 +317,7 @@ mod tests {
             total_tokens: input_tokens + output_tokens,
             ..Default::default()
         };
-        Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms, guardrail: None }))
+        Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms, guardrail: None, service_tier: None }))
     }
 
     fn reasoning(s: &str) -> Result<StreamItem, ApiError> {
@@ -487,7 +488,12 @@ mod tests {
         };
         let got = events_after_start(vec![
             stop("end_turn"),
-            Ok(StreamItem::Metadata(Metadata { usage: Some(usage), latency_ms: None, guardrail: None })),
+            Ok(StreamItem::Metadata(Metadata {
+                usage: Some(usage),
+                latency_ms: None,
+                guardrail: None,
+                service_tier: None,
+            })),
         ])
         .await;
         assert_eq!(
@@ -634,6 +640,8 @@ mod tests {
             temperature: None,
             top_p: None,
             additional_model_request_fields: None,
+            cache_points: None,
+            service_tier: None,
         };
         let accepted = client.converse_stream(call, None).await.unwrap();
         let mut relay = relay_of(accepted.items, Format::Ndjson, Duration::from_secs(30));

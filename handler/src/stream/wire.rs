@@ -15,6 +15,7 @@ use serde_json::ser::{CompactFormatter, Formatter};
 use crate::bedrock::Intervention;
 use crate::error::ApiError;
 use crate::price::Cost;
+use crate::settings::tier::ServiceTier;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -69,9 +70,9 @@ pub enum Event<'a> {
     },
 }
 
-/// Bedrock's counts for the call, as its `metadata` event gave them; each is left out when
-/// Bedrock did not send it (a stream that ended without `metadata` has none). With them, the
-/// request's cost when its model has a price ([`crate::price`]).
+/// Bedrock's counts for the call and the tier that served it, as its `metadata` event gave them;
+/// each is left out when Bedrock did not send it (a stream that ended without `metadata` has none).
+/// With them, the request's cost when its model has a price ([`crate::price`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
@@ -92,6 +93,9 @@ pub struct Usage {
     /// counts (never a cost of 0 for a cost not known).
     #[serde(flatten)]
     pub cost: Option<Cost>,
+    /// The service tier Bedrock says served the call (`metadata.serviceTier.type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTier>,
 }
 
 /// Turns the relay's events into the caller's bytes: [`Format`] for stories and `/chat`, OpenAI's
