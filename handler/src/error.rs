@@ -311,9 +311,11 @@ codes! {
 }
 
 impl ApiError {
-    /// The caller's mistake (4xx) rather than ours or Bedrock's (a 429 is Bedrock's: its quota).
+    /// A 4xx this function decided (the caller's mistake, or the stack's own daily budget) rather
+    /// than Bedrock's failure: its other 429s are Bedrock's quotas.
     pub fn is_client_error(&self) -> bool {
-        self.status().is_client_error() && self.status() != StatusCode::TOO_MANY_REQUESTS
+        self.status().is_client_error()
+            && (self.status() != StatusCode::TOO_MANY_REQUESTS || matches!(self, ApiError::BudgetExceeded))
     }
 
     /// The `Allow` header of a 405: the methods the path answers.

@@ -370,6 +370,12 @@ mod tests {
             StatusCode::TOO_MANY_REQUESTS,
         );
         assert_eq!((summary.outcome, summary.status), (Some(RequestOutcome::UpstreamError), 429), "a 429 is Bedrock's");
+        summary.refused(&ApiError::BudgetExceeded, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            (summary.outcome, summary.status),
+            (Some(RequestOutcome::Rejected), 429),
+            "the budget's 429 is the stack's own refusal, not an upstream error"
+        );
     }
 
     #[test]
