@@ -4,12 +4,12 @@
 
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { ACCOUNT_ID, type ProgramRun, runProgram } from "./support/program";
 import { programConfig } from "./support/pulumiCli";
+import { tempDir } from "./support/tempDir";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const TOPIC = "aws:sns/topic:Topic";
@@ -18,7 +18,7 @@ const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 const FUNCTION = "aws:lambda/function:Function";
 
 /** A stand-in for the package `just build` writes, which unit tests do not build. */
-const zip = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-")), "bootstrap.zip");
+const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
 fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
 
 function run(overrides: Record<string, unknown>): Promise<ProgramRun> {

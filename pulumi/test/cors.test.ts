@@ -4,12 +4,12 @@
 
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 
 import { runProgram } from "./support/program";
 import { PROGRAM_DIR, programConfig } from "./support/pulumiCli";
+import { tempDir } from "./support/tempDir";
 
 interface PageRequest {
     method: string;
@@ -39,7 +39,7 @@ describe("CORS for a page on another origin", () => {
     let cors: Record<string, any>;
 
     before(async () => {
-        const zip = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-")), "bootstrap.zip");
+        const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
         fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
         const run = await runProgram("dev", programConfig("dev", { codeZip: zip, corsAllowOrigins: [origin] }));
         cors = run.only("aws:lambda/functionUrl:FunctionUrl").inputs.cors;

@@ -3,7 +3,6 @@
 
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
@@ -11,8 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { runProgram } from "./support/program";
 import { programConfig } from "./support/pulumiCli";
+import { tempDir } from "./support/tempDir";
 
-const zip = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-")), "bootstrap.zip");
+const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
 fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
 
 /** Runs the dev stack with `pulumi config set` changes and returns the error it stops with. */

@@ -7,11 +7,11 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { loadProject, PROGRAM_DIR } from "./support/pulumiCli";
+import { tempDir } from "./support/tempDir";
 
 const REPO = path.resolve(PROGRAM_DIR, "..");
 
@@ -23,7 +23,7 @@ function which(tool: string): string {
 
 /** The just binary itself: `command -v just` may find a wrapper (pyenv's shim) that needs a full PATH. */
 function justBinary(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "just-"));
+    const dir = tempDir("just-");
     fs.writeFileSync(path.join(dir, "justfile"), "executable := just_executable()\n");
     const found = spawnSync("just", ["--justfile", path.join(dir, "justfile"), "--evaluate", "executable"], { encoding: "utf8" });
     assert.equal(found.status, 0, `just is on PATH: ${found.stderr}`);
@@ -175,7 +175,7 @@ function stackConfig(root: string, values: Record<string, string>, secrets: stri
 
 /** A root justfile importing a copy of pulumi/deploy.just, the stand-ins, and a log of their calls. */
 function workspace(omit: string[] = []): string {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-just-"));
+    const root = tempDir("bedrock-streamer-just-");
     fs.mkdirSync(path.join(root, "pulumi"));
     fs.writeFileSync(path.join(root, "justfile"), "import 'pulumi/deploy.just'\n");
     for (const file of ["deploy.just", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "preflight.ts", "settings.ts", "bedrockModels.ts", "policy.ts"]) {

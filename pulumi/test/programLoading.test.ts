@@ -8,11 +8,11 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { PROGRAM_DIR } from "./support/pulumiCli";
+import { tempDir } from "./support/tempDir";
 
 /** What the Pulumi CLI compiles the program with: the compiler, and the types tsconfig.json names. */
 const COMPILE_TIME = ["typescript", "@types/node"];
@@ -47,7 +47,7 @@ describe("a production install", () => {
 });
 
 test("the Pulumi CLI's loader (its ts-node, the project's typescript and tsconfig, type-checking) runs the program", () => {
-    const zip = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-")), "bootstrap.zip");
+    const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
     fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
     const run = spawnSync(process.execPath, [path.join(__dirname, "support/loadLikePulumiCli.js"), "prod", zip], { encoding: "utf8" });
     assert.equal(run.status, 0, run.stderr);

@@ -5,18 +5,18 @@
 
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { type ProgramRun, runProgram } from "./support/program";
 import { PROJECT, programConfig } from "./support/pulumiCli";
+import { tempDir } from "./support/tempDir";
 
 /** How the engine marks a secret value among resource inputs (@pulumi/pulumi runtime/rpc.ts). */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-const zip = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-")), "bootstrap.zip");
+const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
 fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
 
 /** Every text in `value` that the engine would store as it is, outside any secret. */

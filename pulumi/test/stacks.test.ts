@@ -3,7 +3,6 @@
 
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 
@@ -11,6 +10,7 @@ import { GATEWAY_KEYS } from "../settings";
 import { DEFAULTS } from "../streamerArgs";
 import { ACCOUNT_ID, APPLICATION_PROFILE, FOREIGN_PROFILE, GUARDRAIL_ID, PROFILE_DESTINATIONS, type ProgramRun, runProgram } from "./support/program";
 import { loadProject, loadStackFile, PROGRAM_DIR, PROJECT, programConfig, satisfiesType, stackConfigProblems } from "./support/pulumiCli";
+import { tempDir } from "./support/tempDir";
 
 const FUNCTION = "aws:lambda/function:Function";
 const FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl";
@@ -66,7 +66,7 @@ const KEYS = [
 ];
 
 /** A stand-in for the package `just build` writes, which unit tests do not build. */
-const zip = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bedrock-streamer-")), "bootstrap.zip");
+const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
 fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
 
 function setting(config: Record<string, string>, key: string): string {
