@@ -309,8 +309,9 @@ async fn bad_requests_get_a_4xx_json_error_and_never_reach_bedrock() {
     .await;
     let big = format!(r#"{{"storyType":"CATS","pad":"{}"}}"#, "x".repeat(17 * 1024));
     let long = format!(r#"{{"storyType":"{}"}}"#, "A".repeat(65));
-    let nul = body_file("nul", b"{\"storyType\":\"CA\0TS\"}");
-    let latin1 = body_file("latin1", b"{\"storyType\":\"Ch\xe2teau\"}");
+    let nul = BodyFile::new("nul", b"{\"storyType\":\"CA\0TS\"}");
+    let latin1 = BodyFile::new("latin1", b"{\"storyType\":\"Ch\xe2teau\"}");
+    let (nul_data, latin1_data) = (nul.curl_data(), latin1.curl_data());
     let cases: Vec<(Vec<&str>, u16, &str)> = vec![
         (posting("{\"storyType\":"), 400, "invalid_json"),
         (posting("storyType=CATS"), 400, "invalid_json"),
@@ -319,8 +320,8 @@ async fn bad_requests_get_a_4xx_json_error_and_never_reach_bedrock() {
         (posting("[\"CATS\"]"), 400, "invalid_json"),
         (posting("\"CATS\""), 400, "invalid_json"),
         (posting("eyJzdG9yeVR5cGUiOiJDQVRTIn0="), 400, "invalid_json"),
-        (posting(&nul), 400, "invalid_json"),
-        (posting(&latin1), 400, "invalid_json"),
+        (posting(&nul_data), 400, "invalid_json"),
+        (posting(&latin1_data), 400, "invalid_json"),
         (posting("{\"storyType\":\"CATS\",\"storyType\":\"DOGS\"}"), 400, "invalid_json"),
         (posting("{\"storyType\":\"CA\\u0000TS\"}"), 400, "invalid_story_type"),
         (posting("{}"), 400, "invalid_story_type"),
@@ -366,11 +367,27 @@ async fn bad_requests_get_a_4xx_json_error_and_never_reach_bedrock() {
     assert_eq!(emulator.request_count(), 1);
 }
 
-/// A request body from a file, for bytes a command line cannot carry (NUL, invalid UTF-8).
-fn body_file(name: &str, bytes: &[u8]) -> String {
-    let path = std::env::temp_dir().join(format!("bedrock-streamer-{}-{name}.body", std::process::id()));
-    std::fs::write(&path, bytes).unwrap();
-    format!("@{}", path.display())
+/// A request body in a file, for bytes a command line cannot carry (NUL, invalid UTF-8); the file
+/// is removed when this is dropped.
+struct BodyFile(std::path::PathBuf);
+
+impl BodyFile {
+    fn new(name: &str, bytes: &[u8]) -> Self {
+        let path = std::env::temp_dir().join(format!("bedrock-streamer-{}-{name}.body", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        BodyFile(path)
+    }
+
+    /// curl's `--data-binary` argument that reads the file.
+    fn curl_data(&self) -> String {
+        format!("@{}", self.0.display())
+    }
+}
+
+impl Drop for BodyFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 #[tokio::test]
