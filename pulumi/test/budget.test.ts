@@ -3,13 +3,11 @@
 // permission (refuse only) and the function told the alarm's name; nothing when the keys are unset.
 
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { ACCOUNT_ID, type ProgramRun, runProgram } from "./support/program";
 import { programConfig } from "./support/pulumiCli";
-import { tempDir } from "./support/tempDir";
+import { packageStandIn } from "./support/tempDir";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const TOPIC = "aws:sns/topic:Topic";
@@ -17,9 +15,7 @@ const SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 const FUNCTION = "aws:lambda/function:Function";
 
-/** A stand-in for the package `just build` writes, which unit tests do not build. */
-const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
-fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+const zip = packageStandIn();
 
 function run(overrides: Record<string, unknown>): Promise<ProgramRun> {
     return runProgram("dev", programConfig("dev", { codeZip: zip, ...overrides }));

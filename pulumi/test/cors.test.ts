@@ -9,7 +9,7 @@ import { before, describe, test } from "node:test";
 
 import { runProgram } from "./support/program";
 import { PROGRAM_DIR, programConfig } from "./support/pulumiCli";
-import { tempDir } from "./support/tempDir";
+import { packageStandIn } from "./support/tempDir";
 
 interface PageRequest {
     method: string;
@@ -39,8 +39,7 @@ describe("CORS for a page on another origin", () => {
     let cors: Record<string, any>;
 
     before(async () => {
-        const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
-        fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+        const zip = packageStandIn();
         const run = await runProgram("dev", programConfig("dev", { codeZip: zip, corsAllowOrigins: [origin] }));
         cors = run.only("aws:lambda/functionUrl:FunctionUrl").inputs.cors;
     });

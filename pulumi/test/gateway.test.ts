@@ -2,8 +2,6 @@
 // real program (index.ts) under Pulumi's mocks, and every switch between two auth kinds.
 
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { before, describe, test } from "node:test";
 
 import { GATEWAY_ALLOW_HEADERS } from "../cors";
@@ -11,7 +9,7 @@ import { MAX_STREAM_INTEGRATION_TIMEOUT_MS, STAGE_NAME } from "../gatewayArgs";
 import { AUTH_TYPES, GATEWAY_DEFAULTS, invalidConfiguration, resourceProblems, RESOURCE_DEFAULTS, type ResourceSettings } from "../settings";
 import { ACCOUNT_ID, GENERATED_KEY_PREFIX, type ProgramRun, type RegisteredResource, REST_API_ID, runProgram } from "./support/program";
 import { programConfig } from "./support/pulumiCli";
-import { tempDir } from "./support/tempDir";
+import { packageStandIn } from "./support/tempDir";
 
 const API_KEY = "aws:apigateway/apiKey:ApiKey";
 const AUTHORIZER = "aws:apigateway/authorizer:Authorizer";
@@ -38,9 +36,7 @@ const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:bedrock-st
 const STREAMING_URI = `arn:aws:apigateway:${REGION}:lambda:path/2021-11-15/functions/${FUNCTION_ARN}/response-streaming-invocations`;
 const EXISTING_POOL = `arn:aws:cognito-idp:${REGION}:${ACCOUNT_ID}:userpool/${REGION}_Ex1sting`;
 
-/** A stand-in for the package `just build` writes, which unit tests do not build. */
-const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
-fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+const zip = packageStandIn();
 
 /** The dev stack (us-east-1, reservedConcurrency 5, one CORS origin) with `overrides` set. */
 function run(overrides: Record<string, unknown>): Promise<ProgramRun> {

@@ -3,21 +3,18 @@
 // bedrock:ApplyGuardrail grant on exactly that guardrail's ARN; nothing at all when unset.
 
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { ACCOUNT_ID, GUARDRAIL_ID, type ProgramRun, runProgram } from "./support/program";
 import { programConfig } from "./support/pulumiCli";
-import { tempDir } from "./support/tempDir";
+import { packageStandIn } from "./support/tempDir";
 
 const GUARDRAIL = "aws:bedrock/guardrail:Guardrail";
 const GUARDRAIL_VERSION = "aws:bedrock/guardrailVersion:GuardrailVersion";
 const FUNCTION = "aws:lambda/function:Function";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 
-const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
-fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+const zip = packageStandIn();
 
 const SPEC = {
     contentFilters: { VIOLENCE: "HIGH", PROMPT_ATTACK: "HIGH" },

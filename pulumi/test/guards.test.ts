@@ -2,18 +2,15 @@
 // a message saying what to change, before any resource is planned.
 
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import * as pulumi from "@pulumi/pulumi";
 
 import { runProgram } from "./support/program";
 import { programConfig } from "./support/pulumiCli";
-import { tempDir } from "./support/tempDir";
+import { packageStandIn } from "./support/tempDir";
 
-const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
-fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+const zip = packageStandIn();
 
 /** Runs the dev stack with `pulumi config set` changes and returns the error it stops with. */
 async function refusal(changes: Record<string, unknown>): Promise<Error> {

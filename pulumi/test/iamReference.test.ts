@@ -13,7 +13,7 @@ import { before, describe, test } from "node:test";
 import { classifyModel, type InferenceProfileFacts, invokeModelPolicy, type PolicyDocument, profileIdentifier, writeLogsPolicy } from "../policy";
 import { ACCOUNT_ID, APPLICATION_PROFILE, HAIKU_55, inferenceProfile, runProgram } from "./support/program";
 import { PROGRAM_DIR, programConfig } from "./support/pulumiCli";
-import { tempDir } from "./support/tempDir";
+import { packageStandIn } from "./support/tempDir";
 
 const CHECKER = path.join(__dirname, "iam_reference.py");
 
@@ -120,8 +120,7 @@ describe("the policies, against the Service Authorization Reference (policy_sent
 
     // One run of the checker for everything: loading the reference data is the slow part.
     before(async () => {
-        const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
-        fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+        const zip = packageStandIn();
         for (const stack of ["dev", "prod"]) {
             const run = await runProgram(stack, programConfig(stack, { codeZip: zip }));
             for (const rolePolicy of run.resources.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy")) {

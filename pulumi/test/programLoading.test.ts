@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { PROGRAM_DIR } from "./support/pulumiCli";
-import { tempDir } from "./support/tempDir";
+import { packageStandIn } from "./support/tempDir";
 
 /** What the Pulumi CLI compiles the program with: the compiler, and the types tsconfig.json names. */
 const COMPILE_TIME = ["typescript", "@types/node"];
@@ -47,8 +47,7 @@ describe("a production install", () => {
 });
 
 test("the Pulumi CLI's loader (its ts-node, the project's typescript and tsconfig, type-checking) runs the program", () => {
-    const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
-    fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+    const zip = packageStandIn();
     const run = spawnSync(process.execPath, [path.join(__dirname, "support/loadLikePulumiCli.js"), "prod", zip], { encoding: "utf8" });
     assert.equal(run.status, 0, run.stderr);
     const loaded = JSON.parse(run.stdout);

@@ -4,20 +4,17 @@
 // The real program (index.ts) under Pulumi's mocks, told which keys are secret as the CLI tells it.
 
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import { type ProgramRun, runProgram } from "./support/program";
 import { PROJECT, programConfig } from "./support/pulumiCli";
-import { tempDir } from "./support/tempDir";
+import { packageStandIn } from "./support/tempDir";
 
 /** How the engine marks a secret value among resource inputs (@pulumi/pulumi runtime/rpc.ts). */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
-fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+const zip = packageStandIn();
 
 /** Every text in `value` that the engine would store as it is, outside any secret. */
 function plainTexts(value: unknown): string[] {

@@ -10,7 +10,7 @@ import { GATEWAY_KEYS } from "../settings";
 import { DEFAULTS } from "../streamerArgs";
 import { ACCOUNT_ID, APPLICATION_PROFILE, FOREIGN_PROFILE, GUARDRAIL_ID, PROFILE_DESTINATIONS, type ProgramRun, runProgram } from "./support/program";
 import { loadProject, loadStackFile, PROGRAM_DIR, PROJECT, programConfig, satisfiesType, stackConfigProblems } from "./support/pulumiCli";
-import { tempDir } from "./support/tempDir";
+import { packageStandIn } from "./support/tempDir";
 
 const FUNCTION = "aws:lambda/function:Function";
 const FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl";
@@ -65,9 +65,7 @@ const KEYS = [
     "budgetAction",
 ];
 
-/** A stand-in for the package `just build` writes, which unit tests do not build. */
-const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
-fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+const zip = packageStandIn();
 
 function setting(config: Record<string, string>, key: string): string {
     return config[`${PROJECT}:${key}`];

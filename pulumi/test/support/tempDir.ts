@@ -13,3 +13,13 @@ export function tempDir(prefix: string): string {
     made.push(dir);
     return dir;
 }
+
+/**
+ * A stand-in for the package `just build` writes (unit tests do not build it): an empty zip,
+ * `bootstrap.zip` in a new temporary folder; its path.
+ */
+export function packageStandIn(): string {
+    const zip = path.join(tempDir("bedrock-streamer-"), "bootstrap.zip");
+    fs.writeFileSync(zip, "PK\x05\x06" + "\0".repeat(18));
+    return zip;
+}
