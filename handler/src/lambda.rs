@@ -11,7 +11,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -178,6 +178,19 @@ fn carried(headers: &Map<String, Value>) -> impl Iterator<Item = (HeaderName, He
         let value = HeaderValue::from_str(value.as_str()?).ok()?;
         Some((name, value))
     })
+}
+
+/// Appends `value` under `name`. `HeaderMap` holds at most 24,576 distinct names and panics past
+/// them (http 1.x, `MAX_SIZE`), which an event from a direct invoker can reach (a Function URL or
+/// API Gateway caller cannot: both cap a request's headers at kilobytes): such an event is refused
+/// instead of ending the invocation as a bare Lambda error.
+///
+/// Errors: [`ApiError::InvalidEvent`] past the limit.
+fn append(headers: &mut HeaderMap, name: HeaderName, value: HeaderValue) -> Result<(), ApiError> {
+    headers
+        .try_append(name, value)
+        .map(drop)
+        .map_err(|_| ApiError::InvalidEvent(format!("the headers have more than {} distinct names", headers.len())))
 }
 
 /// The path at `path` for the routes: `/` when it is absent or not a URI path without a query.

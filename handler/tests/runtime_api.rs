@@ -119,6 +119,10 @@ async fn every_malformed_event_gets_a_json_answer_and_a_summary_line() {
     let emulator = fast_emulator().await;
     let api = RuntimeApi::start().await;
     let function = api.function(&emulator, &[]);
+    // More distinct names than http's HeaderMap holds (24,576), which panicked it: a direct
+    // invoker's event (no Function URL or API Gateway request carries that many).
+    let too_many_headers: serde_json::Map<String, Value> =
+        (0..25_000).map(|i| (format!("x-h{i}"), json!("v"))).collect();
     let mut deep = "[".repeat(300);
     deep.push_str(&"]".repeat(300));
     // Not an event of either kind.
@@ -147,6 +151,7 @@ async fn every_malformed_event_gets_a_json_answer_and_a_summary_line() {
         ("body a number", vec![(Field::Body, json!(42))], 400, Some("invalid_event")),
         ("body an object", vec![(Field::Body, json!({"storyType": "CATS"}))], 400, Some("invalid_event")),
         ("isBase64Encoded a string", vec![(Field::Base64, json!("false"))], 400, Some("invalid_event")),
+        ("25,000 header names", vec![(Field::Headers, Value::Object(too_many_headers))], 400, Some("invalid_event")),
         // Odd but readable: the API's own answers.
         // (GET is the story page.)
         ("PUT", vec![(Field::Method, json!("PUT"))], 405, Some("method_not_allowed")),

@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::lambda::{body, carried, field, method, route_path, wrong_type};
+use crate::lambda::{append, body, carried, field, method, route_path, wrong_type};
 use crate::service::{Invocation, Request};
 
 /// The request an event's `fields` describe, in `invocation`. Reads `httpMethod`,
@@ -42,20 +42,23 @@ use crate::service::{Invocation, Request};
 /// characters) are dropped, as a server would never have received them.
 ///
 /// Errors (both 400): [`ApiError::InvalidEvent`] when the event has no `httpMethod`, or one of the
-/// fields above has the wrong JSON type (`null` counts as absent); [`ApiError::InvalidBody`] when
+/// fields above has the wrong JSON type (`null` counts as absent), or its headers have more than 24,576
+/// distinct names (more than http's `HeaderMap` holds); [`ApiError::InvalidBody`] when
 /// `isBase64Encoded` is true and the body is not standard base64.
 pub fn request(fields: &Map<String, Value>, invocation: &Invocation) -> Result<Request, ApiError> {
     let method = method(fields, &["httpMethod"], "httpMethod")?;
     let mut headers = match field(fields, &["multiValueHeaders"]) {
         None => HeaderMap::new(),
-        Some(Value::Object(headers)) => every_value(headers),
+        Some(Value::Object(headers)) => every_value(headers)?,
         Some(other) => return Err(wrong_type("multiValueHeaders", "an object", other)),
     };
     match field(fields, &["headers"]) {
         None => {}
         Some(Value::Object(single)) => {
             for (name, value) in carried(single) {
-                headers.entry(name).or_insert(value);
+                if !headers.contains_key(&name) {
+                    append(&mut headers, name, value)?;
+                }
             }
         }
         Some(other) => return Err(wrong_type("headers", "an object", other)),
@@ -77,7 +80,7 @@ pub fn caller(fields: &Map<String, Value>) -> Caller {
 }
 
 /// Every string value of every header HTTP can carry, in order.
-fn every_value(headers: &Map<String, Value>) -> HeaderMap {
+fn every_value(headers: &Map<String, Value>) -> Result<HeaderMap, ApiError> {
     let mut map = HeaderMap::new();
     for (name, values) in headers {
         let (Ok(name), Some(values)) = (HeaderName::from_bytes(name.as_bytes()), values.as_array()) else {
@@ -85,11 +88,11 @@ fn every_value(headers: &Map<String, Value>) -> HeaderMap {
         };
         for value in values.iter().filter_map(Value::as_str) {
             if let Ok(value) = HeaderValue::from_str(value) {
-                map.append(name.clone(), value);
+                append(&mut map, name.clone(), value)?;
             }
         }
     }
-    map
+    Ok(map)
 }
 
 #[cfg(test)]

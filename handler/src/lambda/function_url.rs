@@ -17,7 +17,7 @@ use http::HeaderMap;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::lambda::{body, carried, field, method, route_path, wrong_type};
+use crate::lambda::{append, body, carried, field, method, route_path, wrong_type};
 use crate::service::{Invocation, Request};
 
 /// The request an event's `fields` describe, in `invocation`. Reads `requestContext.http.method`,
@@ -29,15 +29,21 @@ use crate::service::{Invocation, Request};
 /// control characters) are dropped, as a server would never have received them.
 ///
 /// Errors (both 400): [`ApiError::InvalidEvent`] when the event has no method, or one of the fields
-/// above has the wrong JSON type (`null` counts as absent); [`ApiError::InvalidBody`] when
+/// above has the wrong JSON type (`null` counts as absent), or its headers have more than 24,576
+/// distinct names (more than http's `HeaderMap` holds); [`ApiError::InvalidBody`] when
 /// `isBase64Encoded` is true and the body is not standard base64.
 pub fn request(fields: &Map<String, Value>, invocation: &Invocation) -> Result<Request, ApiError> {
     let method = method(fields, &["requestContext", "http", "method"], "requestContext.http.method")?;
-    let headers = match field(fields, &["headers"]) {
-        None => HeaderMap::new(),
-        Some(Value::Object(headers)) => carried(headers).collect(),
+    let mut headers = HeaderMap::new();
+    match field(fields, &["headers"]) {
+        None => {}
+        Some(Value::Object(single)) => {
+            for (name, value) in carried(single) {
+                append(&mut headers, name, value)?;
+            }
+        }
         Some(other) => return Err(wrong_type("headers", "an object", other)),
-    };
+    }
     let body = body(fields)?;
     let path = route_path(fields, &["rawPath"]);
     Ok(Request { invocation: invocation.clone(), method, path, headers, body })
