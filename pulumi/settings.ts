@@ -545,6 +545,8 @@ export interface ModelPrice {
     cacheRead?: number;
     /** The write price for the TTL the alias caches with; absent as for cacheRead. */
     cacheWrite?: number;
+    /** The longest prompt (input + cache read + cache write tokens) the price holds for; a longer request has no cost. */
+    maxPromptTokens?: number;
     /** The date the price was read, YYYY-MM-DD. */
     read: string;
     /** The page it was read from. */
@@ -552,10 +554,13 @@ export interface ModelPrice {
 }
 
 /** The fields of a price object (handler/src/price.rs `PRICE_FIELDS`). */
-export const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite", "read", "source"] as const;
+export const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite", "maxPromptTokens", "read", "source"] as const;
 
 /** The largest amount a price may give, in US dollars per million tokens (handler/src/price.rs). */
 const MAX_PRICE = 1e9;
+
+/** The most tokens `maxPromptTokens` may give (handler/src/price.rs `MAX_PROMPT_TOKENS`). */
+const MAX_PROMPT_TOKENS = 1e9;
 
 /** `YYYY-MM-DD` with a month from 01 to 12 and a day from 01 to 31 (handler/src/price.rs `PriceDate::parse`). */
 function isPriceDate(value: unknown): boolean {
@@ -586,6 +591,10 @@ export function priceProblem(price: unknown): string | undefined {
         if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_PRICE) {
             return `price.${field}: expected US dollars per million tokens, a number from 0 to ${MAX_PRICE}; got ${value === undefined ? "nothing" : JSON.stringify(value)}`;
         }
+    }
+    const longest = price.maxPromptTokens;
+    if (longest !== undefined && !(typeof longest === "number" && Number.isInteger(longest) && longest >= 1 && longest <= MAX_PROMPT_TOKENS)) {
+        return `price.maxPromptTokens: expected the longest prompt in tokens the price holds for, a whole number from 1 to ${MAX_PROMPT_TOKENS}; got ${JSON.stringify(longest)}`;
     }
     return undefined;
 }

@@ -18,7 +18,10 @@ use serde_json::{Map, Value};
 const TABLE: &str = include_str!("../../config/prices.json");
 
 /// The fields a price object may have (in the table and in an alias's `price`).
-pub const PRICE_FIELDS: [&str; 6] = ["input", "output", "cacheRead", "cacheWrite", "read", "source"];
+pub const PRICE_FIELDS: [&str; 7] = ["input", "output", "cacheRead", "cacheWrite", "maxPromptTokens", "read", "source"];
+
+/// The most tokens `maxPromptTokens` may give.
+const MAX_PROMPT_TOKENS: u64 = 1_000_000_000;
 
 /// One model's on-demand prices, each in millionths of a US dollar per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +34,11 @@ pub struct Price {
     /// The write price for the TTL the alias caches with (Bedrock prices 1-hour writes above
     /// 5-minute ones); absent as for `cache_read`.
     cache_write: Option<u64>,
+    /// The longest prompt (input, cache read and cache write tokens together) the price holds
+    /// for: a model priced higher above a prompt length (Claude Haiku 5.5 above 100,000 tokens,
+    /// Anthropic's model overview, read 2026-12-07) gets no cost for a longer request rather than
+    /// a cost at the lower price. Absent: the price holds for any length.
+    max_prompt_tokens: Option<u64>,
     /// When the price was read from its page.
     read: PriceDate,
 }
@@ -63,9 +71,10 @@ pub struct Tokens {
 }
 
 impl Price {
-    /// A price object: `{"input", "output", "cacheRead"?, "cacheWrite"?, "read", "source"?}`,
-    /// amounts in US dollars per million tokens (0 or more), `read` the date the price was read
-    /// (`YYYY-MM-DD`), `source` the page it was read from. The error names the field, as
+    /// A price object: `{"input", "output", "cacheRead"?, "cacheWrite"?, "maxPromptTokens"?,
+    /// "read", "source"?}`, amounts in US dollars per million tokens (0 or more),
+    /// `maxPromptTokens` the longest prompt in tokens the price holds for (a whole number from 1),
+    /// `read` the date the price was read (`YYYY-MM-DD`), `source` the page it was read from. The error names the field, as
     /// `price.<field>: <problem>` (or `price: <problem>`).
     pub fn from_json(value: &Value) -> Result<Price, String> {
         let Value::Object(fields) = value else {
@@ -99,13 +108,21 @@ impl Price {
             output: amount(fields, "output")?.ok_or_else(|| missing("output"))?,
             cache_read: amount(fields, "cacheRead")?,
             cache_write: amount(fields, "cacheWrite")?,
+            max_prompt_tokens: prompt_tokens(fields)?,
             read,
         })
     }
 
     /// The cost of `tokens` at this price; `None` when a count has no price here (cache tokens of
-    /// a model whose cache prices are not known).
+    /// a model whose cache prices are not known) or the prompt is longer than the price holds for.
     pub fn cost(&self, tokens: Tokens) -> Option<Cost> {
+        let prompt = [Some(tokens.input), tokens.cache_read, tokens.cache_write]
+            .into_iter()
+            .map(|count| u64::try_from(count.unwrap_or(0)).unwrap_or(0))
+            .sum::<u64>();
+        if self.max_prompt_tokens.is_some_and(|max| prompt > max) {
+            return None;
+        }
         let term = |count: Option<i32>, price: Option<u64>| match count.map(|c| u128::try_from(c).unwrap_or(0)) {
             None | Some(0) => Some(0),
             Some(count) => price.map(|p| count * u128::from(p)),
@@ -117,6 +134,13 @@ impl Price {
         // One division of exact integers: the nearest f64 to the exact decimal, which serde_json
         // writes in its shortest form (12 tokens at $1.10 are 0.0000132, not 0.000013200000000000001).
         Some(Cost { cost_usd: picodollars as f64 / 1e12, price_date: self.read })
+    }
+
+    /// This price without its cache-write price: the table's `cacheWrite` is the 5-minute write,
+    /// so an alias whose cache points live an hour (priced higher) gets no cost for a request
+    /// that writes the cache rather than one at the 5-minute price.
+    pub fn without_cache_write(self) -> Price {
+        Price { cache_write: None, ..self }
     }
 
     /// The table's price for `model_id`: by the id itself, or by the last part of a
@@ -158,6 +182,24 @@ fn amount(fields: &Map<String, Value>, field: &str) -> Result<Option<u64>, Strin
                 )
             })
         }
+    }
+}
+
+/// `maxPromptTokens`: a whole number of tokens from 1, however written (`100000.0` is 100000);
+/// `None` when absent.
+fn prompt_tokens(fields: &Map<String, Value>) -> Result<Option<u64>, String> {
+    match fields.get("maxPromptTokens") {
+        None => Ok(None),
+        Some(value) => value
+            .as_f64()
+            .filter(|x| x.fract() == 0.0 && *x >= 1.0 && *x <= MAX_PROMPT_TOKENS as f64)
+            .map(|x| Some(x as u64))
+            .ok_or_else(|| {
+                format!(
+                    "price.maxPromptTokens: expected the longest prompt in tokens the price holds for, a whole number \
+                     from 1 to {MAX_PROMPT_TOKENS}; got {value}"
+                )
+            }),
     }
 }
 
@@ -253,9 +295,51 @@ mod tests {
         );
         assert_eq!(
             problem(json!({"input": 1, "output": 5, "read": "2026-12-07", "cache": 1})),
-            "price: \"cache\" is not a price field; known: input, output, cacheRead, cacheWrite, read, source"
+            "price: \"cache\" is not a price field; known: input, output, cacheRead, cacheWrite, maxPromptTokens, read, \
+             source"
+        );
+        assert_eq!(
+            problem(json!({"input": 1, "output": 5, "maxPromptTokens": 0.5, "read": "2026-12-07"})),
+            "price.maxPromptTokens: expected the longest prompt in tokens the price holds for, a whole number from 1 to \
+             1000000000; got 0.5"
         );
         assert!(problem(json!(3)).starts_with("price: expected an object"));
+    }
+
+    #[test]
+    fn a_price_with_a_longest_prompt_costs_nothing_above_it() {
+        let p = price(json!({"input": 0.1, "output": 0.5, "cacheRead": 0.01, "cacheWrite": 0.125,
+                             "maxPromptTokens": 100000.0, "read": "2026-12-07"}));
+        // The prompt counts input, cache read and cache write tokens: 100,000 in all is in.
+        let at = Tokens { input: 60_000, output: 10, cache_read: Some(30_000), cache_write: Some(10_000) };
+        // 60,000 × $0.10 + 10 × $0.50 + 30,000 × $0.01 + 10,000 × $0.125 = 6,000 + 5 + 300 + 1,250 = 7,555 millionths.
+        assert_eq!(p.cost(at).unwrap().cost_usd, 0.007555);
+        assert_eq!(p.cost(Tokens { input: 60_001, ..at }), None, "a longer prompt has another price: no cost");
+    }
+
+    #[test]
+    fn the_shipped_table_prices_what_it_says_and_lists_what_it_leaves_out() {
+        let text: Value = serde_json::from_str(TABLE).unwrap();
+        let prices = text["prices"].as_object().unwrap();
+        let unpriced = text["unpriced"]["models"].as_object().unwrap();
+        assert!(!prices.is_empty());
+        for (id, entry) in prices {
+            assert!(!unpriced.contains_key(id), "{id} is both priced and unpriced");
+            assert_eq!(entry["read"], "2026-12-07", "{id}");
+            assert!(entry["source"].as_str().is_some_and(|s| s.starts_with("https://")), "{id} names its page");
+            assert!(Price::listed(id).is_some(), "{id}");
+        }
+        for (id, why) in unpriced {
+            assert_eq!(Price::listed(id), None, "{id}");
+            assert!(why.as_str().is_some_and(|why| !why.is_empty()), "{id} says why it has no price");
+        }
+        // A geographic profile costs 10% more than the global one (the table's $comment says why).
+        let (global, us) = (
+            Price::listed("global.anthropic.claude-haiku-5-5").unwrap(),
+            Price::listed("us.anthropic.claude-haiku-5-5").unwrap(),
+        );
+        assert_eq!((global.input, us.input), (100_000, 110_000));
+        assert_eq!((global.max_prompt_tokens, us.max_prompt_tokens), (Some(100_000), Some(100_000)));
     }
 
     #[test]
@@ -266,6 +350,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(prices["us.anthropic.claude-x-v1:0"].input, 2_200_000);
+        assert_eq!(
+            Price::listed("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-haiku-5-5"),
+            Price::listed("us.anthropic.claude-haiku-5-5")
+        );
+        assert!(Price::listed("us.anthropic.claude-haiku-5-5").is_some());
         assert_eq!(Price::listed("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc"), None);
         assert_eq!(Price::listed("no-such-model"), None);
     }

@@ -508,10 +508,7 @@ fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Re
             )));
         }
     };
-    let price = match fields.get("price") {
-        None => Price::listed(&model_id),
-        Some(value) => Some(Price::from_json(value).map_err(&problem)?),
-    };
+    let own_price = fields.get("price").map(|value| Price::from_json(value).map_err(&problem)).transpose()?;
     let prompt_cache = match fields.get("promptCache") {
         None => cache::Resolved::Off,
         Some(Value::String(setting)) => cache::resolve(Some(setting), &model_id).map_err(problem)?,
@@ -526,6 +523,7 @@ fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Re
             ))
         })?),
     };
+    let price = own_price.or_else(|| table_price(&model_id, prompt_cache, service_tier));
     Ok(Model {
         alias: alias.to_owned(),
         model_id,
@@ -538,6 +536,21 @@ fn model(alias: &str, value: &Value, max_tokens: u32, max_tokens_cap: u32) -> Re
         price,
         prompt_cache,
         service_tier,
+    })
+}
+
+/// config/prices.json's price for an alias without a `price` of its own, as far as it holds for
+/// the alias: the table prices the standard tier and 5-minute cache writes, so an alias in another
+/// tier has no price, and one caching for an hour no cache-write price (its requests that write
+/// the cache get no cost; an alias's own `price` can say what they cost).
+fn table_price(model_id: &str, prompt_cache: cache::Resolved, service_tier: Option<ServiceTier>) -> Option<Price> {
+    if matches!(service_tier, Some(ServiceTier::Priority | ServiceTier::Flex)) {
+        return None;
+    }
+    let price = Price::listed(model_id)?;
+    Some(match prompt_cache {
+        cache::Resolved::On(cache) if cache.ttl == cache::CacheTtl::OneHour => price.without_cache_write(),
+        _ => price,
     })
 }
 
@@ -731,6 +744,31 @@ mod tests {
             Value::Object(smart.additional_model_request_fields.clone().unwrap()),
             serde_json::json!({"thinking": {"type": "enabled", "budget_tokens": 512}})
         );
+    }
+
+    #[test]
+    fn the_table_s_price_holds_for_an_alias_in_the_standard_tier_with_5_minute_cache_writes() {
+        let s = load(&[
+            (
+                "STREAMER_MODELS",
+                r#"{"plain": {"modelId": "us.anthropic.claude-haiku-5-5", "promptCache": "5m", "serviceTier": "default"},
+                "hour": {"modelId": "us.anthropic.claude-haiku-5-5", "promptCache": "1h"},
+                "fast": {"modelId": "us.anthropic.claude-haiku-5-5", "serviceTier": "priority"},
+                "cheap": {"modelId": "us.anthropic.claude-haiku-5-5", "serviceTier": "flex"},
+                "own": {"modelId": "us.anthropic.claude-haiku-5-5", "serviceTier": "priority", "promptCache": "1h",
+                        "price": {"input": 1, "output": 2, "cacheWrite": 3, "read": "2026-12-07"}}}"#,
+            ),
+            ("STREAMER_DEFAULT_MODEL", "plain"),
+        ])
+        .unwrap();
+        let price = |alias: &str| s.models.get(alias).unwrap().price;
+        let listed = Price::listed("us.anthropic.claude-haiku-5-5").unwrap();
+        assert_eq!(price("plain"), Some(listed));
+        assert_eq!(price("hour"), Some(listed.without_cache_write()), "the table's write price is the 5-minute one");
+        assert_eq!((price("fast"), price("cheap")), (None, None), "the table prices the standard tier only");
+        let own = price("own").unwrap();
+        let tokens = crate::price::Tokens { input: 1, output: 1, cache_read: None, cache_write: Some(1) };
+        assert_eq!(own.cost(tokens).unwrap().cost_usd, 0.000006, "an alias's own price is taken as given");
     }
 
     #[test]

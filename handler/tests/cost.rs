@@ -1,7 +1,8 @@
 //! The price of every request, in process through the real SDK against the emulator: the `usage`
 //! event of a story (NDJSON and SSE), of `POST /chat` and the `usage` of `POST
 //! /v1/chat/completions` carry the request's cost, equal to the same token counts priced by hand;
-//! a model without a price gets no cost field at all.
+//! a model without a price gets no cost field at all. The prices are config/prices.json's, as
+//! shipped, and an alias's own.
 
 mod support;
 
@@ -11,16 +12,27 @@ use serde_json::{Value, json};
 use support::fast_emulator;
 use support::in_process::{app, call, post};
 
-/// `priced` with made-up prices (the shipped table has no figures; see config/prices.json), and
-/// `unpriced`, a model the table has no price for.
+/// `listed`, priced by the shipped table; `own`, the same model with a price of its own (made up);
+/// `unpriced`, a model the table has no price for (Claude 3 Haiku, end of life in most Regions).
 const MODELS: &str = r#"{
-    "priced": {"modelId": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
-               "price": {"input": 1.1, "output": 5.5, "read": "2026-12-07", "source": "https://example.com/made-up"}},
-    "unpriced": {"modelId": "us.anthropic.claude-haiku-5-5"}
+    "listed": {"modelId": "us.anthropic.claude-haiku-4-5-20251001-v1:0"},
+    "own": {"modelId": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "price": {"input": 2, "output": 8, "read": "2026-12-01", "source": "https://example.com/made-up"}},
+    "unpriced": {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"}
 }"#;
 
+const LISTED: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+
 fn vars() -> [(&'static str, &'static str); 2] {
-    [("STREAMER_MODELS", MODELS), ("STREAMER_DEFAULT_MODEL", "priced")]
+    [("STREAMER_MODELS", MODELS), ("STREAMER_DEFAULT_MODEL", "listed")]
+}
+
+/// The shipped table's entry for `model_id`: (input, output) in US dollars per million tokens, and
+/// the date read.
+fn table_price(model_id: &str) -> (f64, f64, String) {
+    let table: Value = serde_json::from_str(include_str!("../../config/prices.json")).unwrap();
+    let entry = &table["prices"][model_id];
+    (entry["input"].as_f64().unwrap(), entry["output"].as_f64().unwrap(), entry["read"].as_str().unwrap().to_owned())
 }
 
 fn chat_request(path: &str, body: Value) -> Request {
@@ -32,9 +44,14 @@ fn chat_request(path: &str, body: Value) -> Request {
     }
 }
 
-/// The request's cost by hand: $1.10 per million input tokens, $5.50 per million output tokens.
-fn by_hand(input_tokens: u64, output_tokens: u64) -> f64 {
-    (input_tokens as f64 * 1.10 + output_tokens as f64 * 5.50) / 1_000_000.0
+/// A request's cost by hand, at `(input, output)` US dollars per million tokens.
+fn by_hand((input, output): (f64, f64), input_tokens: u64, output_tokens: u64) -> f64 {
+    (input_tokens as f64 * input + output_tokens as f64 * output) / 1_000_000.0
+}
+
+fn listed() -> (f64, f64) {
+    let (input, output, _) = table_price(LISTED);
+    (input, output)
 }
 
 fn assert_costs(got: f64, want: f64) {
@@ -43,7 +60,7 @@ fn assert_costs(got: f64, want: f64) {
 }
 
 #[tokio::test]
-async fn a_story_s_usage_carries_its_cost_at_the_alias_s_price() {
+async fn a_story_s_usage_carries_its_cost_at_the_table_s_price() {
     let emulator = fast_emulator().await;
     let app = app(&emulator, &vars());
 
@@ -54,9 +71,12 @@ async fn a_story_s_usage_carries_its_cost_at_the_alias_s_price() {
     let (input, output) = (usage["inputTokens"].as_u64().unwrap(), usage["outputTokens"].as_u64().unwrap());
     // This request, counted: the emulator's fixed story about CATS.
     assert_eq!((input, output), (25, 60), "{usage}");
+    // The table's price for the us. profile of Claude Haiku 4.5, read 2026-12-07: $1.10 input and
+    // $5.50 output per million tokens (Anthropic's list price plus the regional 10%; see the table).
+    assert_eq!(table_price(LISTED), (1.1, 5.5, "2026-12-07".to_owned()));
     // 25 × $1.10 + 60 × $5.50 = $27.50 + $330.00 = $357.50 per million tokens, so $0.0003575.
     assert_eq!(usage["costUsd"], json!(0.0003575));
-    assert_costs(usage["costUsd"].as_f64().unwrap(), by_hand(input, output));
+    assert_costs(usage["costUsd"].as_f64().unwrap(), by_hand(listed(), input, output));
     assert_eq!(usage["priceDate"], "2026-12-07");
 
     let sse = call(&app, post(r#"{"storyType":"CATS"}"#, Some("text/event-stream"))).await.text();
@@ -74,17 +94,30 @@ async fn a_conversation_s_usage_carries_its_cost_in_both_shapes() {
     let chat = call(&app, chat_request("/chat", json!({"messages": messages}))).await.events();
     let usage = chat.last().unwrap();
     let (input, output) = (usage["inputTokens"].as_u64().unwrap(), usage["outputTokens"].as_u64().unwrap());
-    assert_costs(usage["costUsd"].as_f64().unwrap(), by_hand(input, output));
+    assert_costs(usage["costUsd"].as_f64().unwrap(), by_hand(listed(), input, output));
 
-    let body = json!({"model": "priced", "messages": messages});
+    let body = json!({"model": "listed", "messages": messages});
     let completion: Value =
         serde_json::from_str(&call(&app, chat_request("/v1/chat/completions", body)).await.text()).unwrap();
     let usage = &completion["usage"];
     let (prompt, completion_tokens) =
         (usage["prompt_tokens"].as_u64().unwrap(), usage["completion_tokens"].as_u64().unwrap());
-    assert_costs(usage["cost_usd"].as_f64().unwrap(), by_hand(prompt, completion_tokens));
+    assert_costs(usage["cost_usd"].as_f64().unwrap(), by_hand(listed(), prompt, completion_tokens));
     assert_eq!(usage["price_date"], "2026-12-07");
     assert_eq!(usage["total_tokens"].as_u64(), Some(prompt + completion_tokens), "OpenAI's own fields unchanged");
+}
+
+#[tokio::test]
+async fn an_alias_s_own_price_replaces_the_table_s() {
+    let emulator = fast_emulator().await;
+    let app = app(&emulator, &vars());
+
+    let usage = call(&app, post(r#"{"storyType":"CATS","model":"own"}"#, None)).await.events().pop().unwrap();
+    let (input, output) = (usage["inputTokens"].as_u64().unwrap(), usage["outputTokens"].as_u64().unwrap());
+    // 25 × $2 + 60 × $8 = $530 per million tokens.
+    assert_eq!(usage["costUsd"], json!(0.00053), "{usage}");
+    assert_costs(usage["costUsd"].as_f64().unwrap(), by_hand((2.0, 8.0), input, output));
+    assert_eq!(usage["priceDate"], "2026-12-01");
 }
 
 #[tokio::test]

@@ -449,18 +449,19 @@ async fn each_request_logs_one_summary_line_and_one_metrics_record() {
     assert_eq!(per_token, 0, "nothing is logged per token at INFO: {:?}", stack.logs());
 }
 
-/// A priced alias: its summary line and its metrics record carry the request's cost (the usage
-/// event's, tests/cost.rs), the record once more by function alone for the daily budget's alarm.
+/// A model config/prices.json prices: its summary line and its metrics record carry the request's
+/// cost (the usage event's, tests/cost.rs), the record once more by function alone for the daily
+/// budget's alarm.
 #[tokio::test]
 async fn a_priced_request_logs_its_cost_in_the_summary_line_and_the_metrics_record() {
     let emulator = fast_emulator().await;
-    let models = r#"{"priced": {"modelId": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
-                                "price": {"input": 1.1, "output": 5.5, "read": "2026-12-07"}}}"#;
+    let models = r#"{"priced": {"modelId": "us.anthropic.claude-haiku-4-5-20251001-v1:0"}}"#;
     let stack = Stack::start(&emulator, &[("STREAMER_MODELS", models)]).await;
 
     assert_eq!(stack.post(r#"{"storyType":"CATS"}"#, None).await.status, 200);
 
-    // 25 input tokens × $1.10 + 60 output tokens × $5.50, per million tokens: $0.0003575.
+    // 25 input tokens × $1.10 + 60 output tokens × $5.50, per million tokens (the table's price for
+    // the us. profile of Claude Haiku 4.5, read 2026-12-07): $0.0003575.
     let summary: Value = serde_json::from_str(&stack.wait_for_log(|l| l.contains("request summary")).await).unwrap();
     let fields = &summary["fields"];
     assert_eq!((fields["cost_usd"].as_f64(), fields["price_date"].as_str()), (Some(0.0003575), Some("2026-12-07")));
