@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { GuardrailSpec } from "./guardrailArgs";
 import { classifyModel } from "./policy";
+import { unpricedWarning } from "./prices";
 import {
     configuredModels,
     corsEnvironment,
@@ -113,6 +114,13 @@ function deploymentProblems(r: ResolvedStreamerArgs, env: Record<string, string>
     return problems;
 }
 
+/** A daily budget that cannot count some models' requests (prices.ts), one line per model. */
+function costWarnings(r: ResolvedStreamerArgs): string[] {
+    const aliases = Object.entries(r.models);
+    const models = aliases.length === 0 ? [["modelId", { modelId: r.modelId }] as const] : aliases.map(([alias, settings]) => [`models.${alias}`, settings] as const);
+    return models.flatMap(([key, settings]) => unpricedWarning(key, settings, r.dailyBudgetUsd) ?? []);
+}
+
 /** What deploys and works but exposes more than the stack may mean to, one line each. */
 function exposureWarnings(r: ResolvedStreamerArgs): string[] {
     const warnings: string[] = [];
@@ -165,5 +173,5 @@ export function planStreamer(args: BedrockStreamerArgs): StreamerPlan {
     if (problems.length > 0) {
         throw new pulumi.RunError(invalidConfiguration(problems));
     }
-    return { args: r, environment, warnings: [...models.warnings, ...exposureWarnings(r)] };
+    return { args: r, environment, warnings: [...models.warnings, ...costWarnings(r), ...exposureWarnings(r)] };
 }

@@ -1,10 +1,12 @@
 // The daily budget, run through the real program (index.ts) under Pulumi's mocks: the alarm on the
 // function's summed CostUsd, its SNS topic and e-mail subscription, the role's one DescribeAlarms
-// permission (refuse only) and the function told the alarm's name; nothing when the keys are unset.
+// permission (refuse only) and the function told the alarm's name; nothing when the keys are unset;
+// and the preview's warning for a model whose requests the budget cannot count (no price).
 
 import * as assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
+import { DEFAULTS } from "../streamerArgs";
 import { ACCOUNT_ID, type ProgramRun, runProgram } from "./support/program";
 import { programConfig } from "./support/pulumiCli";
 import { packageStandIn } from "./support/tempDir";
@@ -97,5 +99,34 @@ describe("the daily budget", () => {
             return true;
         });
         await assert.rejects(run({ dailyBudgetUsd: "25", budgetEmail: "ops@example.com", budgetAction: "stop" }), /budgetAction: expected notify or refuse; got "stop"/);
+    });
+});
+
+describe("what the budget cannot count", () => {
+    const budget = { dailyBudgetUsd: "25", budgetEmail: "ops@example.com", budgetAction: "notify" };
+
+    test("the shipped stack's model has a price in config/prices.json: no warning", async () => {
+        assert.deepEqual((await run(budget)).warnings, []);
+    });
+
+    test("a model without a price, or in a tier the table does not price, is named in a warning; an alias's own price silences it", async () => {
+        const models = {
+            old: { modelId: "us.anthropic.claude-3-haiku-20240307-v1:0" },
+            quick: { modelId: "us.anthropic.claude-haiku-5-5", serviceTier: "priority" },
+            own: { modelId: "us.anthropic.claude-3-haiku-20240307-v1:0", price: { input: 0.25, output: 1.25, read: "2026-12-07" } },
+            listed: { modelId: "arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-haiku-5-5" },
+        };
+        // modelId at its default: the stack file's own would clash with models.
+        const r = await run({ ...budget, modelId: DEFAULTS.modelId, models: JSON.stringify(models), defaultModel: "listed" });
+        assert.deepEqual(
+            r.warnings.map((w) => w.split(" has no price (")[0]),
+            ["models.old: us.anthropic.claude-3-haiku-20240307-v1:0", "models.quick: us.anthropic.claude-haiku-5-5"],
+        );
+        assert.match(r.warnings[1], /prices the standard tier only and the alias's serviceTier is "priority"/);
+        assert.match(r.warnings[0], /so dailyBudgetUsd does not count them/);
+    });
+
+    test("without a budget, an unpriced model is not worth a warning", async () => {
+        assert.deepEqual((await run({ modelId: "us.anthropic.claude-3-haiku-20240307-v1:0" })).warnings.filter((w) => w.includes("has no price")), []);
     });
 });
