@@ -48,6 +48,8 @@ test-page:
     #!/usr/bin/env bash
     set -euo pipefail
     scripts/setup chromium
+    # The tests launch the Chromium the set-up found (clients/test/support.mjs reads CHROMIUM).
+    export CHROMIUM=$(command -v "${CHROMIUM:-chromium}")
     [ clients/node_modules/.package-lock.json -nt clients/package-lock.json ] || npm ci --prefix clients --no-audit --no-fund
     cargo build --quiet --bin bedrock-streamer --bin bedrock-emulator --bin bedrock-playground
     npm test --prefix clients
