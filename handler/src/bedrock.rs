@@ -15,7 +15,7 @@ mod quick_ack;
 pub use guardrail::{Finding, Intervention, Side};
 /// The TLS settings the Bedrock client uses, for the function's one other AWS call (the budget
 /// alarm's, [`crate::budget`]).
-pub(crate) use http_client::tls_config;
+pub(crate) use http_client::{shared as sdk_http_client, tls_config};
 
 use aws_config::BehaviorVersion;
 use aws_sdk_bedrockruntime::config::{Credentials, Region};

@@ -29,7 +29,9 @@
 //!   origins' rule, `cache` an alias's prompt caching (`config/bedrock-models.json`, and where a
 //!   request's cache points go), `tier` its service tier.
 //! - [`budget`]: the daily budget's refusal: the stack's budget alarm read through CloudWatch's
-//!   `DescribeAlarms` at most once a minute (the function's one AWS call besides Bedrock's).
+//!   `DescribeAlarms` at most once a minute.
+//! - [`aws`]: how the function makes its AWS calls besides Bedrock's (`DescribeAlarms`): one
+//!   SigV4-signed `POST` each, without an SDK crate per service.
 //! - [`price`]: what a request costs: the dated price table (`config/prices.json`) and a
 //!   request's cost from its token counts; it imports nothing of the crate.
 //! - [`error`], [`summary`], [`caller`], [`telemetry`]: the error vocabulary (status and code in
@@ -40,6 +42,7 @@
 //! the fuzz targets and the benchmark drive the public items (request parsing, the storyType rule,
 //! the wire encoders, the event conversion, the error vocabulary).
 
+pub mod aws;
 pub mod bedrock;
 pub mod budget;
 pub mod caller;

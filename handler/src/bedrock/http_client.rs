@@ -50,7 +50,7 @@ use super::quick_ack::{QuickAckConnector, QuickAckStream};
 
 /// The SDK's client for [`aws_config`] and the Bedrock client: one TLS configuration, and one
 /// connection pool per distinct pair of timeouts (in practice one).
-pub(super) fn shared() -> SharedHttpClient {
+pub(crate) fn shared() -> SharedHttpClient {
     SharedHttpClient::new(Client { tls: tls_config(), connectors: Mutex::default() })
 }
 
