@@ -41,8 +41,20 @@ export interface HandlerSettings {
     temperature?: number;
     /** 0..1; undefined leaves the model's default. */
     topP?: number;
-    /** Sent with every request; undefined sends none. */
+    /** Sent with every request; undefined sends none. At most one of systemPrompt, systemPromptFile and systemPromptParameter. */
     systemPrompt?: string;
+    /**
+     * A file on the deploying machine holding the system prompt (a path relative to the Pulumi
+     * project's folder, or absolute): packed into the function's package as `system-prompt.txt`
+     * (STREAMER_SYSTEM_PROMPT_FILE), for a prompt longer than Lambda's 4 KB environment holds.
+     */
+    systemPromptFile?: string;
+    /**
+     * An existing Systems Manager Parameter Store parameter holding the system prompt (its name or
+     * ARN; a SecureString is decrypted): read at cold start (STREAMER_SYSTEM_PROMPT_PARAMETER); the
+     * role may read this parameter alone.
+     */
+    systemPromptParameter?: string;
     /** Prompt for story types without their own template; must contain {storyType}. */
     defaultTemplate: string;
     /** storyType (case- and composition-insensitive) → template; each must contain {storyType}. */
@@ -61,6 +73,10 @@ export interface HandlerSettings {
     chat: boolean;
     /** Sent first with every conversation, before the caller's own system messages; undefined sends none. */
     chatSystemPrompt?: string;
+    /** As `systemPromptFile`, for conversations: packed as `chat-system-prompt.txt`. */
+    chatSystemPromptFile?: string;
+    /** As `systemPromptParameter`, for conversations. */
+    chatSystemPromptParameter?: string;
     /** Most messages one conversation request may send (1 to 1000). */
     chatMaxMessages: number;
     /** Most Unicode characters in one message (1 to 400000, at most `chatMaxTotalChars`). */
@@ -245,6 +261,94 @@ function unitFractionProblem(value: number | undefined): string | undefined {
     return value === undefined || isUnitFraction(value) ? undefined : `expected a number from 0.0 to 1.0, got ${quoted(value)}`;
 }
 
+// ---- Where the system prompts come from ----
+// Lambda holds 4 KB of environment variables in all (Lambda quotas, "Function configuration,
+// deployment, and execution", read 2026-12-07): a longer prompt comes from a file packed into the
+// function's package or from a Parameter Store parameter (handler/src/settings/system_prompt.rs).
+
+/**
+ * The most characters a system prompt from a file or a parameter may have
+ * (handler/src/settings/system_prompt.rs `MAX_CHARS`). A parameter holds less anyway: 4 KB
+ * (standard tier) or 8 KB (advanced) (Systems Manager user guide, "Managing parameter tiers", read
+ * 2026-12-07).
+ */
+export const MAX_SYSTEM_PROMPT_CHARS = 100000;
+
+/** The stack's two system prompts: their config key, and the name each file has in the package. */
+export const SYSTEM_PROMPTS = [
+    { key: "systemPrompt", packedAs: "system-prompt.txt" },
+    { key: "chatSystemPrompt", packedAs: "chat-system-prompt.txt" },
+] as const;
+
+/** One of the two prompts' three keys: the text, the file, the parameter. */
+type PromptKeys = "systemPrompt" | "systemPromptFile" | "systemPromptParameter" | "chatSystemPrompt" | "chatSystemPromptFile" | "chatSystemPromptParameter";
+
+/** A parameter name's level: PutParameter `Name` takes `a-zA-Z0-9_.-`, levels after a `/` (SSM API reference, read 2026-12-07). */
+const PARAMETER_LEVEL = "[A-Za-z0-9_.-]+";
+/** A parameter's name (`prompt`, `/stories/prompt`) or ARN, as SSM writes them (handler/src/settings/system_prompt.rs `is_parameter`). */
+const PARAMETER = new RegExp(
+    `^(${PARAMETER_LEVEL}|(/${PARAMETER_LEVEL})+|arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/${PARAMETER_LEVEL}(/${PARAMETER_LEVEL})*)$`,
+);
+/** Longest parameter name, its hierarchy included (PutParameter `Name`). */
+const MAX_PARAMETER_NAME_CHARS = 1011;
+
+/** Whether `text` names a Parameter Store parameter (by name or ARN) as the handler takes it. */
+export function isParameter(text: string): boolean {
+    const name = text.startsWith("arn:") ? text.slice(text.indexOf(":parameter/") + ":parameter/".length) : text;
+    return PARAMETER.test(text) && name.length <= MAX_PARAMETER_NAME_CHARS;
+}
+
+/** The text of a prompt file, or the problem (the handler's words for empty and too long). */
+export function readPromptFile(file: string): { text: string } | { problem: string } {
+    let bytes: Buffer;
+    try {
+        bytes = fs.readFileSync(file);
+    } catch (error) {
+        return { problem: `cannot read ${file}: ${(error as Error).message}` };
+    }
+    let text: string;
+    try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+        return { problem: `${file} is not UTF-8 text` };
+    }
+    if (text.trim() === "") return { problem: `${file} is empty; a system prompt needs text` };
+    const chars = [...text].length;
+    if (chars > MAX_SYSTEM_PROMPT_CHARS) {
+        return { problem: `${file} holds ${chars} characters, over the ${MAX_SYSTEM_PROMPT_CHARS} a system prompt may have` };
+    }
+    return { text };
+}
+
+/** Each prompt's problems: two sources at once (alone, as the handler reports it), a parameter that is not one, a file that cannot be the prompt. */
+function systemPromptProblems(s: Pick<HandlerSettings, PromptKeys>): string[] {
+    const problems: string[] = [];
+    for (const { key } of SYSTEM_PROMPTS) {
+        const fileKey = `${key}File` as const;
+        const parameterKey = `${key}Parameter` as const;
+        const set = [key, fileKey, parameterKey].filter((k) => s[k] !== undefined);
+        if (set.length > 1) {
+            problems.push(
+                `${set[set.length - 1]}: is set together with ${set[0]}; the prompt comes from one of ${key}, ${fileKey} and ${parameterKey}: set one`,
+            );
+            continue;
+        }
+        const parameter = s[parameterKey];
+        if (parameter !== undefined && !isParameter(parameter)) {
+            problems.push(
+                `${parameterKey}: expected a Parameter Store parameter's name (letters, digits and "_.-", a hierarchy's levels each after a "/") ` +
+                    `or its ARN (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME); got ${JSON.stringify(parameter)}`,
+            );
+        }
+        const file = s[fileKey];
+        if (file !== undefined) {
+            const read = readPromptFile(file);
+            if ("problem" in read) problems.push(`${fileKey}: ${read.problem}`);
+        }
+    }
+    return problems;
+}
+
 /**
  * Everything the handler would refuse at cold start, one line per problem: the config key, then
  * the handler's own words for the problem (config/settings-cases.json holds the cases both sides
@@ -305,6 +409,7 @@ export function settingsProblems(s: HandlerSettings): string[] {
     }
     const guardrail = guardrailProblem(s);
     if (guardrail !== undefined) problems.push(guardrail);
+    problems.push(...systemPromptProblems(s));
     problems.push(...budgetProblems(s));
     return problems;
 }
@@ -459,6 +564,11 @@ export function handlerEnvironment(s: HandlerSettings, timeoutSecs: number): Rec
     if (!hasModels && s.topP !== undefined) env.STREAMER_TOP_P = String(s.topP);
     if (s.systemPrompt !== undefined) env.STREAMER_SYSTEM_PROMPT = s.systemPrompt;
     if (s.chatSystemPrompt !== undefined) env.STREAMER_CHAT_SYSTEM_PROMPT = s.chatSystemPrompt;
+    // A prompt file is packed into the package under its own name (streamer.ts); a parameter is read as named.
+    if (s.systemPromptFile !== undefined) env.STREAMER_SYSTEM_PROMPT_FILE = SYSTEM_PROMPTS[0].packedAs;
+    if (s.chatSystemPromptFile !== undefined) env.STREAMER_CHAT_SYSTEM_PROMPT_FILE = SYSTEM_PROMPTS[1].packedAs;
+    if (s.systemPromptParameter !== undefined) env.STREAMER_SYSTEM_PROMPT_PARAMETER = s.systemPromptParameter;
+    if (s.chatSystemPromptParameter !== undefined) env.STREAMER_CHAT_SYSTEM_PROMPT_PARAMETER = s.chatSystemPromptParameter;
     if (Object.keys(s.templates).length > 0) env.STREAMER_TEMPLATES = JSON.stringify(s.templates);
     if (s.allowedStoryTypes.length > 0) env.STREAMER_ALLOWED_STORY_TYPES = s.allowedStoryTypes.join(",");
     if (s.guardrailId !== undefined) env.STREAMER_GUARDRAIL_ID = s.guardrailId;
@@ -493,7 +603,8 @@ export function environmentProblem(env: Record<string, string>): string | undefi
     if (envBytes > ENVIRONMENT_LIMIT_BYTES) {
         return (
             `the function's environment is ${envBytes} bytes, over Lambda's ${ENVIRONMENT_LIMIT_BYTES}-byte limit; ` +
-            "shorten templates, defaultTemplate, systemPrompt, chatSystemPrompt or models"
+            "shorten templates, defaultTemplate or models, or move a long systemPrompt or chatSystemPrompt to a file (systemPromptFile, " +
+            "chatSystemPromptFile) or a Parameter Store parameter (systemPromptParameter, chatSystemPromptParameter)"
         );
     }
     return undefined;
@@ -1003,6 +1114,13 @@ export const RESOURCE_KEYS = [
     // The guardrail is a resource (guardrail) or named in the role's policy (guardrailId).
     "guardrail",
     "guardrailId",
+    // A prompt file is packed into the package, which whoever may read the function's code can
+    // download; a prompt parameter is named in the role's policy. A secret prompt belongs in a
+    // SecureString parameter, whose value the stack never sees.
+    "systemPromptFile",
+    "chatSystemPromptFile",
+    "systemPromptParameter",
+    "chatSystemPromptParameter",
 ];
 
 /**

@@ -6,6 +6,7 @@ use crate::config::EmulatorConfig;
 use crate::fault::ErrorResponse;
 use crate::fault::Fault;
 use crate::model::{self, Plan};
+use crate::parameter::{self, ParameterRead, Parameters};
 use crate::prompt_cache::PromptCache;
 use crate::record::{ExchangeOutcome, RecordedRequest, Recorder};
 use crate::{alarm, catalog, converse};
@@ -42,6 +43,10 @@ pub(crate) struct State {
     /// How many `DescribeAlarms` calls arrived.
     pub alarm_reads: AtomicUsize,
     pub prompt_cache: PromptCache,
+    /// Parameter Store's parameters, for the `GetParameter` stand-in ([`parameter`]).
+    pub parameters: Mutex<Parameters>,
+    /// Every `GetParameter` call, in arrival order.
+    pub parameter_reads: Mutex<Vec<ParameterRead>>,
 }
 
 impl State {
@@ -60,6 +65,10 @@ pub(crate) async fn handle(
     state: Arc<State>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     if request.method() == Method::POST && request.uri().path() == "/" {
+        let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if target == parameter::GET_PARAMETER_TARGET {
+            return Ok(get_parameter(request, &state).await);
+        }
         return Ok(cloudwatch(request, &state).await);
     }
     let Some(model_id) = converse_stream_model_id(&request) else {
@@ -225,6 +234,24 @@ async fn cloudwatch(request: Request<Incoming>, state: &State) -> Response<Respo
     state.alarm_reads.fetch_add(1, Ordering::SeqCst);
     let xml = alarm::describe_alarms(&form, &state.alarms.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
     Response::builder().header(CONTENT_TYPE, "text/xml").body(full(xml)).expect("static response is valid")
+}
+
+/// Parameter Store's `GetParameter` (the JSON 1.1 protocol at `POST /`), from the parameters set.
+async fn get_parameter(request: Request<Incoming>, state: &State) -> Response<ResponseBody> {
+    let authorization = request.headers().get(AUTHORIZATION).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let region = catalog::signing_region(authorization).unwrap_or(DEFAULT_REGION).to_owned();
+    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let parameters = state.parameters.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (status, json, read) = parameter::get_parameter(&body, &region, &parameters);
+    drop(parameters);
+    if let Some(read) = read {
+        state.parameter_reads.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(read);
+    }
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/x-amz-json-1.1")
+        .body(full(json))
+        .expect("a JSON answer is a valid response")
 }
 
 #[cfg(test)]

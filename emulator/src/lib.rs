@@ -37,6 +37,7 @@ mod exchange;
 mod fault;
 mod guardrail;
 mod model;
+mod parameter;
 mod prompt_cache;
 mod record;
 mod server;
@@ -49,6 +50,7 @@ pub use fault::{
     CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, DEFAULT_AFTER_TOKENS, EMPTY_DELTA_LEAD, Fault, ParseFaultError,
 };
 pub use guardrail::{BLOCKED_INPUT_MESSAGE, BLOCKED_OUTPUT_MESSAGE, BLOCKED_TOPIC, FLAGGED_TOKENS};
+pub use parameter::ParameterRead;
 pub use record::{ExchangeOutcome, RecordedRequest};
 pub use server::Emulator;
 pub use story::ECHO_MARKER;

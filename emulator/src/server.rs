@@ -4,6 +4,7 @@
 use crate::config::EmulatorConfig;
 use crate::exchange::{self, State};
 use crate::fault::Fault;
+use crate::parameter::ParameterRead;
 use crate::record::{RecordedRequest, Recorder};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -34,6 +35,8 @@ impl Emulator {
             alarms: Mutex::default(),
             alarm_reads: AtomicUsize::new(0),
             prompt_cache: Default::default(),
+            parameters: Mutex::default(),
+            parameter_reads: Mutex::default(),
         });
         let server = tokio::spawn(serve(listener, state.clone()));
         Ok(Emulator { addr, state, server })
@@ -79,6 +82,26 @@ impl Emulator {
     /// How many `DescribeAlarms` calls arrived.
     pub fn alarm_reads(&self) -> usize {
         self.state.alarm_reads.load(Ordering::SeqCst)
+    }
+
+    /// Sets a Parameter Store parameter's value as `GetParameter` at `POST /` answers it (the
+    /// SDK's `AWS_ENDPOINT_URL_SSM`); `name` as SSM writes it (`/stories/prompt`, `prompt`), found
+    /// by that name or its ARN. A parameter never set is not found (`ParameterNotFound`).
+    pub fn set_parameter(&self, name: &str, value: &str) {
+        let mut parameters = self.state.parameters.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        parameters.values.insert(name.to_owned(), value.to_owned());
+    }
+
+    /// Makes `GetParameter` on `name` answer `AccessDeniedException`, as SSM answers a role
+    /// without `ssm:GetParameter` on it.
+    pub fn deny_parameter(&self, name: &str) {
+        let mut parameters = self.state.parameters.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        parameters.denied.insert(name.to_owned());
+    }
+
+    /// Every `GetParameter` call so far, in arrival order.
+    pub fn parameter_reads(&self) -> Vec<ParameterRead> {
+        self.state.parameter_reads.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
     /// Waits until `f` holds for the recorded requests, re-checking on every recorded change;

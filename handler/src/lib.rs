@@ -27,11 +27,14 @@
 //! - [`settings`]: `STREAMER_*` over `config/default.toml`, checked once at cold start; `prompt`
 //!   holds the templates, `guardrail` the Bedrock guardrail every call carries, `cors` the
 //!   origins' rule, `cache` an alias's prompt caching (`config/bedrock-models.json`, and where a
-//!   request's cache points go), `tier` its service tier.
+//!   request's cache points go), `tier` its service tier, `system_prompt` where each system prompt
+//!   comes from (the variable, a file in the package, or a Parameter Store parameter read through
+//!   [`ssm`] at cold start).
 //! - [`budget`]: the daily budget's refusal: the stack's budget alarm read through CloudWatch's
 //!   `DescribeAlarms` at most once a minute.
-//! - [`aws`]: how the function makes its AWS calls besides Bedrock's (`DescribeAlarms`): one
-//!   SigV4-signed `POST` each, without an SDK crate per service.
+//! - [`ssm`]: a Parameter Store parameter's value (`GetParameter`), for a system prompt.
+//! - [`aws`]: how the function makes its AWS calls besides Bedrock's (`DescribeAlarms`,
+//!   `GetParameter`): one SigV4-signed `POST` each, without an SDK crate per service.
 //! - [`price`]: what a request costs: the dated price table (`config/prices.json`) and a
 //!   request's cost from its token counts; it imports nothing of the crate.
 //! - [`error`], [`summary`], [`caller`], [`telemetry`]: the error vocabulary (status and code in
@@ -53,6 +56,7 @@ pub mod price;
 pub mod request;
 pub mod service;
 pub mod settings;
+pub mod ssm;
 pub mod stream;
 pub mod summary;
 pub mod telemetry;

@@ -1,4 +1,5 @@
-//! Cold start: load settings and build the Bedrock client once, then serve invocations.
+//! Cold start: load settings (system prompts from their files or parameters included) and build
+//! the Bedrock client once, then serve invocations.
 
 use std::process::ExitCode;
 
@@ -13,7 +14,7 @@ use bedrock_streamer::{bedrock, budget, summary, telemetry};
 // Runtime API connection). just bench: about half the CPU per event was those wake-ups.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let settings = match Settings::from_env() {
+    let settings = match Settings::from_env().await {
         Ok(settings) => settings,
         Err(error) => {
             telemetry::init("info");

@@ -5,6 +5,7 @@
 //! program's alike.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
@@ -21,12 +22,16 @@ pub mod cache;
 mod cors;
 mod guardrail;
 mod prompt;
+pub mod system_prompt;
 pub mod tier;
 
 pub use cors::AllowOrigins;
 pub use guardrail::{Guardrail, StreamProcessingMode};
 use prompt::{Template, Templates};
+use system_prompt::Source;
 use tier::ServiceTier;
+
+use crate::ssm::ParameterStore;
 
 const DEFAULTS: &str = include_str!("../../config/default.toml");
 const PREFIX: &str = "STREAMER";
@@ -34,7 +39,7 @@ const PREFIX: &str = "STREAMER";
 /// Every key the handler reads, the one list of them: each is `STREAMER_<KEY>` in the environment
 /// and `<key>` in `config/default.toml`; anything else under `STREAMER_` is a typo and fails the
 /// start.
-const KEYS: [&str; 26] = [
+const KEYS: [&str; 30] = [
     "model_id",
     "models",
     "default_model",
@@ -43,6 +48,8 @@ const KEYS: [&str; 26] = [
     "temperature",
     "top_p",
     "system_prompt",
+    "system_prompt_file",
+    "system_prompt_parameter",
     "default_template",
     "templates",
     "allowed_story_types",
@@ -52,6 +59,8 @@ const KEYS: [&str; 26] = [
     "page",
     "chat",
     "chat_system_prompt",
+    "chat_system_prompt_file",
+    "chat_system_prompt_parameter",
     "chat_max_messages",
     "chat_max_message_chars",
     "chat_max_total_chars",
@@ -89,6 +98,8 @@ pub struct Settings {
     /// `STREAMER_MAX_TOKENS`, `STREAMER_MAX_TOKENS_CAP`, `STREAMER_TEMPERATURE` and `STREAMER_TOP_P`
     /// as the one alias `default`.
     pub models: Models,
+    /// The stack's system prompt for stories: `STREAMER_SYSTEM_PROMPT`, or read from
+    /// `STREAMER_SYSTEM_PROMPT_FILE` or `STREAMER_SYSTEM_PROMPT_PARAMETER` ([`system_prompt`]).
     pub system_prompt: Option<String>,
     pub templates: Templates,
     /// Accepted story types as [`story_type::key`]s; `None` accepts any valid story type.
@@ -106,7 +117,7 @@ pub struct Settings {
     /// Serve conversations: `POST /chat`, `POST /v1/chat/completions`, `GET /v1/models`.
     pub chat: bool,
     /// The stack's system prompt for conversations: Bedrock gets it first, then the caller's
-    /// system messages.
+    /// system messages. `STREAMER_CHAT_SYSTEM_PROMPT`, or read from its `_FILE` or `_PARAMETER`.
     pub chat_system_prompt: Option<String>,
     pub chat_limits: ChatLimits,
     /// The Bedrock guardrail every call carries (`guardrailConfig`), if the stack has one.
@@ -122,6 +133,9 @@ pub struct Settings {
     /// What deploys and runs but may not do what was meant (a `promptCache` on a model
     /// `config/bedrock-models.json` does not know), logged at cold start.
     pub warnings: Vec<String>,
+    /// The system prompts still to be read from Parameter Store, by key (`system_prompt`,
+    /// `chat_system_prompt`) with the parameter's name: [`Settings::read_parameters`] reads them.
+    unread_parameters: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,15 +163,32 @@ impl Raw {
 }
 
 impl Settings {
-    /// Defaults overridden by this process's environment.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_vars(std::env::vars())
+    /// Defaults overridden by this process's environment, with every system prompt read from its
+    /// file or parameter. Parameter Store is reached (and the SDKs' configuration loaded for it)
+    /// only when a prompt comes from a parameter.
+    pub async fn from_env() -> Result<Self, SettingsError> {
+        let settings = Self::from_vars(std::env::vars())?;
+        if settings.unread_parameters.is_empty() {
+            return Ok(settings);
+        }
+        settings.read_parameters(&ParameterStore::from_env().await).await
     }
 
-    /// Defaults overridden by the given variables (only the `STREAMER_` ones are read).
+    /// Defaults overridden by the given variables (the `STREAMER_` ones, and `LAMBDA_TASK_ROOT`,
+    /// the package root a prompt's file is found under: the working directory when unset). A
+    /// prompt from a file is read here; one from a parameter only by [`Settings::read_parameters`].
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SettingsError> {
-        let ours: config::Map<String, String> =
-            vars.into_iter().filter(|(name, _)| name.starts_with("STREAMER_")).collect();
+        let mut task_root = None;
+        let ours: config::Map<String, String> = vars
+            .into_iter()
+            .filter_map(|(name, value)| {
+                if name == "LAMBDA_TASK_ROOT" {
+                    task_root = Some(value);
+                    return None;
+                }
+                name.starts_with("STREAMER_").then_some((name, value))
+            })
+            .collect();
         let explicit_model_id = ours.get(&var_name("model_id")).is_some_and(|v| !v.trim().is_empty());
         for name in ours.keys() {
             let key = name["STREAMER_".len()..].to_ascii_lowercase();
@@ -173,10 +204,28 @@ impl Settings {
             .add_source(Environment::with_prefix(PREFIX).ignore_empty(true).source(Some(ours)))
             .build()?
             .try_deserialize()?;
-        Self::validate(&Raw(raw), explicit_model_id)
+        Self::validate(&Raw(raw), explicit_model_id, Path::new(task_root.as_deref().unwrap_or(".")))
     }
 
-    fn validate(raw: &Raw, explicit_model_id: bool) -> Result<Self, SettingsError> {
+    /// The system prompts that come from Parameter Store, read from `store` (one `GetParameter`
+    /// each); a parameter that cannot be read, or whose value is empty or too long, is the
+    /// problem of its `_PARAMETER` variable.
+    pub async fn read_parameters(mut self, store: &ParameterStore) -> Result<Self, SettingsError> {
+        for (key, name) in std::mem::take(&mut self.unread_parameters) {
+            let parameter_key = format!("{key}_parameter");
+            let whence = format!("parameter {}", quoted(&name));
+            let value = store.get(&name).await.map_err(|e| invalid(&parameter_key, format!("{whence}: {e}")))?;
+            let prompt = system_prompt::checked(value, &whence).map_err(|problem| invalid(&parameter_key, problem))?;
+            *self.prompt_mut(key) = Some(prompt);
+        }
+        Ok(self)
+    }
+
+    fn prompt_mut(&mut self, key: &str) -> &mut Option<String> {
+        if key == "chat_system_prompt" { &mut self.chat_system_prompt } else { &mut self.system_prompt }
+    }
+
+    fn validate(raw: &Raw, explicit_model_id: bool, task_root: &Path) -> Result<Self, SettingsError> {
         let model_id = raw.required("model_id").to_owned();
         if let Some(problem) = model_id_problem(&model_id) {
             return Err(invalid("model_id", problem));
@@ -287,9 +336,28 @@ impl Settings {
                 ),
             ));
         }
+        let mut unread_parameters = Vec::new();
+        let mut prompt = |key: &'static str| -> Result<Option<String>, SettingsError> {
+            let text = raw.get(key).filter(|s| !s.trim().is_empty());
+            let file = raw.get(&format!("{key}_file"));
+            let parameter = raw.get(&format!("{key}_parameter"));
+            match system_prompt::source(key, text, file, parameter)? {
+                None => Ok(None),
+                Some(Source::Text(text)) => Ok(Some(text)),
+                Some(Source::File(path)) => system_prompt::read_file(task_root, &path)
+                    .map(Some)
+                    .map_err(|problem| invalid(&format!("{key}_file"), problem)),
+                Some(Source::Parameter(name)) => {
+                    unread_parameters.push((key, name));
+                    Ok(None)
+                }
+            }
+        };
+        let system_prompt = prompt("system_prompt")?;
+        let chat_system_prompt = prompt("chat_system_prompt")?;
         Ok(Settings {
             models,
-            system_prompt: raw.get("system_prompt").filter(|s| !s.trim().is_empty()).map(str::to_owned),
+            system_prompt,
             templates: templates(raw.required("default_template"), raw.get("templates"))?,
             allowed_story_types: raw.get("allowed_story_types").map(allowed_story_types).transpose()?,
             deadline: Duration::from_secs(deadline_secs),
@@ -297,7 +365,7 @@ impl Settings {
             log_level,
             page: boolean("page", raw.required("page"))?,
             chat: boolean("chat", raw.required("chat"))?,
-            chat_system_prompt: raw.get("chat_system_prompt").filter(|s| !s.trim().is_empty()).map(str::to_owned),
+            chat_system_prompt,
             chat_limits,
             guardrail: guardrail::guardrail(
                 raw.get("guardrail_id"),
@@ -311,6 +379,7 @@ impl Settings {
                 .map_err(|problem| invalid("cors_allow_origins", problem))?,
             budget_alarm: budget_alarm(raw)?,
             warnings,
+            unread_parameters,
         })
     }
 }

@@ -14,6 +14,7 @@ import {
     environmentBytes,
     handlerEnvironment,
     type HandlerSettings,
+    MAX_SYSTEM_PROMPT_CHARS,
     RESOURCE_DEFAULTS,
     resourceProblems,
     reviewModels,
@@ -24,6 +25,7 @@ import {
 import { classifyModel } from "../policy";
 import { DEFAULTS } from "../streamerArgs";
 import { PROGRAM_DIR } from "./support/pulumiCli";
+import { tempDir } from "./support/tempDir";
 
 const REPO = path.resolve(PROGRAM_DIR, "..");
 
@@ -84,6 +86,16 @@ describe("the environment", () => {
         assert.equal(env.STREAMER_DEADLINE_SECS, "115");
     });
 
+    test("a prompt file is named as the package holds it, a parameter as given", () => {
+        const env = handlerEnvironment({ ...minimal, systemPromptFile: "prompts/story.md", chatSystemPromptParameter: "/bedrock-streamer/chat" }, 60);
+        assert.equal(env.STREAMER_SYSTEM_PROMPT_FILE, "system-prompt.txt");
+        assert.equal(env.STREAMER_CHAT_SYSTEM_PROMPT_PARAMETER, "/bedrock-streamer/chat");
+        assert.deepEqual(
+            [env.STREAMER_SYSTEM_PROMPT, env.STREAMER_SYSTEM_PROMPT_PARAMETER, env.STREAMER_CHAT_SYSTEM_PROMPT, env.STREAMER_CHAT_SYSTEM_PROMPT_FILE],
+            [undefined, undefined, undefined, undefined],
+        );
+    });
+
     test("names only variables the handler reads (it refuses unknown STREAMER_* names at start)", () => {
         const source = fs.readFileSync(path.join(REPO, "handler/src/settings.rs"), "utf8");
         const keys = /const KEYS: \[&str; \d+\] = \[([^\]]*)\]/.exec(source);
@@ -93,6 +105,11 @@ describe("the environment", () => {
             ...minimal,
             systemPrompt: "x",
             chatSystemPrompt: "y",
+            // Not a valid stack (a prompt has one source), but every variable a source names.
+            systemPromptFile: "story.txt",
+            chatSystemPromptFile: "chat.txt",
+            systemPromptParameter: "/story",
+            chatSystemPromptParameter: "/chat",
             templates: { A: "{storyType}" },
             allowedStoryTypes: ["A"],
             guardrailId: "g1",
@@ -157,6 +174,28 @@ describe("what the handler would refuse at cold start", () => {
 
     test("the defaults themselves are fine", () => {
         assert.deepEqual(settingsProblems(minimal), []);
+    });
+
+    test("a prompt file must be there, UTF-8, not blank and at most 100000 characters (the handler's words)", () => {
+        const dir = tempDir("bedrock-streamer-prompts-");
+        const file = (name: string, content: string | Buffer) => {
+            fs.writeFileSync(path.join(dir, name), content);
+            return path.join(dir, name);
+        };
+        const fine = file("fine.txt", "é".repeat(MAX_SYSTEM_PROMPT_CHARS));
+        assert.deepEqual(settingsProblems({ ...minimal, systemPromptFile: fine }), [], "characters, not bytes");
+        const long = file("long.txt", "a".repeat(MAX_SYSTEM_PROMPT_CHARS + 1));
+        const blank = file("blank.txt", " \n");
+        const latin1 = file("latin1.txt", Buffer.from([0x43, 0x68, 0xe2, 0x74]));
+        const missing = path.join(dir, "missing.txt");
+        assert.deepEqual(settingsProblems({ ...minimal, systemPromptFile: long, chatSystemPromptFile: blank }), [
+            `systemPromptFile: ${long} holds 100001 characters, over the 100000 a system prompt may have`,
+            `chatSystemPromptFile: ${blank} is empty; a system prompt needs text`,
+        ]);
+        assert.deepEqual(settingsProblems({ ...minimal, systemPromptFile: latin1 }), [`systemPromptFile: ${latin1} is not UTF-8 text`]);
+        assert.deepEqual(settingsProblems({ ...minimal, chatSystemPromptFile: missing }), [
+            `chatSystemPromptFile: cannot read ${missing}: ENOENT: no such file or directory, open '${missing}'`,
+        ]);
     });
 });
 
