@@ -29,6 +29,12 @@ function optionalText(config: pulumi.Config, key: string): string | undefined {
     return value === "" ? undefined : value;
 }
 
+/** An optional file's path: "" means unset; a relative path is taken from `programDir` (Pulumi.yaml's folder), as codeZip is. */
+function optionalPath(config: pulumi.Config, key: string, programDir: string): string | undefined {
+    const value = optionalText(config, key);
+    return value === undefined ? undefined : path.resolve(programDir, value);
+}
+
 /** An optional number kept as text in config (Pulumi config has no decimal type): "" means unset, which `unset` says the meaning of. */
 function optionalNumber(config: pulumi.Config, key: string, unset = "the model's default"): number | undefined {
     const text = optionalText(config, key);
@@ -98,6 +104,8 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         temperature: optionalNumber(config, "temperature"),
         topP: optionalNumber(config, "topP"),
         systemPrompt: optionalText(config, "systemPrompt"),
+        systemPromptFile: optionalPath(config, "systemPromptFile", programDir),
+        systemPromptParameter: optionalText(config, "systemPromptParameter"),
         defaultTemplate: config.require("defaultTemplate"),
         templates: jsonObjectFrom(config, "templates", parseTemplates),
         allowedStoryTypes: config.requireObject<string[]>("allowedStoryTypes"),
@@ -107,6 +115,8 @@ export function readStreamerArgs(config: pulumi.Config, programDir: string): Bed
         page: config.requireBoolean("page"),
         chat: config.requireBoolean("chat"),
         chatSystemPrompt: optionalText(config, "chatSystemPrompt"),
+        chatSystemPromptFile: optionalPath(config, "chatSystemPromptFile", programDir),
+        chatSystemPromptParameter: optionalText(config, "chatSystemPromptParameter"),
         chatMaxMessages: config.requireNumber("chatMaxMessages"),
         chatMaxMessageChars: config.requireNumber("chatMaxMessageChars"),
         chatMaxTotalChars: config.requireNumber("chatMaxTotalChars"),

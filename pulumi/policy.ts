@@ -190,6 +190,31 @@ export function applyGuardrailPolicy(arn: string): PolicyDocument {
     return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [APPLY_GUARDRAIL_ACTION], Resource: [arn] }] };
 }
 
+/**
+ * A system prompt from Parameter Store is read with `GetParameter`, which IAM authorises as
+ * `ssm:GetParameter` on the parameter's ARN, `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME` with
+ * a hierarchy's name written without its leading slash (Service Authorization Reference, "Actions,
+ * resources, and condition keys for AWS Systems Manager", resource type `parameter`; Systems Manager
+ * user guide, "Restricting access to Systems Manager parameters using IAM policies"; both read
+ * 2026-12-07). A SecureString encrypted with the AWS managed key `aws/ssm` needs nothing more: that
+ * key lets every principal of the account decrypt through Parameter Store; one encrypted with a
+ * customer managed key also needs `kms:Decrypt` on that key, which its key policy or the operator
+ * grants (Systems Manager user guide, "Restricting decryption of SecureString parameter values",
+ * read 2026-12-07).
+ */
+export const GET_PARAMETER_ACTION = "ssm:GetParameter";
+
+/** The ARN of a parameter a stack names by name or ARN (an ARN is used as given). */
+export function parameterArn(nameOrArn: string, where: StackLocation): string {
+    if (nameOrArn.startsWith("arn:")) return nameOrArn;
+    return `arn:${where.partition}:ssm:${where.region}:${where.accountId}:parameter/${nameOrArn.replace(/^\//, "")}`;
+}
+
+/** GetParameter on the stack's prompt parameters, and nothing else. */
+export function getParameterPolicy(arns: string[]): PolicyDocument {
+    return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [GET_PARAMETER_ACTION], Resource: [...new Set(arns)] }] };
+}
+
 /** Lets the Lambda service, and nothing else, assume the function's role. */
 export const LAMBDA_TRUST_POLICY = {
     Version: "2012-10-17",

@@ -6,12 +6,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { DailyBudget } from "./budget";
+import { packageWithFiles } from "./codePackage";
 import { functionUrlCors } from "./cors";
 import { StreamingGateway } from "./gateway";
 import { StoryGuardrail } from "./guardrail";
 import { lookUpInferenceProfiles } from "./inferenceProfiles";
-import { applyGuardrailPolicy, guardrailArn, invokeModelPolicy, LAMBDA_TRUST_POLICY, writeLogsPolicy } from "./policy";
-import { type AuthType, configuredModels, isGatewayAuth, resolveDefaultModel } from "./settings";
+import { applyGuardrailPolicy, getParameterPolicy, guardrailArn, invokeModelPolicy, LAMBDA_TRUST_POLICY, parameterArn, writeLogsPolicy } from "./policy";
+import { type AuthType, configuredModels, isGatewayAuth, resolveDefaultModel, SYSTEM_PROMPTS } from "./settings";
 import { type BedrockStreamerArgs, planStreamer } from "./streamerArgs";
 
 /** Statement ids of the public permissions with authType NONE; the provider's own are FunctionURLAllowPublicAccess and FunctionURLAllowInvokeAction. */
@@ -102,6 +103,22 @@ export class BedrockStreamer extends pulumi.ComponentResource {
                 { role: role.id, policy: guardrail.arn.apply((arn) => JSON.stringify(applyGuardrailPolicy(arn))) },
                 { parent: this },
             );
+        // The system prompts from Parameter Store: the role may read those parameters alone.
+        const promptParameters = SYSTEM_PROMPTS.flatMap(({ key }) => r[`${key}Parameter`] ?? []);
+        const readPrompts =
+            promptParameters.length > 0 &&
+            new aws.iam.RolePolicy(
+                `${name}-read-system-prompts`,
+                {
+                    role: role.id,
+                    policy: where.apply(([partition, region, accountId]) =>
+                        JSON.stringify(getParameterPolicy(promptParameters.map((p) => parameterArn(p, { partition, region, accountId })))),
+                    ),
+                },
+                { parent: this },
+            );
+        // The system-prompt files, packed next to bootstrap under the names the function is given.
+        const promptFiles = Object.fromEntries(SYSTEM_PROMPTS.flatMap(({ key, packedAs }) => (r[`${key}File`] === undefined ? [] : [[packedAs, r[`${key}File`]!]])));
         const withGuardrail: pulumi.Input<Record<string, string>> = guardrail
             ? pulumi.all([env, guardrail.env]).apply(([own, ids]): Record<string, string> => ({ ...own, ...ids }))
             : env;
@@ -118,7 +135,7 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             {
                 runtime: "provided.al2023",
                 handler: "bootstrap",
-                code: new pulumi.asset.FileArchive(r.codeZip),
+                code: new pulumi.asset.FileArchive(packageWithFiles(r.codeZip, promptFiles)),
                 architectures: [r.architecture],
                 memorySize: r.memorySize,
                 timeout: r.timeout,
@@ -129,7 +146,8 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             },
             // The policies first: the first invocation after a deploy must already be allowed to
             // call Bedrock and to log.
-            { parent: this, dependsOn: [logGroup, invokeModel, writeLogs, ...(applyGuardrail ? [applyGuardrail] : [])] },
+            // (A prompt parameter is read at cold start: its policy too.)
+            { parent: this, dependsOn: [logGroup, invokeModel, writeLogs, ...(applyGuardrail ? [applyGuardrail] : []), ...(readPrompts ? [readPrompts] : [])] },
         );
 
         if (isGatewayAuth(r.authType)) {

@@ -10,7 +10,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 
-import { classifyModel, type InferenceProfileFacts, invokeModelPolicy, type PolicyDocument, profileIdentifier, writeLogsPolicy } from "../policy";
+import {
+    classifyModel,
+    getParameterPolicy,
+    type InferenceProfileFacts,
+    invokeModelPolicy,
+    parameterArn,
+    type PolicyDocument,
+    profileIdentifier,
+    writeLogsPolicy,
+} from "../policy";
 import { ACCOUNT_ID, APPLICATION_PROFILE, HAIKU_55, inferenceProfile, runProgram } from "./support/program";
 import { PROGRAM_DIR, programConfig } from "./support/pulumiCli";
 import { packageStandIn } from "./support/tempDir";
@@ -132,6 +141,14 @@ describe("the policies, against the Service Authorization Reference (policy_sent
             ...modelPolicies(),
             { name: "logs", policy: writeLogsPolicy(`arn:aws:logs:us-east-1:${ACCOUNT_ID}:log-group:bedrock-streamer-logs-8a9b0c1`) },
             { name: "docs/deploy.md caller", policy: readmeCallerPolicy() },
+            {
+                name: "prompt parameters",
+                policy: getParameterPolicy(
+                    ["/bedrock-streamer/story-prompt", "chat-prompt", `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/shared/prompt`].map((p) =>
+                        parameterArn(p, { partition: "aws", region: "us-east-1", accountId: ACCOUNT_ID }),
+                    ),
+                ),
+            },
             ...FAULTS.map(([what, policy]) => ({ name: `fault ${what}`, policy })),
         ]);
     });
@@ -140,6 +157,10 @@ describe("the policies, against the Service Authorization Reference (policy_sent
         assert.equal(stackPolicies.length, 5, "two role policies per stack, and prod's ApplyGuardrail on its own guardrail");
         assert.ok(stackPolicies.some((p) => p.name === "stack prod bedrock-streamer-apply-guardrail"));
         assert.deepEqual(findingsFor("stack "), []);
+    });
+
+    test("GetParameter on the system prompts' parameters, by name (with or without a hierarchy) or ARN", () => {
+        assert.deepEqual(findingsFor("prompt parameters"), []);
     });
 
     test("the model policy for every kind of modelId: foundation model, each profile geography, global., full ARNs", () => {

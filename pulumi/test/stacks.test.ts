@@ -38,6 +38,8 @@ const HANDLER_VARIABLES: Record<string, string> = {
     page: "STREAMER_PAGE",
     chat: "STREAMER_CHAT",
     chatSystemPrompt: "STREAMER_CHAT_SYSTEM_PROMPT",
+    systemPromptParameter: "STREAMER_SYSTEM_PROMPT_PARAMETER",
+    chatSystemPromptParameter: "STREAMER_CHAT_SYSTEM_PROMPT_PARAMETER",
     chatMaxMessages: "STREAMER_CHAT_MAX_MESSAGES",
     chatMaxMessageChars: "STREAMER_CHAT_MAX_MESSAGE_CHARS",
     chatMaxTotalChars: "STREAMER_CHAT_MAX_TOTAL_CHARS",
@@ -49,6 +51,9 @@ const HANDLER_VARIABLES: Record<string, string> = {
 /** The issue's keys, plus codeZip (where `just build` leaves the package). */
 const KEYS = [
     ...Object.keys(HANDLER_VARIABLES),
+    // A prompt file is packed into the package; the function gets its name there (test/systemPrompt.test.ts).
+    "systemPromptFile",
+    "chatSystemPromptFile",
     "guardrail",
     "authType",
     "reservedConcurrency",
@@ -133,7 +138,17 @@ describe("the typed config", () => {
             const declared = key === "templates" || key === "models" ? JSON.parse(defaults[key] as string) : defaults[key];
             assert.deepEqual(declared, value, key);
         }
-        for (const unset of ["temperature", "topP", "systemPrompt", "chatSystemPrompt", "defaultModel"]) assert.equal(defaults[unset], "", unset);
+        for (const unset of [
+            "temperature",
+            "topP",
+            "systemPrompt",
+            "chatSystemPrompt",
+            "systemPromptFile",
+            "systemPromptParameter",
+            "chatSystemPromptFile",
+            "chatSystemPromptParameter",
+            "defaultModel",
+        ]) assert.equal(defaults[unset], "", unset);
         assert.equal(defaults.reservedConcurrency, -1);
     });
 
@@ -413,7 +428,7 @@ describe("several models (pulumi config set models …)", () => {
 
     test("the models map counts toward Lambda's 4 KB environment", async () => {
         const models = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`story-model-${i}`, { modelId: `us.${SHIPPED_MODEL}`, maxTokens: 512 }]));
-        await assert.rejects(withModels(models, "story-model-0"), /the function's environment is \d+ bytes, over Lambda's 4096-byte limit; shorten templates, defaultTemplate, systemPrompt, chatSystemPrompt or models/);
+        await assert.rejects(withModels(models, "story-model-0"), /the function's environment is \d+ bytes, over Lambda's 4096-byte limit; shorten templates, defaultTemplate or models, or move a long systemPrompt/);
     });
 });
 
