@@ -137,9 +137,11 @@ impl Answer {
 /// extra fields; the npm client and the AI SDK read the JSON as it comes).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CompletionUsage {
-    pub prompt_tokens: i32,
+    /// Summed in 64 bits: Bedrock's counts are each 32-bit (`TokenUsage`), and the sum of
+    /// three of them may not be.
+    pub prompt_tokens: i64,
     pub completion_tokens: i32,
-    pub total_tokens: i32,
+    pub total_tokens: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_tokens_details: Option<PromptTokensDetails>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,11 +160,11 @@ impl CompletionUsage {
     pub fn from_bedrock(usage: &Usage) -> Option<CompletionUsage> {
         let (input, output) = (usage.input_tokens?, usage.output_tokens?);
         let cached = usage.cache_read_input_tokens;
-        let prompt = input + cached.unwrap_or(0) + usage.cache_write_input_tokens.unwrap_or(0);
+        let prompt = [Some(input), cached, usage.cache_write_input_tokens].into_iter().flatten().map(i64::from).sum();
         Some(CompletionUsage {
             prompt_tokens: prompt,
             completion_tokens: output,
-            total_tokens: prompt + output,
+            total_tokens: prompt + i64::from(output),
             prompt_tokens_details: cached.map(|cached_tokens| PromptTokensDetails { cached_tokens }),
             cost_usd: usage.cost.map(|c| c.cost_usd),
             price_date: usage.cost.map(|c| c.price_date),
@@ -330,6 +332,15 @@ mod tests {
             json!({"prompt_tokens": 4106, "completion_tokens": 5, "total_tokens": 4111, "prompt_tokens_details": {"cached_tokens": 4096}})
         );
         assert_eq!(CompletionUsage::from_bedrock(&Usage::default()), None);
+        let most = Usage {
+            input_tokens: Some(i32::MAX),
+            output_tokens: Some(i32::MAX),
+            cache_read_input_tokens: Some(i32::MAX),
+            cache_write_input_tokens: Some(i32::MAX),
+            ..Usage::default()
+        };
+        let summed = CompletionUsage::from_bedrock(&most).unwrap();
+        assert_eq!((summed.prompt_tokens, summed.total_tokens), (3 * 2_147_483_647, 4 * 2_147_483_647), "never wraps");
         let chunk = data(&answer().usage_chunk(&got));
         assert_eq!(chunk["choices"], json!([]));
         assert_eq!(chunk["usage"]["completion_tokens"], 5);
