@@ -99,36 +99,43 @@ export class StreamingGateway extends pulumi.ComponentResource {
                 },
                 parent,
             );
+        // What every method but the preflights (and API_KEY's page) requires: the key or the token.
+        const authorized = {
+            authorization: args.authType === "COGNITO" ? "COGNITO_USER_POOLS" : "NONE",
+            authorizerId: authorizer?.id,
+            apiKeyRequired: args.authType === "API_KEY",
+        };
         for (const route of routes) {
             const method = new aws.apigateway.Method(
                 `${name}-${route.key}-any`,
-                {
-                    restApi: api.id,
-                    resourceId: route.resourceId,
-                    httpMethod: "ANY",
-                    authorization: args.authType === "COGNITO" ? "COGNITO_USER_POOLS" : "NONE",
-                    authorizerId: authorizer?.id,
-                    apiKeyRequired: args.authType === "API_KEY",
-                },
+                { restApi: api.id, resourceId: route.resourceId, httpMethod: "ANY", ...authorized },
                 parent,
             );
             shaped.push(method, stream(route.key, route.resourceId, method));
             if (args.corsAllowOrigins.length > 0) shaped.push(...this.preflight(name, route.key, api, route.resourceId, args.corsAllowOrigins));
         }
 
+        // GET on the root, which API Gateway prefers to the root's ANY. The one method without a
+        // key on an API_KEY stack serving the page: not {proxy+}, not /models; it reaches only the
+        // static page (one short invocation, never Bedrock: the function answers GET / with the
+        // page or a 405), under the stage's throttle like every method; the page's own requests send
+        // the key. Elsewhere it asks what ANY asks. It is on every gateway stack so that a switch
+        // (the page off, API_KEY to COGNITO) updates it before the new deployment snapshots the
+        // API: Pulumi deletes what the program stops registering only after every create and
+        // update, so a keyless method deleted that way would still be in the new deployment, and
+        // in the stage until some later change redeployed it.
         const keylessPage = args.authType === "API_KEY" && args.page;
-        if (keylessPage) {
-            // The one method without a key: GET on the root alone (not {proxy+}, not /models), which
-            // API Gateway prefers to the root's ANY. It reaches only the static page (one short
-            // invocation, never Bedrock: the function answers GET / with the page or a 405), under
-            // the stage's throttle like every method; the page's own requests send the key.
-            const page = new aws.apigateway.Method(
-                `${name}-root-get-page`,
-                { restApi: api.id, resourceId: api.rootResourceId, httpMethod: "GET", authorization: "NONE", apiKeyRequired: false },
-                parent,
-            );
-            shaped.push(page, stream("root-get-page", api.rootResourceId, page));
-        }
+        const page = new aws.apigateway.Method(
+            `${name}-root-get-page`,
+            {
+                restApi: api.id,
+                resourceId: api.rootResourceId,
+                httpMethod: "GET",
+                ...(keylessPage ? { authorization: "NONE", apiKeyRequired: false } : authorized),
+            },
+            parent,
+        );
+        shaped.push(page, stream("root-get-page", api.rootResourceId, page));
 
         const refusals = gatewayRefusals(args.authType, args);
         const refusalCors = gatewayRefusalCorsHeaders(args.corsAllowOrigins);
@@ -153,8 +160,8 @@ export class StreamingGateway extends pulumi.ComponentResource {
         const shape = {
             authType: args.authType,
             timeoutMs: integrationTimeoutMs(args.functionTimeoutSecs),
-            routes: routes.map((r) => r.key),
-            keylessPage,
+            // ANY on each route and the root's GET, keyless or not.
+            methods: { any: routes.map((r) => r.key), rootGet: keylessPage ? "keyless" : "authorized" },
             cors: args.corsAllowOrigins,
             refusals,
             pool: args.cognitoUserPoolArn ?? "",

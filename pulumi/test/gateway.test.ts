@@ -104,8 +104,8 @@ for (const authType of ["API_KEY", "COGNITO"] as const) {
 
         test("every route streams: AWS_PROXY to InvokeWithResponseStream, STREAM mode, a timeout covering the function's", () => {
             const streaming = ofType(r, INTEGRATION).filter((i) => i.inputs.type !== "MOCK");
-            // ANY on the root and on {proxy+}, and with API_KEY the keyless GET / of the page.
-            assert.equal(streaming.length, authType === "API_KEY" ? 3 : 2);
+            // ANY on the root and on {proxy+}, and GET on the root (with API_KEY, the page's keyless one).
+            assert.equal(streaming.length, 3);
             const timeoutSecs = Number(programConfig("dev")["bedrock-streamer:timeout"]);
             for (const integration of streaming) {
                 assert.equal(integration.inputs.type, "AWS_PROXY");
@@ -446,6 +446,24 @@ describe("switching a stack between auth kinds (pulumi config set authType …; 
         const cognito = runs.get("COGNITO")!;
         assert.equal(apiKey.only(REST_API).name, cognito.only(REST_API).name);
         assert.notEqual(apiKey.only(DEPLOYMENT).inputs.triggers.shape, cognito.only(DEPLOYMENT).inputs.triggers.shape);
+    });
+
+    test("every gateway kind, page on or off, has the same methods but the preflights: a switch updates them before the new deployment", async () => {
+        // A deployment snapshots the API's methods when it is created ("Create a deployment for a
+        // REST API in API Gateway": a stage "represents a snapshot of the API, including methods,
+        // integrations…", read 2026-12-07), and Pulumi deletes a resource the program no longer
+        // registers only after every create and update: a method one kind has and another lacks
+        // would still be in the new deployment, and the stage would keep serving it (keyless GET /
+        // on a COGNITO stack) until some later change redeployed the API.
+        const methods = (r: ProgramRun) =>
+            ofType(r, METHOD)
+                .filter((m) => m.inputs.httpMethod !== "OPTIONS")
+                .map((m) => `${m.name} ${m.inputs.httpMethod} ${m.inputs.resourceId}`)
+                .sort();
+        const apiKey = methods(runs.get("API_KEY")!);
+        assert.deepEqual(methods(runs.get("COGNITO")!), apiKey);
+        assert.deepEqual(methods(await run({ authType: "API_KEY", page: false })), apiKey);
+        assert.deepEqual(methods(await run({ authType: "COGNITO", page: false })), apiKey);
     });
 
     test("the same config deploys the same shape: no redeployment on an unrelated change", async () => {
