@@ -637,9 +637,12 @@ describe("just invoke env storyType model accept", () => {
         assert.notEqual(unnamed.status, 0);
         assert.match(unnamed.stderr, /the stack has 2 API keys \(web, partner\): name one with BEDROCK_STREAMER_API_KEY_NAME/);
         assert.deepEqual(commands(unnamed, "cargo"), []);
-        const unknown = just(workspace(), ["invoke", "dev"], { ...keys, BEDROCK_STREAMER_API_KEY_NAME: "nope" });
-        assert.match(unknown.stderr, /the stack has no API key named "nope" \(BEDROCK_STREAMER_API_KEY_NAME\); its keys: web, partner/);
-        assert.deepEqual(commands(unknown, "cargo"), []);
+        // Names of the object's prototype ("constructor", "__proto__") are no key's either.
+        for (const name of ["nope", "constructor", "__proto__"]) {
+            const unknown = just(workspace(), ["invoke", "dev"], { ...keys, BEDROCK_STREAMER_API_KEY_NAME: name });
+            assert.match(unknown.stderr, new RegExp(`the stack has no API key named "${name}" \\(BEDROCK_STREAMER_API_KEY_NAME\\); its keys: web, partner`));
+            assert.deepEqual(commands(unknown, "cargo"), [], name);
+        }
     });
 
     test("on a COGNITO stack, passes the app client id; the user and password reach bedrock-playground through its environment only", () => {
