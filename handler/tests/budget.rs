@@ -66,8 +66,10 @@ async fn while_the_alarm_is_in_alarm_every_route_is_refused_before_bedrock_and_s
         (Some("budget_exceeded"), Some("insufficient_quota")),
         "OpenAI's error object: {body}"
     );
+    let models = call(&app, Request { path: "/models".into(), ..Request::default() }).await;
+    assert_eq!(models.status, 200, "the model list, which never calls Bedrock, still answers");
     assert_eq!(emulator.request_count(), 0, "nothing reached Bedrock while the budget was spent");
-    assert_eq!(emulator.alarm_reads(), 3, "the alarm was read through DescribeAlarms");
+    assert_eq!(emulator.alarm_reads(), 3, "read through DescribeAlarms, by the three Bedrock routes only");
 
     emulator.set_alarm_state(ALARM, "OK");
     let served = call(&app, post(r#"{"storyType":"CATS"}"#, None)).await;
