@@ -4,9 +4,10 @@
 //! once per [`READ_EVERY`] and kept in the instance between reads, so a warm instance makes at
 //! most one call a minute whatever its traffic.
 //!
-//! A state that cannot be read (CloudWatch unreachable, the permission not there yet on a first
-//! deploy) lets requests through, logged as a warning, and is read again a minute later: the
-//! budget guards spending, and an outage of the guard should not become an outage of the function.
+//! A state that cannot be read within 2 s (CloudWatch unreachable or silent, the permission not
+//! there yet on a first deploy) lets requests through, logged as a warning, and is read again a
+//! minute later: the budget guards spending, and an outage of the guard should not become an
+//! outage of the function.
 
 mod alarm;
 

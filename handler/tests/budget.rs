@@ -1,7 +1,8 @@
 //! The daily budget's refusal in process, through the real SDK against the emulator, whose
 //! CloudWatch stand-in serves `DescribeAlarms` with a state the test sets: while the alarm is in
 //! ALARM every route answers 429 `budget_exceeded` in its own error shape and Bedrock gets no call;
-//! once it clears, requests are served again; and the state is read at most once a minute.
+//! once it clears, requests are served again; the state is read at most once a minute; and a
+//! CloudWatch that never answers holds a request only for the read's 2 s limit, then lets it through.
 
 mod support;
 
@@ -98,4 +99,33 @@ async fn an_alarm_that_cannot_be_read_lets_requests_through() {
     // No state set: CloudWatch has no such alarm (as before a first deploy's alarm exists).
     assert_eq!(call(&app, post(r#"{"storyType":"CATS"}"#, None)).await.status, 200);
     assert_eq!(emulator.alarm_reads(), 1);
+}
+
+#[tokio::test]
+async fn a_cloudwatch_that_never_answers_delays_a_request_by_the_read_timeout_then_lets_it_through() {
+    let emulator = fast_emulator().await;
+    // Accepts the connection and reads the request, never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = silent.accept().await {
+            held.push(connection);
+            let _ = accepted_tx.send(());
+        }
+    });
+    let vars = [("STREAMER_BUDGET_ACTION", "refuse"), ("STREAMER_BUDGET_ALARM", ALARM)];
+    let settings = Settings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+    let client = bedrock::Client::for_endpoint(&emulator.endpoint(), "us-east-1", "AKIDEXAMPLE", "secret");
+    let alarm = Alarm::for_endpoint(ALARM, &endpoint, "us-east-1", "AKIDEXAMPLE", "secret");
+    let app = App::new(settings, client).with_budget(Budget::new(alarm, budget::READ_EVERY));
+
+    // A guard against a hang only, far above the read's 2 s limit: no speed is asserted.
+    let story = tokio::time::timeout(Duration::from_secs(120), call(&app, post(r#"{"storyType":"CATS"}"#, None)))
+        .await
+        .expect("a silent CloudWatch stalled the request");
+    assert_eq!(story.status, 200, "{}", story.text());
+    assert!(accepted.try_recv().is_ok(), "the alarm was asked for");
+    assert_eq!(emulator.request_count(), 1, "served, as when the alarm cannot be read");
 }
