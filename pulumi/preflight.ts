@@ -4,8 +4,9 @@
 // there, what Pulumi's preview cannot see: that every configured model is callable there today (not
 // end of life, not Legacy without a warning, not a bare id of a profile-only model, not a profile
 // from another geography; a warning where an alias asks for a service tier its model does not
-// serve), that the account can give the stack's reservedConcurrency, and for
-// API_KEY and COGNITO what API Gateway needs (preflight/gateway.ts). It prints one line per check and exits 1
+// serve), that the account can give the stack's reservedConcurrency, for
+// API_KEY and COGNITO what API Gateway needs (preflight/gateway.ts), and that each system prompt's
+// Parameter Store parameter exists (preflight/promptParameters.ts). It prints one line per check and exits 1
 // when any would make the deploy fail. BEDROCK_STREAMER_SKIP_PREFLIGHT=1 skips it, for accounts
 // whose deploying identity cannot call the Bedrock or Lambda control plane. (Not a STREAMER_
 // variable: the handler refuses unknown STREAMER_* variables, and `just dev` passes the shell's.)
@@ -15,6 +16,7 @@ import { awsCli } from "./preflight/awsCli";
 import { checkConcurrency } from "./preflight/concurrency";
 import { error, type Finding } from "./preflight/findings";
 import { checkGateway, GATEWAY_PREFLIGHT_ACTIONS } from "./preflight/gateway";
+import { checkPromptParameters } from "./preflight/promptParameters";
 import { ModelCheck } from "./preflight/modelLifecycle";
 import { checkServiceTiers } from "./preflight/serviceTier";
 import { readStack } from "./preflight/stack";
@@ -29,6 +31,7 @@ const PREFLIGHT_ACTIONS = [
     "lambda:GetAccountSettings",
     "lambda:GetFunctionConcurrency",
     ...GATEWAY_PREFLIGHT_ACTIONS,
+    "ssm:GetParameter",
 ] as const;
 
 function main(stack: string | undefined): number {
@@ -56,6 +59,7 @@ function main(stack: string | undefined): number {
             ...checkServiceTiers(facts.models),
             checkConcurrency(awsCli, facts),
             ...checkGateway(awsCli, facts),
+            ...checkPromptParameters(awsCli, facts),
         ];
     } catch (failure) {
         console.error(`preflight: ${(failure as Error).message}\nerror: the preflight stopped before Pulumi ran; fix that, or ${skip}`);

@@ -29,6 +29,8 @@ export interface StackFacts {
     authType: string;
     /** COGNITO: the existing user pool the stack names; undefined: the stack creates one. */
     cognitoUserPoolArn?: string;
+    /** The system prompts' Parameter Store parameters: the config key and the name or ARN it gives. */
+    promptParameters: { key: string; name: string }[];
 }
 
 function pulumi(args: string[], dir: string): { ok: boolean; stdout: string; stderr: string } {
@@ -79,5 +81,8 @@ export function readStack(stack: string, dir: string): StackFacts {
         functionName: output.ok && output.stdout.trim() !== "" ? output.stdout.trim() : undefined,
         authType: config[`${PROJECT}:authType`] ?? "AWS_IAM",
         cognitoUserPoolArn: config[`${PROJECT}:cognitoUserPoolArn`] || undefined,
+        promptParameters: ["systemPromptParameter", "chatSystemPromptParameter"]
+            .map((key) => ({ key, name: config[`${PROJECT}:${key}`] ?? "" }))
+            .filter(({ name }) => name !== ""),
     };
 }

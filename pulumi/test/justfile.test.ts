@@ -85,6 +85,10 @@ case "$1 \${2:-}" in
         if [ -n "\${FAKE_APIGW_LOGS_ROLE:-}" ]; then printf '{"cloudwatchRoleArn": "%s", ' "$FAKE_APIGW_LOGS_ROLE"; else printf '{'; fi
         printf '"throttleSettings": {"burstLimit": 5000, "rateLimit": 10000.0}, "features": ["UsagePlans"], "apiKeyVersion": "4"}\n' ;;
     "cognito-idp describe-user-pool") answer "$HOME/aws/$region/user-pool/$4" DescribeUserPool ;;
+    "ssm get-parameter")
+        # Parameter Store answers from $HOME/aws/<region>/parameter/<name, / as %2F>.json (see \`parameter\`).
+        name="$4"; file="$HOME/aws/$region/parameter/\${name//\\//%2F}.json"
+        if [ -f "$file" ]; then cat "$file"; else echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: " >&2; exit 254; fi ;;
     "lambda get-function-concurrency") echo "{\\"ReservedConcurrentExecutions\\": \${FAKE_FUNCTION_RESERVED:-0}}" ;;
     "sts get-caller-identity") exit "\${FAKE_STS_EXIT:-0}" ;;
     "configure export-credentials")
@@ -165,6 +169,14 @@ function account(root: string, regions: Record<string, Region>): void {
         }
         fs.writeFileSync(path.join(dir, "inference-profiles.json"), JSON.stringify({ inferenceProfileSummaries: profiles }));
     }
+}
+
+/** Writes a Parameter Store parameter the stand-in `aws ssm get-parameter` answers, as the CLI prints it (value still encrypted for a SecureString). */
+function parameter(root: string, region: string, name: string, type = "String"): void {
+    const dir = path.join(root, "aws", region, "parameter");
+    fs.mkdirSync(dir, { recursive: true });
+    const answer = { Parameter: { Name: name, Type: type, Value: "AQICAHh…", Version: 3, ARN: `arn:aws:ssm:${region}:123456789012:parameter${name}`, DataType: "text" } };
+    fs.writeFileSync(path.join(dir, `${name.replaceAll("/", "%2F")}.json`), JSON.stringify(answer));
 }
 
 /** Writes the stack's config as `pulumi config --json --show-secrets` lists it: every value as text. */
@@ -374,6 +386,20 @@ describe("the preflight: every configured model and the concurrency, checked aga
         assert.ok(commands(result, "pulumi").includes("preview --stack prod"));
     });
 
+    test("a system prompt's Parameter Store parameter: there, an ok line; missing, the deploy stops before Pulumi with how to create it", () => {
+        const root = stack({ "bedrock-streamer:modelId": `us.${HAIKU_55}`, "bedrock-streamer:systemPromptParameter": "/bedrock-streamer/story-prompt" });
+        parameter(root, "us-west-2", "/bedrock-streamer/story-prompt", "SecureString");
+        const found = just(root, ["preview", "prod"]);
+        assert.equal(found.status, 0, found.stderr);
+        assert.match(found.stderr, /ok +systemPromptParameter \/bedrock-streamer\/story-prompt: a SecureString parameter \(version 3\) in us-west-2/);
+        assert.ok(commands(found, "aws").some((c) => c.startsWith("ssm get-parameter --name /bedrock-streamer/story-prompt --region us-west-2")), "never --with-decryption");
+        assert.ok(!commands(found, "aws").some((c) => c.includes("--with-decryption")));
+
+        const missing = just(stack({ "bedrock-streamer:modelId": `us.${HAIKU_55}`, "bedrock-streamer:chatSystemPromptParameter": "chat-prompt" }), ["preview", "prod"]);
+        assertStopped(missing, /chatSystemPromptParameter chat-prompt: Parameter Store in us-west-2 has no such parameter, and the function would not start without it/);
+        assert.match(missing.stderr, /aws ssm put-parameter --name chat-prompt --type String --value file:\/\/<prompt file> --region us-west-2/);
+    });
+
     test("a Legacy model: a warning with its dates, and the deploy goes on", () => {
         const old: FoundationModel = {
             inferenceTypesSupported: ["ON_DEMAND"],
@@ -450,7 +476,7 @@ describe("the preflight: every configured model and the concurrency, checked aga
         assertStopped(result, /modelId us\.anthropic\.claude-haiku-5-5: the deploying identity may not call bedrock:GetFoundationModel in us-west-2 \(AccessDeniedException: Access denied\)/);
         assert.match(
             result.stderr,
-            /grant it bedrock:GetFoundationModel, bedrock:GetInferenceProfile, bedrock:ListInferenceProfiles, lambda:GetAccountSettings, lambda:GetFunctionConcurrency, apigateway:GET and cognito-idp:DescribeUserPool/,
+            /grant it bedrock:GetFoundationModel, bedrock:GetInferenceProfile, bedrock:ListInferenceProfiles, lambda:GetAccountSettings, lambda:GetFunctionConcurrency, apigateway:GET, cognito-idp:DescribeUserPool and ssm:GetParameter/,
         );
         assert.doesNotMatch(result.stderr, /^\s+at /m);
     });
