@@ -1,8 +1,9 @@
 //! The daily budget's refusal in process, through the real SDK against the emulator, whose
 //! CloudWatch stand-in serves `DescribeAlarms` with a state the test sets: while the alarm is in
 //! ALARM every route answers 429 `budget_exceeded` in its own error shape and Bedrock gets no call;
-//! once it clears, requests are served again; the state is read at most once a minute; and a
-//! CloudWatch that never answers holds a request only for the read's 2 s limit, then lets it through.
+//! once it clears, requests are served again; the state is read at most once a minute; a
+//! CloudWatch that never answers holds a request only for the read's 2 s limit, then lets it through;
+//! and the real binary, wired by `main`, finds the alarm at its endpoint and refuses.
 
 mod support;
 
@@ -128,4 +129,30 @@ async fn a_cloudwatch_that_never_answers_delays_a_request_by_the_read_timeout_th
     assert_eq!(story.status, 200, "{}", story.text());
     assert!(accepted.try_recv().is_ok(), "the alarm was asked for");
     assert_eq!(emulator.request_count(), 1, "served, as when the alarm cannot be read");
+}
+
+/// `main`'s own wiring, not the test's: the real binary under the Runtime API stand-in finds
+/// CloudWatch through `AWS_ENDPOINT_URL_CLOUDWATCH` with the credentials Lambda gives in its
+/// environment (`Alarm::from_env` once panicked there: the SDKs' configuration was loaded without an
+/// HTTP client).
+#[tokio::test]
+async fn the_function_itself_reads_the_alarm_at_its_endpoint_and_refuses_while_it_is_in_alarm() {
+    let emulator = fast_emulator().await;
+    emulator.set_alarm_state(ALARM, "ALARM");
+    let api = support::runtime_api::RuntimeApi::start().await;
+    let cloudwatch = emulator.endpoint();
+    let function = api.function(
+        &emulator,
+        &[
+            ("STREAMER_BUDGET_ACTION", "refuse"),
+            ("STREAMER_BUDGET_ALARM", ALARM),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch.as_str()),
+        ],
+    );
+    let event = support::runtime_api::function_url_event(r#"{"storyType":"CATS"}"#, json!({}));
+    let refused = api.invoke(event.to_string().into_bytes()).await.1.streamed();
+    assert_eq!(refused.status(), 429, "{}", refused.text());
+    assert_eq!(refused.json()["code"], "budget_exceeded");
+    assert_eq!((emulator.alarm_reads(), emulator.request_count()), (1, 0), "read once; nothing reached Bedrock");
+    drop(function);
 }
