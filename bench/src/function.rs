@@ -50,6 +50,9 @@ impl Function {
                 ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", launch.bedrock_endpoint),
                 ("STREAMER_MAX_TOKENS", max_tokens.as_str()),
                 ("STREAMER_MAX_TOKENS_CAP", max_tokens.as_str()),
+                // A model that does not think first, as the handler's default did until 2026-12-07
+                // (Claude 3 Haiku): the first token is the story's, so the figures stay comparable.
+                ("STREAMER_MODEL_ID", "us.anthropic.claude-haiku-4-5-20251001-v1:0"),
             ])
             .stdin(Stdio::null())
             .stdout(log)

@@ -256,6 +256,21 @@ mod tests {
     }
 
     #[test]
+    fn the_handler_s_default_model_is_served_from_the_shipped_stacks_regions_only() {
+        // config/default.toml's model_id, as the handler embeds it.
+        let default = include_str!("../../config/default.toml")
+            .lines()
+            .find_map(|line| line.strip_prefix("model_id = "))
+            .map(|value| value.trim_matches('"'))
+            .unwrap();
+        assert_eq!(default, "us.anthropic.claude-haiku-5-5");
+        for region in ["us-east-1", "us-west-2"] {
+            assert!(strict(default, region).unwrap().thinks_by_default, "{region}");
+        }
+        assert_eq!(strict(default, "eu-west-1").unwrap_err().0, 400, "the us. profile from outside the US");
+    }
+
+    #[test]
     fn unknown_ids_and_profiles_outside_their_geography_are_invalid_identifiers() {
         let invalid = (400, "ValidationException", "The provided model identifier is invalid.".to_owned());
         assert_eq!(strict("anthropic.claude-nonexistent", "us-east-1").unwrap_err(), invalid);

@@ -709,10 +709,7 @@ mod tests {
     #[test]
     fn defaults_come_from_the_embedded_file() {
         let s = load(&[]).unwrap();
-        assert_eq!(
-            s.models,
-            Models::single(Model::new("default", "anthropic.claude-3-haiku-20240307-v1:0", 512, 2048))
-        );
+        assert_eq!(s.models, Models::single(Model::new("default", "us.anthropic.claude-haiku-5-5", 512, 2048)));
         assert_eq!(s.system_prompt, None);
         assert_eq!(
             s.templates.render("CATS"),

@@ -13,6 +13,13 @@ use support::*;
 
 const CATS: &str = r#"{"storyType":"CATS"}"#;
 
+/// Claude 3 Haiku: the end-of-life model the Strict emulator refuses in us-east-1.
+const HAIKU_3: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+
+/// A model that does not think first (unlike the default, Claude Haiku 5.5): its stream is the
+/// story's text alone, one event per token.
+const PLAIN: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+
 /// Two aliases: a plain one, and one with its own limits, reasoning shown and a thinking setting.
 const MODELS: &str = r#"{
     "fast": {"modelId": "anthropic.claude-3-haiku-20240307-v1:0", "temperature": 0.25},
@@ -24,7 +31,7 @@ const MODELS: &str = r#"{
 async fn a_story_streams_as_ndjson_events_from_start_to_usage() {
     // Paced, so Bedrock's latencyMs is not 0 (which is how the SDK shows a latency Bedrock did not send).
     let emulator = emulator(EmulatorConfig { token_interval: Duration::from_millis(1), ..Default::default() }).await;
-    let app = app(&emulator, &[]);
+    let app = app(&emulator, &[("STREAMER_MODEL_ID", PLAIN)]);
 
     let got = call(&app, post(CATS, None)).await;
 
@@ -34,7 +41,7 @@ async fn a_story_streams_as_ndjson_events_from_start_to_usage() {
     assert_eq!(kinds.first(), Some(&"start"));
     assert_eq!(&kinds[kinds.len() - 2..], ["stop", "usage"]);
     assert!(kinds[1..kinds.len() - 2].iter().all(|k| *k == "text"), "{kinds:?}");
-    assert_eq!(events[0]["model"], MODEL);
+    assert_eq!(events[0]["model"], PLAIN);
     assert!(events[0]["bedrockRequestId"].is_string(), "Bedrock's request id is passed on: {}", events[0]);
     assert_eq!(events[kinds.len() - 2]["reason"], "end_turn");
     let usage = &events[kinds.len() - 1];
@@ -258,24 +265,21 @@ async fn a_refusal_for_an_sse_caller_is_a_failure_event_under_the_real_status() 
 /// and a message that says what to do. Retryable ones are scripted for every SDK attempt.
 #[tokio::test]
 async fn bedrock_refusals_become_statuses_with_advice() {
+    let console = format!("open {MODEL} in the Bedrock console's Model catalog");
+    let end_of_life = format!("{MODEL} has reached the end of its life in us-east-1");
+    let use_case = format!(
+        "(Model use case details have not been submitted for this account. Fill out the Anthropic use case details \
+         form before using the model. If you have already filled out the form, try again in 15 minutes.). As an \
+         administrator, open {MODEL} in the Bedrock console's Model catalog and submit the use case details"
+    );
     let cases: [(Vec<Fault>, u16, &str, &str); 12] = [
         (vec![Fault::Throttling; 3], 429, "throttled", "still was after retries: Too many tokens per day"),
         (vec![Fault::QuotaExceeded], 429, "quota_exceeded", "exceeds the service quota for your account"),
         (vec![Fault::ModelNotReady; 3], 429, "model_not_ready", "retry in a few seconds"),
-        (
-            vec![Fault::AccessDenied],
-            502,
-            "model_access_denied",
-            "open anthropic.claude-3-haiku-20240307-v1:0 in the Bedrock console's Model catalog",
-        ),
+        (vec![Fault::AccessDenied], 502, "model_access_denied", &console),
         (vec![Fault::Validation], 502, "bedrock_rejected", "use an inference profile id"),
         (vec![Fault::ModelNotFound], 502, "model_not_found", "check the model id"),
-        (
-            vec![Fault::EndOfLife],
-            502,
-            "model_end_of_life",
-            "anthropic.claude-3-haiku-20240307-v1:0 has reached the end of its life in us-east-1",
-        ),
+        (vec![Fault::EndOfLife], 502, "model_end_of_life", &end_of_life),
         (
             vec![Fault::Legacy],
             502,
@@ -283,15 +287,7 @@ async fn bedrock_refusals_become_statuses_with_advice() {
             "This Model is marked by provider as Legacy and you have not been actively using the model in the last \
              15 days. Please upgrade to an active model on Amazon Bedrock). Configure an Active model",
         ),
-        (
-            vec![Fault::UseCaseRequired],
-            502,
-            "model_use_case_required",
-            "(Model use case details have not been submitted for this account. Fill out the Anthropic use case \
-             details form before using the model. If you have already filled out the form, try again in 15 \
-             minutes.). As an administrator, open anthropic.claude-3-haiku-20240307-v1:0 in the Bedrock console's \
-             Model catalog and submit the use case details",
-        ),
+        (vec![Fault::UseCaseRequired], 502, "model_use_case_required", &use_case),
         (vec![Fault::ModelTimeout], 504, "upstream_timeout", "timed out"),
         (
             vec![Fault::ServiceUnavailable; 3],
@@ -355,7 +351,7 @@ async fn mid_stream_failures_end_the_stream_with_an_error_event() {
         (
             Fault::MidStreamValidation { after_tokens: 3 },
             "bedrock_rejected",
-            "Bedrock rejected the request for anthropic.claude-3-haiku-20240307-v1:0: Input validation failed.",
+            "Bedrock rejected the request for us.anthropic.claude-haiku-4-5-20251001-v1:0: Input validation failed.",
         ),
         (Fault::UnknownException { after_tokens: 3 }, "upstream_error", "does not know, someNewException: "),
         (Fault::BadFrame { after_tokens: 3 }, "upstream_incomplete", "a frame that could not be decoded"),
@@ -365,7 +361,8 @@ async fn mid_stream_failures_end_the_stream_with_an_error_event() {
     for (fault, code, says) in cases {
         let emulator = fast_emulator().await;
         emulator.script([fault]);
-        let got = call(&app(&emulator, &[]), post(CATS, None)).await;
+        // A model that does not think first, so the three tokens before the fault are text.
+        let got = call(&app(&emulator, &[("STREAMER_MODEL_ID", PLAIN)]), post(CATS, None)).await;
 
         assert_eq!(got.status, 200, "{fault:?}: the status was sent when the stream began");
         let events = got.events();
@@ -588,12 +585,13 @@ async fn a_model_that_takes_temperature_or_top_p_says_which_setting_to_drop() {
 async fn a_model_past_its_end_of_life_in_the_region_is_model_end_of_life() {
     let emulator = emulator(EmulatorConfig { models: Models::Strict, ..Default::default() }).await;
 
-    let got = call(&app(&emulator, &[]), post(CATS, None)).await;
+    // Claude 3 Haiku, end of life in us-east-1 since 2026-09-10 (the handler's default until then).
+    let got = call(&app(&emulator, &[("STREAMER_MODEL_ID", HAIKU_3)]), post(CATS, None)).await;
 
     assert_eq!(got.status, 502);
     let body: serde_json::Value = serde_json::from_str(&got.text()).unwrap();
     assert_eq!(body["code"], "model_end_of_life");
     let message = body["message"].as_str().unwrap();
-    assert!(message.contains(&format!("{MODEL} has reached the end of its life in us-east-1")), "{message}");
+    assert!(message.contains(&format!("{HAIKU_3} has reached the end of its life in us-east-1")), "{message}");
     assert!(message.contains("pulumi config set modelId") && message.contains("just deploy"), "{message}");
 }

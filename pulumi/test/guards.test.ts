@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { DEFAULTS } from "../streamerArgs";
 import { runProgram } from "./support/program";
 import { programConfig } from "./support/pulumiCli";
 import { packageStandIn } from "./support/tempDir";
@@ -113,7 +114,7 @@ describe("deployment limits", () => {
 });
 
 describe("the models config: one line naming the key", () => {
-    const DEFAULT_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0";
+    const DEFAULT_MODEL_ID = DEFAULTS.modelId;
     const fast = { modelId: "us.anthropic.claude-haiku-5-5" };
     /** `pulumi config set models …` (and defaultModel) on a stack that has not set its own modelId. */
     const models = (value: unknown, more: Record<string, unknown> = {}) => ({
@@ -127,7 +128,7 @@ describe("the models config: one line naming the key", () => {
         ["a defaultModel that is no alias", models({ fast }, { defaultModel: "slow" }), /defaultModel "slow" is not an alias of models \(fast\)/],
         ["several aliases and no defaultModel", models({ fast, other: fast }), /defaultModel must name the alias a request without "model" uses, one of fast, other/],
         ["a defaultModel without models", { defaultModel: "fast" }, /defaultModel "fast" names an alias of models, but models is empty/],
-        ["models together with an explicit modelId", { models: JSON.stringify({ fast }) }, /modelId and models are both set/],
+        ["models together with an explicit modelId", { modelId: "global.anthropic.claude-haiku-5-5", models: JSON.stringify({ fast }) }, /modelId and models are both set/],
         ["temperature for the whole stack alongside models", models({ fast }, { temperature: "0.5" }), /temperature and topP apply to modelId alone; with models, set them per alias/],
         ["an alias without a modelId", models({ fast: { maxTokens: 100 } }), /models\.fast\.modelId must be a Bedrock model id, profile id or ARN/],
         ["an alias's cap below its maxTokens", models({ fast: { ...fast, maxTokens: 900, maxTokensCap: 600 } }), /models\.fast\.maxTokensCap \(600\) is below its maxTokens \(900\)/],

@@ -6,6 +6,7 @@
 import * as assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
+import { DEFAULTS } from "../streamerArgs";
 import { type ProgramRun, runProgram } from "./support/program";
 import { PROJECT, programConfig } from "./support/pulumiCli";
 import { packageStandIn } from "./support/tempDir";
@@ -77,7 +78,8 @@ describe("a handler setting set with --secret", () => {
 
     test("secret models and defaultModel are secret there too", async () => {
         const models = JSON.stringify({ hush: { modelId: "global.anthropic.claude-haiku-5-5" }, other: { modelId: "us.anthropic.claude-haiku-5-5" } });
-        const run = await runWithSecrets({ modelId: "anthropic.claude-3-haiku-20240307-v1:0", models, defaultModel: "hush" });
+        // modelId at its default: the stack file's own would clash with models.
+        const run = await runWithSecrets({ modelId: DEFAULTS.modelId, models, defaultModel: "hush" });
         assert.deepEqual(whereInPlainText(run, "claude-haiku-5-5"), []);
         assert.deepEqual(whereInPlainText(run, "hush"), []);
         assert.deepEqual(run.secretOutputs, ["modelId"]);

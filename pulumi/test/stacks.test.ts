@@ -178,23 +178,23 @@ describe("the typed config", () => {
 });
 
 /**
- * The model both shipped stacks stream from. Bedrock model card "Claude Haiku 5.5", read 2026-11-29:
- * Active, no end-of-life date; offered in us-east-1 and us-west-2 through the `us.` profile.
+ * The model both shipped stacks stream from, and the project's default (config/default.toml)
+ * through its US profile. Bedrock model card "Claude Haiku 5.5", read 2026-12-07: Active, launched
+ * 2026-10-07, end of life no sooner than 2027-10-07; served through inference profiles, `us.` to
+ * requests made in US regions.
  */
 const SHIPPED_MODEL = "anthropic.claude-haiku-5-5";
 
-/**
- * The project's default, Claude 3 Haiku: Bedrock model card read 2026-11-29, end of life on
- * 2026-09-10 in every region but these (Legacy in ap-northeast-2).
- */
-const DEFAULT_MODEL_SERVED_IN = ["ca-central-1", "eu-central-2", "sa-east-1", "ap-northeast-2"];
+test("the project's default model is Claude Haiku 5.5's US profile, not the end-of-life Claude 3 Haiku", () => {
+    assert.equal(DEFAULTS.modelId, `us.${SHIPPED_MODEL}`);
+});
 
 for (const stack of ["dev", "prod"]) {
-    test(`Pulumi.${stack}.yaml streams from a model its region still serves, not the end-of-life default`, () => {
+    test(`Pulumi.${stack}.yaml streams from a model its region serves: the default's US profile, from a US region`, () => {
         const config = programConfig(stack);
         assert.equal(setting(config, "modelId"), `us.${SHIPPED_MODEL}`);
-        assert.notEqual(setting(config, "modelId"), DEFAULTS.modelId);
-        assert.ok(!DEFAULT_MODEL_SERVED_IN.includes(config["aws:region"]), "the region is one where the default is gone");
+        assert.equal(setting(config, "modelId"), DEFAULTS.modelId);
+        assert.match(config["aws:region"], /^us-/, "the us. profile serves requests made in US regions");
         // A thinking model refuses a changed temperature or topP.
         assert.equal(setting(config, "temperature"), "");
         assert.equal(setting(config, "topP"), "");

@@ -15,7 +15,8 @@ use std::time::Duration;
 use bedrock_emulator::{Emulator, EmulatorConfig, ExchangeOutcome};
 use serde_json::Value;
 
-pub const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+/// The handler's default model (config/default.toml).
+pub const MODEL: &str = "us.anthropic.claude-haiku-5-5";
 
 pub async fn emulator(config: EmulatorConfig) -> Emulator {
     Emulator::start(config).await.expect("the emulator starts")
