@@ -120,7 +120,7 @@ impl Client {
     /// The standard AWS chain: region and credentials from the environment (the Lambda role), and
     /// the endpoint override from `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` (how the local emulator is reached).
     pub async fn from_env() -> Client {
-        let config = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client::shared()).load().await;
+        let config = crate::aws::config_loader().http_client(http_client::shared()).load().await;
         Client(aws_sdk_bedrockruntime::Client::new(&config))
     }
 
