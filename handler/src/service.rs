@@ -117,6 +117,9 @@ impl App {
                 whole(StatusCode::OK, "application/json", openai_models(&self.settings.models))
             }
             Decision::Reconnect => reconnect(),
+            Decision::Refuse(error) if routes::openai(&request.path) => {
+                chat::openai_refused(&error, self.summary(&request.invocation, Instant::now()))
+            }
             Decision::Refuse(error) => refused(&error, format.ok(), self.summary(&request.invocation, Instant::now())),
         };
         cors::add_headers(self.settings.cors_allow_origins.as_ref(), &request.headers, &mut response);

@@ -251,6 +251,32 @@ async fn conversations_turned_off_answer_405_like_any_unserved_path() {
     assert_eq!(emulator.request_count(), 0);
 }
 
+#[tokio::test]
+async fn a_refused_path_under_v1_answers_in_openai_s_error_shape() {
+    let emulator = fast_emulator().await;
+    for (vars, method, path, status, allow) in [
+        (&[][..], "GET", "/v1/chat/completions", 405, Some("POST")),
+        (&[][..], "POST", "/v1/models", 405, Some("GET, HEAD")),
+        (&[][..], "GET", "/v1/completions", 404, None),
+        (&[("STREAMER_CHAT", "false")][..], "POST", "/v1/chat/completions", 405, Some("")),
+    ] {
+        let response = app(&emulator, vars).handle(request(method, path, Vec::new(), None)).await;
+        assert_eq!(response.status(), status, "{method} {path}");
+        assert_eq!(response.headers()["content-type"], "application/json", "{method} {path}");
+        assert_eq!(response.headers().get("allow").map(|v| v.to_str().unwrap()), allow, "{method} {path}");
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        let error = &serde_json::from_slice::<Value>(&body).unwrap()["error"];
+        let code = if status == 405 { "method_not_allowed" } else { "not_found" };
+        assert_eq!(
+            (error["code"].as_str(), error["type"].as_str()),
+            (Some(code), Some("invalid_request_error")),
+            "{error}"
+        );
+        assert!(error["message"].as_str().unwrap().contains(path), "{error}");
+    }
+    assert_eq!(emulator.request_count(), 0);
+}
+
 /// Bad input of every kind the issue names, with what each route answers.
 fn bad_inputs() -> Vec<(&'static str, Vec<u8>)> {
     let body = |value: Value| serde_json::to_vec(&value).unwrap();

@@ -5,7 +5,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::{HeaderValue, Response, StatusCode};
+use http::{HeaderValue, Response, StatusCode, header};
 
 use crate::bedrock::{Accepted, Call};
 use crate::error::ApiError;
@@ -126,11 +126,16 @@ impl App {
     }
 }
 
-/// A request refused before Bedrock answered, as OpenAI's error object, with its summary line.
-fn openai_refused(error: &ApiError, summary: Summary) -> Response<Body> {
+/// A request refused before Bedrock answered, as OpenAI's error object, with its summary line; a
+/// 405 carries the path's methods as `Allow`.
+pub(crate) fn openai_refused(error: &ApiError, summary: Summary) -> Response<Body> {
     let refusal = OpenAiError::new(error);
     emit_refusal(summary, error, refusal.status);
-    openai_error(&refusal)
+    let mut response = openai_error(&refusal);
+    if let Some(allow) = error.allow().and_then(|allow| HeaderValue::from_str(allow).ok()) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    response
 }
 
 /// OpenAI's error response: the real status, the error object, and `x-should-retry` where this

@@ -90,6 +90,12 @@ impl Route {
     }
 }
 
+/// Whether `path` is one of OpenAI's (`/v1` and below), whose refusals, a 404 or 405 included, are
+/// OpenAI's error object: what an OpenAI client reads, whichever path under its base URL it asked.
+pub fn openai(path: &str) -> bool {
+    path == "/v1" || path.starts_with("/v1/")
+}
+
 /// What to do with one request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -167,6 +173,16 @@ mod tests {
     fn with(page: bool, chat: bool) -> Routes {
         let vars = [("STREAMER_PAGE", page), ("STREAMER_CHAT", chat)].map(|(k, v)| (k.to_owned(), v.to_string()));
         Routes::new(&Settings::from_vars(vars).unwrap())
+    }
+
+    #[test]
+    fn openai_s_paths_are_v1_and_below() {
+        for path in ["/v1", "/v1/", "/v1/chat/completions", "/v1/models", "/v1/completions"] {
+            assert!(openai(path), "{path}");
+        }
+        for path in ["/", "/chat", "/models", "/v10/models", "/v1x", "/api/v1/models"] {
+            assert!(!openai(path), "{path}");
+        }
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
