@@ -18,7 +18,8 @@
 //! flagged base64 and is not), the exact JSON error body, and the caller still read. **Complete**:
 //! an event whose `httpMethod` is an HTTP token, `headers` and `multiValueHeaders` objects (or
 //! absent), body a string (or absent), `isBase64Encoded` a boolean (or absent) and, when flagged, a
-//! base64 body is always read. **Outside the API**: replacing `queryStringParameters`,
+//! base64 body is always read (at most 24,576 distinct header names, far more than an input here
+//! holds: more is `invalid_event`). **Outside the API**: replacing `queryStringParameters`,
 //! `multiValueQueryStringParameters`, `pathParameters`, `stageVariables` and `requestContext.path`
 //! with other values (raw spaces, quotes, `<`, wrong types), or `path` with a wrong type, never
 //! changes the outcome (whether the event is read; method, headers, body, caller).

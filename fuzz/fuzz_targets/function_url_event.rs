@@ -14,7 +14,8 @@
 //! `invalid_body` (only when the body is flagged base64 and is not), and the error body is
 //! exactly `{"type":"error","code":…,"message":…}`. **Complete**: an event with a string method
 //! that is an HTTP token, headers an object (or absent), body a string (or absent),
-//! `isBase64Encoded` a boolean (or absent) and, when flagged, a base64 body is always read.
+//! `isBase64Encoded` a boolean (or absent) and, when flagged, a base64 body is always read (at
+//! most 24,576 distinct header names, far more than an input here holds: more is `invalid_event`).
 //! **Outside the API**: replacing `rawQueryString`, `cookies` and `queryStringParameters` with
 //! other values (raw spaces, quotes, `<`, wrong types), or `rawPath` with a wrong type, never changes
 //! the outcome (whether the event is read, and its method, headers and body).
