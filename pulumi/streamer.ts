@@ -12,12 +12,21 @@ import { StreamingGateway } from "./gateway";
 import { StoryGuardrail } from "./guardrail";
 import { lookUpInferenceProfiles } from "./inferenceProfiles";
 import { applyGuardrailPolicy, getParameterPolicy, guardrailArn, invokeModelPolicy, LAMBDA_TRUST_POLICY, parameterArn, writeLogsPolicy } from "./policy";
-import { type AuthType, configuredModels, isGatewayAuth, resolveDefaultModel, SYSTEM_PROMPTS } from "./settings";
+import { type AuthType, configuredModels, invalidConfiguration, isGatewayAuth, resolveDefaultModel, SYSTEM_PROMPTS } from "./settings";
 import { type BedrockStreamerArgs, planStreamer } from "./streamerArgs";
 
 /** Statement ids of the public permissions with authType NONE; the provider's own are FunctionURLAllowPublicAccess and FunctionURLAllowInvokeAction. */
 export const PUBLIC_URL_STATEMENT_ID = "BedrockStreamerPublicUrl";
 export const PUBLIC_INVOKE_STATEMENT_ID = "BedrockStreamerPublicInvokeViaUrl";
+
+/** The package with the prompt files added; a package they cannot be added to stops the preview with its one line. */
+function packed(codeZip: string, files: Record<string, string>): string {
+    try {
+        return packageWithFiles(codeZip, files);
+    } catch (error) {
+        throw new pulumi.RunError(invalidConfiguration([(error as Error).message]));
+    }
+}
 
 export class BedrockStreamer extends pulumi.ComponentResource {
     /** The URL callers use, ending in `/`: the Function URL, or the API Gateway stage's; POST {"storyType": "…"} to it. */
@@ -135,7 +144,7 @@ export class BedrockStreamer extends pulumi.ComponentResource {
             {
                 runtime: "provided.al2023",
                 handler: "bootstrap",
-                code: new pulumi.asset.FileArchive(packageWithFiles(r.codeZip, promptFiles)),
+                code: new pulumi.asset.FileArchive(packed(r.codeZip, promptFiles)),
                 architectures: [r.architecture],
                 memorySize: r.memorySize,
                 timeout: r.timeout,

@@ -174,6 +174,13 @@ describe("the preview's refusals", () => {
         assert.match(notOne, /- chatSystemPromptParameter: expected a Parameter Store parameter's name/);
     });
 
+    test("a package the files cannot be added to (not a zip) stops the preview with one line", async () => {
+        const notZip = path.join(dir, "not-a.zip");
+        fs.writeFileSync(notZip, "");
+        const message = await refusal({ codeZip: notZip, systemPromptFile: promptFile });
+        assert.equal(message, `bedrock-streamer configuration is invalid:\n  - ${notZip} is not a zip file`);
+    });
+
     test("a long systemPrompt over the 4 KB environment is told where a long prompt goes", async () => {
         const message = await refusal({ systemPrompt: LONG_PROMPT });
         assert.match(message, /over Lambda's 4096-byte limit; .*systemPromptFile.*systemPromptParameter/);
