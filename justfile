@@ -33,9 +33,10 @@ dev port="9000":
 # Everything CI runs: formatting, lints, Rust unit/integration/end-to-end tests, the infrastructure tests, the demo, other SDKs against the emulator, the page and SSE clients in a browser, the OpenAI-compatible routes through official clients
 test: test-rust test-infra test-demo test-clients test-page test-chat-clients
 
-# Rust: rustfmt, clippy (warnings are errors), then every test of the workspace
+# Rust: rustfmt (the fuzz targets' own workspace too), clippy (warnings are errors), then every test of the workspace
 test-rust:
     cargo fmt --all --check
+    cargo fmt --manifest-path fuzz/Cargo.toml --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo test --workspace --locked
 

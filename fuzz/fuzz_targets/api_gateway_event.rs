@@ -104,14 +104,23 @@ fn read(event: &Map<String, Value>, request: &Request) {
         headers.iter().filter(|(n, _)| n.to_ascii_lowercase() == name).map(|(_, v)| v.clone()).collect()
     };
     for (name, value) in &request.headers {
-        let from_multi = named(&multi, name.as_str()).iter().filter_map(Value::as_array).flatten().any(|v| v.as_str().map(str::as_bytes) == Some(value.as_bytes()));
-        let from_single = named(&single, name.as_str()).iter().any(|v| v.as_str().map(str::as_bytes) == Some(value.as_bytes()));
+        let from_multi = named(&multi, name.as_str())
+            .iter()
+            .filter_map(Value::as_array)
+            .flatten()
+            .any(|v| v.as_str().map(str::as_bytes) == Some(value.as_bytes()));
+        let from_single =
+            named(&single, name.as_str()).iter().any(|v| v.as_str().map(str::as_bytes) == Some(value.as_bytes()));
         assert!(from_multi || from_single, "{name} was invented");
     }
     for (name, values) in &multi {
         for value in values.as_array().into_iter().flatten() {
             if carried(name, value) {
-                let kept = request.headers.get_all(name.to_ascii_lowercase().as_str()).iter().any(|v| v.as_bytes() == value.as_str().unwrap().as_bytes());
+                let kept = request
+                    .headers
+                    .get_all(name.to_ascii_lowercase().as_str())
+                    .iter()
+                    .any(|v| v.as_bytes() == value.as_str().unwrap().as_bytes());
                 assert!(kept, "{name}: {value} was lost");
             }
         }
@@ -131,7 +140,11 @@ fn carried(name: &str, value: &Value) -> bool {
 
 fn caller(event: &Map<String, Value>) -> Caller {
     let text = |pointer: &str| {
-        Value::Object(event.clone()).pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+        Value::Object(event.clone())
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
     };
     Caller {
         api_key_id: text("/requestContext/identity/apiKeyId"),
