@@ -8,7 +8,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 
-import { eventually, gatewayStandIn, launchChromium, offlineStack, playground, SHOTS, storyOpening, thought } from "./support.mjs";
+import { eventually, gatewayStandIn, launchChromium, offlineStack, playground, ROOT, SHOTS, storyOpening, thought } from "./support.mjs";
 
 let stack, browser;
 
@@ -114,6 +114,14 @@ describe("the page served by the function", () => {
         assert.match(await text(page, "ttft"), /^\d+ ms$/);
         assert.equal(await text(page, "output-tokens"), "60", "Bedrock's usage.outputTokens");
         assert.match(await text(page, "tokens-per-second"), /^\d+\.\d$/);
+        const done = (await text(page, "status")).match(/^Done: (\d+) input and 60 output tokens, \$(0\.\d{6}) at the prices of (\d{4}-\d{2}-\d{2})\.$/);
+        assert.ok(done, `the final line gives the tokens and the cost: ${await text(page, "status")}`);
+        // The offline stack's model (scripts/offline-stack), priced by config/prices.json.
+        const table = JSON.parse(fs.readFileSync(path.join(ROOT, "config/prices.json"), "utf8"));
+        const price = table.prices["us.anthropic.claude-haiku-4-5-20251001-v1:0"];
+        const cost = (Number(done[1]) * price.input + 60 * price.output) / 1e6;
+        assert.ok(Math.abs(Number(done[2]) - cost) <= 0.5e-6, `the cost shown, $${done[2]}, is the table's $${cost} to six places`);
+        assert.equal(done[3], price.read);
         assert.equal(await page.getByTestId("error").isVisible(), false);
         assert.equal(await page.getByTestId("start").isEnabled(), true);
         await page.screenshot({ path: path.join(SHOTS, "finished-light.png") });
