@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -84,8 +84,16 @@ impl HttpClient for Client {
 }
 
 /// rustls with ring, the cipher suites aws-smithy-http-client 1.5 allows, and the roots of
-/// [`system_roots`].
+/// [`system_roots`], built once per process: the Bedrock client, aws-config's loads and each
+/// [`crate::aws::Service`] (the budget's alarm, the prompt parameter) all ask for it at cold start,
+/// and reading the bundle is most of the handler's instructions before its first `next`
+/// (docs/performance.md, step 8). A clone shares the roots and the provider (`Arc`s).
 pub(crate) fn tls_config() -> rustls::ClientConfig {
+    static BUILT: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    BUILT.get_or_init(build_tls_config).clone()
+}
+
+fn build_tls_config() -> rustls::ClientConfig {
     use rustls::CipherSuite::*;
     const SUITES: [rustls::CipherSuite; 7] = [
         TLS13_AES_256_GCM_SHA384,
