@@ -1,7 +1,7 @@
 //! Bedrock over TLS, as on AWS: the handler's own HTTPS client (`bedrock/http_client.rs`) through
 //! the real SDK, against a TLS server in front of the emulator. The server's certificate comes from
 //! a CA made at test time, which the handler trusts the way a deployment trusts a corporate CA:
-//! `SSL_CERT_FILE` (rustls-native-certs reads it instead of the system's roots). The server speaks
+//! `SSL_CERT_FILE` (rustls-native-certs reads it instead of the compiled-in Mozilla roots). The server speaks
 //! HTTP/2 when ALPN picks it, as Bedrock does, or HTTP/1.1 only; the emulator behind it records
 //! which one the request came in.
 //!
@@ -31,9 +31,10 @@ use tokio_rustls::TlsAcceptor;
 
 const CATS: &str = r#"{"storyType":"CATS"}"#;
 
-/// The test CA (its certificate in `SSL_CERT_FILE`) and two server certificates for `localhost`
-/// and `127.0.0.1`: one it signed, and one from a CA nobody trusts.
+/// The test CA (its certificate in `SSL_CERT_FILE`, the only file of `ca_dir`) and two server
+/// certificates for `localhost` and `127.0.0.1`: one it signed, and one from a CA nobody trusts.
 struct Pki {
+    ca_dir: PathBuf,
     ca_file: PathBuf,
     trusted: ServerCert,
     untrusted: ServerCert,
@@ -48,13 +49,15 @@ static PKI: LazyLock<Pki> = LazyLock::new(|| {
     let ca = new_ca("bedrock-streamer test CA");
     let rogue = new_ca("a CA nobody trusts");
     // In cargo's scratch directory for integration tests (under target/), not the system's /tmp.
-    let ca_file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tls-test-ca-{}.pem", std::process::id()));
+    let ca_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tls-test-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&ca_dir).unwrap();
+    let ca_file = ca_dir.join("ca.pem");
     std::fs::write(&ca_file, ca.pem()).unwrap();
     // SAFETY: every test of this binary reaches `PKI` first thing, so while the first one runs
     // this the others wait on the `LazyLock` or have not started: no other thread reads the
     // environment.
     unsafe { std::env::set_var("SSL_CERT_FILE", &ca_file) };
-    Pki { ca_file, trusted: server_cert(&ca), untrusted: server_cert(&rogue) }
+    Pki { ca_dir, ca_file, trusted: server_cert(&ca), untrusted: server_cert(&rogue) }
 });
 
 fn new_ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
@@ -220,4 +223,36 @@ async fn the_binary_trusts_a_ca_named_by_ssl_cert_file_and_speaks_http2_to_it() 
     let why = logged[0]["fields"]["error"].as_str().unwrap();
     assert!(why.contains("invalid peer certificate: UnknownIssuer"), "the log names the certificate: {why}");
     assert_eq!(emulator.request_count(), 1, "only the trusted server's request reached the emulator");
+}
+
+/// With neither `SSL_CERT_FILE` nor `SSL_CERT_DIR` set (as on Lambda), the binary trusts the
+/// Mozilla roots compiled into it, and the test CA is not one of them: the same server is refused,
+/// then trusted once `SSL_CERT_DIR` names the directory holding the CA.
+#[tokio::test]
+async fn the_binary_trusts_only_its_compiled_in_roots_unless_ssl_cert_dir_names_others() {
+    let pki = &*PKI;
+    let emulator = fast_emulator().await;
+    let front = tls_front(&emulator, &pki.trusted, &["h2", "http/1.1"]).await;
+    let endpoint = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", front.endpoint.as_str());
+    let api = RuntimeApi::start().await;
+    let event = || function_url_event(CATS, json!({})).to_string().into_bytes();
+
+    let function = api.function(&emulator, &[endpoint]);
+    let (request_id, answer) = api.invoke(event()).await;
+    let Answer::Streamed(got) = answer else { panic!("not a streamed answer: {answer:?}") };
+    assert_eq!((got.status(), got.json()["code"].as_str()), (502, Some("upstream_error")), "{}", got.text());
+    function.wait_for("request summary", &request_id).await;
+    let logged = function.logged("Bedrock refused the call");
+    let why = logged[0]["fields"]["error"].as_str().unwrap();
+    assert!(why.contains("invalid peer certificate: UnknownIssuer"), "the log names the certificate: {why}");
+    drop(function);
+    assert_eq!(emulator.request_count(), 0, "nothing was sent over the untrusted connection");
+
+    let function = api.function(&emulator, &[endpoint, ("SSL_CERT_DIR", pki.ca_dir.to_str().unwrap())]);
+    let (_, answer) = api.invoke(event()).await;
+    drop(function);
+    let Answer::Streamed(got) = answer else { panic!("not a streamed answer: {answer:?}") };
+    assert_eq!(got.status(), 200, "{}", got.text());
+    assert!(types(&ndjson(&got.text())).ends_with(&["stop", "usage"]), "{}", got.text());
+    assert_eq!(emulator.request_count(), 1);
 }

@@ -4,15 +4,16 @@
 //! be a [`QuickAckStream`] (why: `quick_ack`).
 //!
 //! Kept from the SDK's client (aws-smithy-http-client 1.5.2 `Builder::build_https`, source read
-//! 2026-11-29): rustls with ring, the SDK's cipher suites and TLS 1.2/1.3, the system's root
-//! certificates loaded once at cold start; ALPN `h2` and `http/1.1` (HTTP/2 when the server picks
-//! it, plain HTTP for `http://` endpoints such as the emulator); TCP_NODELAY; pooled connections
-//! reused, idle ones closed after hyper-util's 90 s; the connect timeout (DNS, TCP and TLS; the
-//! SDK's default is 3.1 s) and read timeout (until the response headers) from the SDK's settings;
-//! the SDK's classification of failures (timeout, I/O, user, other), which decides its retries;
-//! and the connection handle its retry logic uses to drop a connection after a transient error.
-//! Not kept, because the handler uses neither: proxies (the SDK's client, as the handler built
-//! it, ignored `HTTPS_PROXY` too) and the SDK's client-metrics timing of each HTTP attempt.
+//! 2026-11-29): rustls with ring, the SDK's cipher suites and TLS 1.2/1.3; ALPN `h2` and
+//! `http/1.1` (HTTP/2 when the server picks it, plain HTTP for `http://` endpoints such as the
+//! emulator); TCP_NODELAY; pooled connections reused, idle ones closed after hyper-util's 90 s;
+//! the connect timeout (DNS, TCP and TLS; the SDK's default is 3.1 s) and read timeout (until the
+//! response headers) from the SDK's settings; the SDK's classification of failures (timeout, I/O,
+//! user, other), which decides its retries; and the connection handle its retry logic uses to
+//! drop a connection after a transient error. Changed: the roots are Mozilla's, compiled in, not
+//! the system's store read at cold start ([`trusted_roots`]). Not kept, because the handler uses
+//! neither: proxies (the SDK's client, as the handler built it, ignored `HTTPS_PROXY` too) and the
+//! SDK's client-metrics timing of each HTTP attempt.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -34,8 +35,6 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use http::{Extensions, Uri};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::{
@@ -43,7 +42,6 @@ use hyper_util::client::legacy::connect::{
 };
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::CertificateDer;
 use tower_service::Service;
 
 use super::quick_ack::{QuickAckConnector, QuickAckStream};
@@ -84,16 +82,15 @@ impl HttpClient for Client {
 }
 
 /// rustls with ring, the cipher suites aws-smithy-http-client 1.5 allows, and the roots of
-/// [`system_roots`], built once per process: the Bedrock client, aws-config's loads and each
-/// [`crate::aws::Service`] (the budget's alarm, the prompt parameter) all ask for it at cold start,
-/// and reading the bundle is most of the handler's instructions before its first `next`
-/// (docs/performance.md, step 8). A clone shares the roots and the provider (`Arc`s).
+/// [`trusted_roots`], built once per process: the Bedrock client, aws-config's loads and each
+/// [`crate::aws::Service`] (the budget's alarm, the prompt parameter) all ask for it at cold start.
+/// A clone shares the roots and the provider (`Arc`s).
 pub(crate) fn tls_config() -> rustls::ClientConfig {
     static BUILT: OnceLock<rustls::ClientConfig> = OnceLock::new();
-    BUILT.get_or_init(build_tls_config).clone()
+    BUILT.get_or_init(|| build_tls_config(trusted_roots())).clone()
 }
 
-fn build_tls_config() -> rustls::ClientConfig {
+fn build_tls_config(roots: rustls::RootCertStore) -> rustls::ClientConfig {
     use rustls::CipherSuite::*;
     const SUITES: [rustls::CipherSuite; 7] = [
         TLS13_AES_256_GCM_SHA384,
@@ -107,16 +104,6 @@ fn build_tls_config() -> rustls::ClientConfig {
     let ring = rustls::crypto::ring::default_provider();
     let cipher_suites = ring.cipher_suites.iter().filter(|s| SUITES.contains(&s.suite())).copied().collect();
     let provider = CryptoProvider { cipher_suites, ..ring };
-
-    let system = system_roots();
-    if !system.errors.is_empty() {
-        tracing::warn!(errors = ?system.errors, "some of the system's root certificates could not be loaded");
-    }
-    let mut roots = rustls::RootCertStore::empty();
-    let (valid, _) = roots.add_parsable_certificates(system.certs);
-    if valid == 0 {
-        tracing::warn!("no root certificates found: HTTPS calls to Bedrock will fail");
-    }
     rustls::ClientConfig::builder_with_provider(Arc::new(provider))
         .with_safe_default_protocol_versions()
         .expect("ring has cipher suites for TLS 1.2 and 1.3")
@@ -124,76 +111,40 @@ fn build_tls_config() -> rustls::ClientConfig {
         .with_no_client_auth()
 }
 
-/// Root certificates as read, and what could not be read.
-#[derive(Debug, Default)]
-struct Roots {
-    certs: Vec<CertificateDer<'static>>,
-    errors: Vec<String>,
+/// Mozilla's roots, as webpki-roots (its version in Cargo.lock) carries them: a copy of borrowed
+/// slices, no parsing.
+fn compiled_in_roots() -> rustls::RootCertStore {
+    rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }
 }
 
-/// The system's root certificates from its bundle file, or those `SSL_CERT_FILE` /
-/// `SSL_CERT_DIR` name instead (how a deployment trusts a corporate CA, and how `tests/tls.rs`
-/// trusts its own).
+/// The variables that name other roots, as OpenSSL reads them: a PEM file, and `:`-separated
+/// directories of PEM files.
+const ROOTS_NAMED_BY: [&str; 2] = ["SSL_CERT_FILE", "SSL_CERT_DIR"];
+
+/// The roots a server's certificate must chain to: Mozilla's root program as `webpki-roots`
+/// compiles it in, or, when `SSL_CERT_FILE` or `SSL_CERT_DIR` is set, the certificates they name
+/// **instead** (read by rustls-native-certs 0.8: how a deployment behind a TLS-inspecting proxy
+/// trusts its CA, and how `tests/tls.rs` trusts its own).
 ///
-/// Not `rustls_native_certs::load_native_certs()` as such: with neither variable set it reads the
-/// bundle file *and* every file of the hashed directory beside it (`/etc/ssl/certs`: ~150 opens and
-/// ~300 stats at cold start, for the same certificates), rustls-native-certs 0.8.5 and
-/// openssl-probe 0.2.2 sources, read 2026-12-07. The bundle is found by openssl-probe's list of the
-/// distributions' bundle files (Debian's `/etc/ssl/certs/ca-certificates.crt`; the Fedora-family
-/// `ca-trust` one, `/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem`, as on Amazon Linux 2023);
-/// only on a system with no bundle file is the directory read.
-fn system_roots() -> Roots {
-    let named = ["SSL_CERT_FILE", "SSL_CERT_DIR"].iter().any(|name| std::env::var_os(name).is_some());
-    match openssl_probe::probe().cert_file {
-        Some(bundle) if !named => bundle_roots(&bundle),
-        _ => {
-            let native = rustls_native_certs::load_native_certs();
-            Roots { certs: native.certs, errors: native.errors.iter().map(ToString::to_string).collect() }
-        }
+/// Compiled in rather than the system's store: the roots are already trust anchors (parsed when
+/// webpki-roots was generated), so cold start reads no file and parses no certificate; reading and
+/// decoding the system's bundle was 3.27 M instructions, more than half of what the handler ran
+/// before its first `next` (docs/performance.md, step 8). Bedrock's endpoints chain to Amazon Trust
+/// Services' roots, which Mozilla's program includes; what else differs from the Lambda image's
+/// store, and how the set is updated: docs/security.md, "Which certificates it trusts".
+fn trusted_roots() -> rustls::RootCertStore {
+    if !ROOTS_NAMED_BY.iter().any(|name| std::env::var_os(name).is_some()) {
+        return compiled_in_roots();
     }
-}
-
-fn bundle_roots(bundle: &std::path::Path) -> Roots {
-    match std::fs::read_to_string(bundle) {
-        Ok(pem) => {
-            let mut roots = pem_certificates(&pem);
-            // A certificate listed twice is trusted once, as rustls-native-certs does.
-            roots.certs.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
-            roots.certs.dedup();
-            roots
-        }
-        Err(error) => Roots { certs: Vec::new(), errors: vec![format!("{}: {error}", bundle.display())] },
+    let named = rustls_native_certs::load_native_certs();
+    if !named.errors.is_empty() {
+        let errors: Vec<String> = named.errors.iter().map(ToString::to_string).collect();
+        tracing::warn!(?errors, "some of the root certificates SSL_CERT_FILE / SSL_CERT_DIR name could not be loaded");
     }
-}
-
-/// The `CERTIFICATE` sections of a PEM bundle, decoded with the `base64` crate. Not through
-/// rustls-native-certs' reader (rustls-pki-types 1.16's PEM parser): it reads the file a byte at a
-/// time and decodes with its own base64 decoder, built to resist side channels for private keys;
-/// for Debian's 220 KB bundle that was half of the instructions the handler ran before its first
-/// `next` (docs/performance.md, step 7). Root certificates are public.
-fn pem_certificates(pem: &str) -> Roots {
-    let mut roots = Roots::default();
-    let mut body = String::new();
-    let mut inside = false;
-    for line in pem.lines().map(str::trim) {
-        match line {
-            "-----BEGIN CERTIFICATE-----" => {
-                inside = true;
-                body.clear();
-            }
-            "-----END CERTIFICATE-----" if inside => {
-                inside = false;
-                match BASE64.decode(&body) {
-                    Ok(der) => roots.certs.push(CertificateDer::from(der)),
-                    Err(error) => roots.errors.push(format!("a certificate that is not base64: {error}")),
-                }
-            }
-            _ if inside => body.push_str(line),
-            _ => {}
-        }
-    }
-    if inside {
-        roots.errors.push("the last certificate has no END line".to_owned());
+    let mut roots = rustls::RootCertStore::empty();
+    let (valid, _) = roots.add_parsable_certificates(named.certs);
+    if valid == 0 {
+        tracing::warn!("SSL_CERT_FILE / SSL_CERT_DIR name no root certificate: HTTPS calls to Bedrock will fail");
     }
     roots
 }
@@ -363,71 +314,28 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::net::TcpListener;
 
-    /// Read syscalls this thread has made so far (`syscr` of /proc/thread-self/io): the tests of
-    /// this binary run on other threads, so theirs do not count.
-    fn reads_by_this_thread() -> u64 {
-        let io = std::fs::read_to_string("/proc/thread-self/io").expect("Linux has /proc/thread-self/io");
-        io.lines().find_map(|l| l.strip_prefix("syscr: ")).and_then(|n| n.parse().ok()).expect("io has syscr")
-    }
-
+    /// Bedrock's endpoints present Amazon Trust Services certificates: Amazon Root CA 1 to 4, with
+    /// Starfield Services Root Certificate Authority - G2 above them ("Repository", Amazon Trust
+    /// Services, read 2026-12-07). A webpki-roots update that dropped them would fail here, not in
+    /// production.
     #[test]
-    fn the_roots_come_from_the_bundle_file_without_reading_the_directory_beside_it() {
-        // The ambient SSL_CERT_FILE / SSL_CERT_DIR do not matter: this is the path without them.
-        let bundle = openssl_probe::probe()
-            .cert_file
-            .expect("this test needs a system certificate bundle file (the ca-certificates package)");
-        let reads = |load: &dyn Fn() -> Roots| {
-            let before = reads_by_this_thread();
-            let roots = load();
-            assert!(roots.errors.is_empty(), "{:?}", roots.errors);
-            (roots.certs.len(), reads_by_this_thread() - before)
-        };
-        let (roots, bundle_reads) = reads(&|| bundle_roots(&bundle));
-        assert!(roots > 50, "{roots} roots from {}", bundle.display());
-        // One file read through an 8 KiB buffer: a few dozen reads. Reading the hashed directory
-        // too (what load_native_certs does without SSL_CERT_FILE) takes at least two reads per
-        // certificate file, its content and its end, as the control shows where that directory is.
-        let size = std::fs::metadata(&bundle).unwrap().len();
-        let one_file = 2 * size.div_ceil(8 * 1024) + 8;
-        assert!(bundle_reads <= one_file, "{bundle_reads} reads for one file of {size} bytes");
-        if let Some(dir) = bundle.parent().filter(|dir| dir.ends_with("ssl/certs")) {
-            let walk = || {
-                let native = rustls_native_certs::load_certs_from_paths(Some(&bundle), Some(dir));
-                Roots { certs: native.certs, errors: native.errors.iter().map(ToString::to_string).collect() }
-            };
-            let (_, walk_reads) = reads(&walk);
-            assert!(walk_reads > one_file, "the control read {} in {walk_reads} reads", dir.display());
+    fn the_compiled_in_roots_hold_amazon_trust_services_roots() {
+        // Each subject's DER, read as text: its names are plain ASCII strings.
+        let names: Vec<String> = compiled_in_roots()
+            .roots
+            .iter()
+            .map(|anchor| String::from_utf8_lossy(anchor.subject.as_ref()).into_owned())
+            .collect();
+        assert!(names.len() > 100, "{} roots", names.len());
+        for root in [
+            "Amazon Root CA 1",
+            "Amazon Root CA 2",
+            "Amazon Root CA 3",
+            "Amazon Root CA 4",
+            "Starfield Services Root Certificate Authority - G2",
+        ] {
+            assert!(names.iter().any(|name| name.contains(root)), "{root} is not among the compiled-in roots");
         }
-    }
-
-    #[test]
-    fn the_bundle_decodes_to_the_certificates_rustls_native_certs_reads() {
-        let bundle = openssl_probe::probe()
-            .cert_file
-            .expect("this test needs a system certificate bundle file (the ca-certificates package)");
-        let ours = bundle_roots(&bundle);
-        let theirs = rustls_native_certs::load_certs_from_paths(Some(&bundle), None);
-        assert!(ours.errors.is_empty() && theirs.errors.is_empty(), "{:?} {:?}", ours.errors, theirs.errors);
-        assert!(ours.certs.len() > 50, "{} roots from {}", ours.certs.len(), bundle.display());
-        assert!(ours.certs == theirs.certs, "the same certificates, sorted and without duplicates as theirs are");
-    }
-
-    #[test]
-    fn a_bad_section_is_an_error_and_the_other_certificates_still_load() {
-        let pem = "junk before\n-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n\
-                   -----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----\n\
-                   -----BEGIN PRIVATE KEY-----\nBAUG\n-----END PRIVATE KEY-----\n\
-                   -----BEGIN CERTIFICATE-----\r\n  BAUG\r\n-----END CERTIFICATE-----\r\n\
-                   -----BEGIN CERTIFICATE-----\nBwgJ\n";
-        let roots = pem_certificates(pem);
-        let certs: Vec<&[u8]> = roots.certs.iter().map(|c| c.as_ref()).collect();
-        assert_eq!(certs, [&[1u8, 2, 3][..], &[4, 5, 6][..]], "other labels are skipped, CRLF and indents are fine");
-        assert_eq!(roots.errors.len(), 2, "{:?}", roots.errors);
-        assert!(
-            roots.errors[0].contains("not base64") && roots.errors[1].contains("no END line"),
-            "{:?}",
-            roots.errors
-        );
     }
 
     /// What the SDK does for each attempt: ask the client for a connector, send one request.
