@@ -17,6 +17,7 @@ use std::time::Duration;
 use clap::Parser;
 use measure::{Sending, Setup, Subject};
 use report::{Labels, Machine, Measured, Zips};
+use stream::Framing;
 
 const COLD_STARTS: usize = 20;
 const WARM_INVOCATIONS: usize = 200;
@@ -56,6 +57,11 @@ struct Args {
     /// The column name of `--compare`.
     #[arg(long, value_name = "NAME", default_value = "compare")]
     compare_label: String,
+    /// How the `--compare` binary frames its events after the 8 NULs: `lines` (NDJSON, as
+    /// `--handler` does) or `concatenated` (JSON objects back to back with no newline, as the
+    /// original CDK sample's handler writes them).
+    #[arg(long, value_enum, value_name = "FRAMING", default_value_t = Framing::Lines, requires = "compare")]
+    compare_framing: Framing,
     /// Milliseconds between the upstream's events in the paced CPU phase (each event its own
     /// TCP segment, as Bedrock sends tokens while the model generates them).
     #[arg(long, value_name = "MS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
@@ -84,10 +90,13 @@ async fn run(args: &Args) -> Result<(), String> {
     let log = args.out_dir.join("function.log");
     // One log per run: the function's own lines, for when a phase fails.
     std::fs::write(&log, "").map_err(|e| format!("{}: {e}", log.display()))?;
-    let mut subjects = vec![Subject { label: args.label.clone(), binary: args.handler.clone() }];
-    subjects.extend(
-        args.compare.iter().map(|binary| Subject { label: args.compare_label.clone(), binary: binary.clone() }),
-    );
+    let mut subjects =
+        vec![Subject { label: args.label.clone(), binary: args.handler.clone(), framing: Framing::Lines }];
+    subjects.extend(args.compare.iter().map(|binary| Subject {
+        label: args.compare_label.clone(),
+        binary: binary.clone(),
+        framing: args.compare_framing,
+    }));
     let setup = Setup { subjects: &subjects, log: &log };
     let paced = Duration::from_millis(args.paced_ms);
     if let Some(stories) = args.paced_only {
@@ -213,6 +222,9 @@ mod tests {
         assert_eq!(args("--handler h --out-dir o --paced-only 3").unwrap().paced_only, Some(3));
         assert_eq!(args("--handler h --out-dir o").unwrap().zip_arm64, None, "the zips are optional");
         assert_eq!((compared.compare_label.as_str(), compared.paced_ms), ("main", 5));
+        assert_eq!(compared.compare_framing, Framing::Lines, "a second binary frames like the first by default");
+        let sample = args(&format!("{REQUIRED} --compare sample --compare-framing concatenated")).unwrap();
+        assert_eq!(sample.compare_framing, Framing::Concatenated);
     }
 
     #[test]
@@ -224,5 +236,7 @@ mod tests {
         assert!(args(&format!("{REQUIRED} --compare-zip-arm64 z --compare-zip-x86-64 z")).is_err());
         assert!(args(&format!("{REQUIRED} --compare b --compare-zip-arm64 z")).is_err());
         assert!(args(&format!("{REQUIRED} --verbose")).is_err());
+        assert!(args(&format!("{REQUIRED} --compare-framing concatenated")).is_err(), "framing of no binary");
+        assert!(args(&format!("{REQUIRED} --compare b --compare-framing sse")).is_err());
     }
 }

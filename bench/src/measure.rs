@@ -13,7 +13,7 @@ use runtime_api_standin::{Answer, RuntimeApi};
 
 use crate::event;
 use crate::function::{Function, Launch};
-use crate::stream::{self, Streamed};
+use crate::stream::{self, Framing, Streamed};
 
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -21,10 +21,11 @@ const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// time is read: long enough for it to be idle in that poll.
 const SETTLE: Duration = Duration::from_millis(20);
 
-/// A handler binary under measurement, and the name of its column.
+/// A handler binary under measurement, the name of its column, and how it frames its events.
 pub struct Subject {
     pub label: String,
     pub binary: PathBuf,
+    pub framing: Framing,
 }
 
 /// What every phase needs to start the functions.
@@ -116,7 +117,7 @@ pub async fn cold_starts(setup: &Setup<'_>, starts: usize) -> Result<Vec<ColdSta
             let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
             let first = api.invoke(story_event());
             let session = Session::launch(setup, subject, &emulator, api).await?;
-            let (_, streamed) = complete(first).await?;
+            let (_, streamed) = complete(first, subject.framing).await?;
             result.to_first_poll.push(session.first_poll - session.function.started);
             result.to_first_text.push(first_text(&streamed)? - session.function.started);
             session.stop().await?;
@@ -189,21 +190,12 @@ pub async fn relay(setup: &Setup<'_>, invocations: usize) -> Result<Vec<Relay>, 
     for i in 1..=invocations {
         for (session, result) in sessions.iter().zip(&mut results) {
             let (_, streamed) = session.invoke().await?;
-            // Invocations are sequential and the SDK never retried a successful call, so the
-            // latest recorded request is this invocation's.
-            let recorded = emulator.requests().pop().ok_or("the emulator saw no request")?;
-            let received = streamed.text_times();
-            if received.len() != recorded.delta_times.len() {
-                return Err(format!(
-                    "{} deltas sent but {} text events received",
-                    recorded.delta_times.len(),
-                    received.len()
-                ));
-            }
+            let sent = told_in_full(&emulator, &streamed)?;
             result.delays.extend(
-                received
+                streamed
+                    .text_times()
                     .iter()
-                    .zip(&recorded.delta_times)
+                    .zip(&sent)
                     .map(|(received, sent)| received.saturating_duration_since(*sent)),
             );
         }
@@ -243,6 +235,7 @@ pub async fn cpu(setup: &Setup<'_>, stories: usize, upstream: EmulatorConfig) ->
             let before = session.function.cpu_time()?;
             let (invocation, streamed) = session.invoke().await?;
             let cpu = session.function.cpu_time()?.saturating_sub(before);
+            told_in_full(&emulator, &streamed)?;
             let events = streamed.events.len();
             let elapsed = invocation.response.ended - invocation.delivered;
             result.per_1000_events.push(cpu * 1000 / u32::try_from(events).map_err(|e| e.to_string())?);
@@ -257,11 +250,24 @@ pub async fn cpu(setup: &Setup<'_>, stories: usize, upstream: EmulatorConfig) ->
     Ok(results)
 }
 
+/// Checks that the invocation relayed the whole story, one text event per delta the emulator
+/// sent, and returns when the emulator sent each. Invocations are sequential and the SDK never
+/// retried a successful call, so the latest recorded request is this invocation's.
+fn told_in_full(emulator: &Emulator, streamed: &Streamed<Instant>) -> Result<Vec<Instant>, String> {
+    let recorded = emulator.requests().pop().ok_or("the emulator saw no request")?;
+    let received = streamed.text_times().len();
+    if received != recorded.delta_times.len() {
+        return Err(format!("{} deltas sent but {received} text events received", recorded.delta_times.len()));
+    }
+    Ok(recorded.delta_times)
+}
+
 /// A function process with its own Runtime API, past its init phase.
 struct Session {
     api: RuntimeApi,
     function: Function,
     first_poll: Instant,
+    framing: Framing,
 }
 
 impl Session {
@@ -297,7 +303,7 @@ impl Session {
             log: setup.log,
         })?;
         let first_poll = function.ready(&api, INIT_TIMEOUT).await?;
-        Ok(Session { api, function, first_poll })
+        Ok(Session { api, function, first_poll, framing: subject.framing })
     }
 
     async fn invoke(&self) -> Result<(Done, Streamed<Instant>), String> {
@@ -305,7 +311,7 @@ impl Session {
     }
 
     async fn ask(&self, ask: Ask) -> Result<(Done, Streamed<Instant>), String> {
-        complete(self.api.invoke(event_for(ask))).await
+        complete(self.api.invoke(event_for(ask)), self.framing).await
     }
 
     /// Stops the function; its peak RSS, also on stderr (the report shows only the highest).
@@ -431,9 +437,10 @@ struct Done {
     response: runtime_api_standin::Streamed,
 }
 
-/// Waits for one story, checked to be a complete, successful stream.
+/// Waits for one story, checked to be a complete, successful stream in the handler's `framing`.
 async fn complete(
     invocation: impl Future<Output = runtime_api_standin::Invocation>,
+    framing: Framing,
 ) -> Result<(Done, Streamed<Instant>), String> {
     let invocation = tokio::time::timeout(INVOKE_TIMEOUT, invocation)
         .await
@@ -443,14 +450,15 @@ async fn complete(
         Answer::Error(report) => return Err(format!("the function reported an error: {report}")),
         Answer::Cut { chunks } => return Err(format!("the response was cut after {chunks} chunks")),
     };
-    let streamed = stream::split(&response.frames).map_err(|e| e.to_string())?;
+    let streamed = stream::split(&response.frames, framing).map_err(|e| e.to_string())?;
     if streamed.prelude["statusCode"] != 200 {
         return Err(format!("the function answered {}", streamed.prelude));
     }
-    match streamed.events.last() {
-        Some(last) if last.is_end() => Ok((Done { delivered: invocation.delivered, response }, streamed)),
-        last => Err(format!("the stream did not end with usage or [DONE]: {:?}", last.map(|l| &l.event))),
+    if !framing.is_complete(&streamed) {
+        let last = streamed.events.last().map(|l| &l.event);
+        return Err(format!("the stream is not a whole answer ({framing:?} framing); its last event: {last:?}"));
     }
+    Ok((Done { delivered: invocation.delivered, response }, streamed))
 }
 
 async fn start_emulator(config: EmulatorConfig) -> Result<Emulator, String> {
