@@ -1,12 +1,13 @@
-//! The function's AWS calls besides Bedrock's (CloudWatch's `DescribeAlarms` for the budget,
-//! Systems Manager's `GetParameter` for a system prompt): one SigV4-signed `POST /` each, made with
-//! what the handler already holds (aws-config's credential chain and endpoint settings, aws-sigv4,
-//! hyper and rustls) instead of an `aws-sdk-*` crate per service, whose generated code would grow
-//! the arm64 zip for one or two calls an instance makes.
+//! How the function makes its AWS calls (Bedrock's ConverseStream, CloudWatch's `DescribeAlarms`
+//! for the budget, Systems Manager's `GetParameter` for a system prompt): SigV4-signed requests
+//! made with aws-config's credential chain and endpoint settings, aws-sigv4, hyper and rustls,
+//! instead of an `aws-sdk-*` crate per service, whose generated code would grow the arm64 zip for
+//! a few calls an instance makes. [`Endpoint`] says where a service is and signs its requests;
+//! [`Service`] sends one `POST /` with it (Bedrock sends its own, [`crate::bedrock`]).
 //!
 //! The endpoint is the service's regional one, `https://<host>.<region>.amazonaws.com`, or the
 //! SDKs' endpoint setting for the service (`AWS_ENDPOINT_URL_<SERVICE ID>`, then
-//! `AWS_ENDPOINT_URL`: how the tests reach the emulator's stand-ins).
+//! `AWS_ENDPOINT_URL`: how the tests reach the emulator and its stand-ins).
 
 use std::time::SystemTime;
 
@@ -36,12 +37,20 @@ pub struct ServiceName {
     pub signing_name: &'static str,
 }
 
-/// One AWS service the function calls, in its region, with its role's credentials.
-pub struct Service {
+/// Where one AWS service is reached and how its requests are signed: its endpoint, the region,
+/// and the role's credentials. Bedrock's calls use it with their own HTTP client
+/// ([`crate::bedrock`]); every other call goes through a [`Service`].
+#[derive(Debug)]
+pub struct Endpoint {
     name: ServiceName,
-    endpoint: String,
+    url: String,
     region: String,
     credentials: SharedCredentialsProvider,
+}
+
+/// One AWS service the function calls, in its region, with its role's credentials.
+pub struct Service {
+    endpoint: Endpoint,
     http: HttpClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
@@ -101,12 +110,15 @@ pub fn config_for_endpoint(endpoint: &str, region: &str, access_key_id: &str, se
         .build()
 }
 
-impl Service {
-    pub fn new(name: ServiceName, config: &SdkConfig) -> Service {
+impl Endpoint {
+    /// The service's endpoint from `config`: `AWS_ENDPOINT_URL_<SERVICE ID>` (or the profile's
+    /// `endpoint_url` for the service), then `AWS_ENDPOINT_URL`, else the regional
+    /// `https://<host>.<region>.amazonaws.com`.
+    pub fn new(name: ServiceName, config: &SdkConfig) -> Endpoint {
         let region = config.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
         let key =
             ServiceConfigKey::builder().service_id(name.sdk_id).profile("endpoint_url").env("AWS_ENDPOINT_URL").build();
-        let endpoint = key
+        let url = key
             .ok()
             .and_then(|key| config.service_config().and_then(|c| c.load_config(key)))
             .or_else(|| config.endpoint_url().map(str::to_owned))
@@ -114,28 +126,33 @@ impl Service {
         let credentials = config
             .credentials_provider()
             .unwrap_or_else(|| SharedCredentialsProvider::new(Credentials::new("", "", None, None, "none")));
-        let https =
-            HttpsConnectorBuilder::new().with_tls_config(bedrock::tls_config()).https_or_http().enable_http1().build();
-        let http = HttpClient::builder(TokioExecutor::new()).build(https);
-        Service { name, endpoint, region, credentials, http }
+        Endpoint { name, url: url.trim_end_matches('/').to_owned(), region, credentials }
     }
 
-    /// Signs and sends `POST /` with `headers` and `body`; any HTTP status is an [`Answer`].
-    pub async fn post(&self, headers: &[(http::HeaderName, &str)], body: Bytes) -> Result<Answer, CallError> {
-        let unreachable = |detail: String| CallError::Unreachable { service: self.name.sdk_id, detail };
-        let mut builder = http::Request::post(format!("{}/", self.endpoint.trim_end_matches('/')));
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The service's SDK id (`Bedrock Runtime`, `SSM`), for messages.
+    pub fn service(&self) -> &'static str {
+        self.name.sdk_id
+    }
+
+    /// A `method` request for `path` (which starts with `/`) with `headers` and `body`,
+    /// SigV4-signed with the credentials' current keys for the service's signing name and region.
+    pub async fn signed(
+        &self,
+        method: http::Method,
+        path: &str,
+        headers: &[(http::HeaderName, &str)],
+        body: Bytes,
+    ) -> Result<http::Request<Full<Bytes>>, CallError> {
+        let mut builder = http::Request::builder().method(method).uri(format!("{}{path}", self.url));
         for (name, value) in headers {
             builder = builder.header(name, *value);
         }
         let mut request = builder.body(Full::new(body.clone())).map_err(|e| CallError::Signing(e.to_string()))?;
-        self.sign(&mut request, &body).await?;
-        let response = self.http.request(request).await.map_err(|e| unreachable(e.to_string()))?;
-        let status = response.status();
-        let body = response.into_body().collect().await.map_err(|e| unreachable(e.to_string()))?.to_bytes();
-        Ok(Answer { status, body })
-    }
-
-    async fn sign(&self, request: &mut http::Request<Full<Bytes>>, body: &[u8]) -> Result<(), CallError> {
         let credentials =
             self.credentials.provide_credentials().await.map_err(|e| CallError::Credentials(e.to_string()))?;
         let identity = credentials.into();
@@ -150,11 +167,30 @@ impl Service {
             .into();
         let uri = request.uri().to_string();
         let headers = request.headers().iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)));
-        let signable = SignableRequest::new("POST", &uri, headers, SignableBody::Bytes(body))
+        let signable = SignableRequest::new(request.method().as_str(), &uri, headers, SignableBody::Bytes(&body))
             .map_err(|e| CallError::Signing(e.to_string()))?;
         let (instructions, _signature) =
             sign(signable, &params).map_err(|e| CallError::Signing(e.to_string()))?.into_parts();
-        instructions.apply_to_request_http1x(request);
-        Ok(())
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request)
+    }
+}
+
+impl Service {
+    pub fn new(name: ServiceName, config: &SdkConfig) -> Service {
+        let https =
+            HttpsConnectorBuilder::new().with_tls_config(bedrock::tls_config()).https_or_http().enable_http1().build();
+        let http = HttpClient::builder(TokioExecutor::new()).build(https);
+        Service { endpoint: Endpoint::new(name, config), http }
+    }
+
+    /// Signs and sends `POST /` with `headers` and `body`; any HTTP status is an [`Answer`].
+    pub async fn post(&self, headers: &[(http::HeaderName, &str)], body: Bytes) -> Result<Answer, CallError> {
+        let unreachable = |detail: String| CallError::Unreachable { service: self.endpoint.service(), detail };
+        let request = self.endpoint.signed(http::Method::POST, "/", headers, body).await?;
+        let response = self.http.request(request).await.map_err(|e| unreachable(e.to_string()))?;
+        let status = response.status();
+        let body = response.into_body().collect().await.map_err(|e| unreachable(e.to_string()))?.to_bytes();
+        Ok(Answer { status, body })
     }
 }
