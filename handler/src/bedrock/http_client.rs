@@ -1,19 +1,18 @@
-//! The HTTP client the SDK sends Bedrock calls through: the stack of aws-smithy-http-client 1.5's
-//! HTTPS client (hyper 1 through hyper-util's pooling client, hyper-rustls, rustls with ring),
-//! assembled here because that crate has no hook for wrapping its TCP stream, and the stream must
-//! be a [`QuickAckStream`] (why: `quick_ack`).
+//! The HTTPS client Bedrock's calls go through ([`bedrock`]), and the same stack as an SDK HTTP
+//! client for aws-config's credential providers that call out (IMDS, STS, SSO: off Lambda, where
+//! the environment holds no keys; [`shared`]). Both are hyper 1 through hyper-util's pooling
+//! client, hyper-rustls and rustls with ring, over a [`QuickAckStream`] (why: `quick_ack`).
 //!
-//! Kept from the SDK's client (aws-smithy-http-client 1.5.2 `Builder::build_https`, source read
-//! 2026-11-29): rustls with ring, the SDK's cipher suites and TLS 1.2/1.3; ALPN `h2` and
-//! `http/1.1` (HTTP/2 when the server picks it, plain HTTP for `http://` endpoints such as the
-//! emulator); TCP_NODELAY; pooled connections reused, idle ones closed after hyper-util's 90 s;
-//! the connect timeout (DNS, TCP and TLS; the SDK's default is 3.1 s) and read timeout (until the
-//! response headers) from the SDK's settings; the SDK's classification of failures (timeout, I/O,
-//! user, other), which decides its retries; and the connection handle its retry logic uses to
-//! drop a connection after a transient error. Changed: the roots are Mozilla's, compiled in, not
-//! the system's store read at cold start ([`trusted_roots`]). Not kept, because the handler uses
-//! neither: proxies (the SDK's client, as the handler built it, ignored `HTTPS_PROXY` too) and the
-//! SDK's client-metrics timing of each HTTP attempt.
+//! Kept from aws-smithy-http-client 1.5.2's client (`Builder::build_https`, source read
+//! 2026-11-29), which the SDK used before: rustls with ring, the SDK's cipher suites and TLS
+//! 1.2/1.3; ALPN `h2` and `http/1.1` (HTTP/2 when the server picks it, plain HTTP for `http://`
+//! endpoints such as the emulator); TCP_NODELAY; pooled connections reused, idle ones closed after
+//! hyper-util's 90 s; the connect timeout (DNS, TCP and TLS; the SDK's default is 3.1 s) and, for
+//! aws-config, the read timeout (until the response headers) from its settings; which failures are
+//! worth another attempt ([`is_transient`], the SDK's classification). Changed: the roots are
+//! Mozilla's, compiled in, not the system's store read at cold start ([`trusted_roots`]). Not kept,
+//! because the handler uses neither: proxies (the SDK's client, as the handler built it, ignored
+//! `HTTPS_PROXY` too) and the SDK's client-metrics timing of each HTTP attempt.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -35,7 +34,9 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
+use bytes::Bytes;
 use http::{Extensions, Uri};
+use http_body_util::Full;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::{
     CaptureConnection, HttpConnector as TcpConnector, HttpInfo, capture_connection,
@@ -46,8 +47,30 @@ use tower_service::Service;
 
 use super::quick_ack::{QuickAckConnector, QuickAckStream};
 
-/// The SDK's client for [`aws_config`] and the Bedrock client: one TLS configuration, and one
-/// connection pool per distinct pair of timeouts (in practice one).
+/// The SDK's connect timeout (aws-smithy-runtime 1.16 `DEFAULT_CONNECT_TIMEOUT`, the default for
+/// clients of behavior version 2026-01-12 and later): DNS, TCP and TLS together.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+
+/// Bedrock's HTTPS client: a pool whose connection every call of one [`super::Client`] reuses.
+pub(super) type Http = hyper_util::client::legacy::Client<ConnectTimeout, Full<Bytes>>;
+
+/// A pool for Bedrock's calls, with the SDK's connect timeout and, as the SDK had it for this
+/// client, no read timeout (the request's deadline bounds the wait instead).
+pub(super) fn bedrock() -> Http {
+    hyper_client(&tls_config(), Some(CONNECT_TIMEOUT))
+}
+
+/// Whether a request that got no answer is worth another attempt, as the SDK's client classified
+/// it (aws-smithy-http-client 1.5.2 `downcast_error`, and the SDK retrying timeouts, I/O errors
+/// and transient errors): a timeout, a connection that could not be made or was closed, an
+/// incomplete message, an HTTP/2 GOAWAY or refused stream; not a request hyper refused to send.
+pub(super) fn is_transient(error: &hyper_util::client::legacy::Error) -> bool {
+    let kind = kind_of(error)("no answer".into());
+    kind.is_timeout() || kind.is_io() || kind.as_other() == Some(ErrorKind::TransientError)
+}
+
+/// The SDK's client for [`aws_config`]: one TLS configuration, and one connection pool per
+/// distinct pair of timeouts (in practice one).
 pub(crate) fn shared() -> SharedHttpClient {
     SharedHttpClient::new(Client { tls: tls_config(), connectors: Mutex::default() })
 }
@@ -163,20 +186,33 @@ impl std::fmt::Debug for Connector {
 
 impl Connector {
     fn new(tls: &rustls::ClientConfig, timeouts: Timeouts) -> Connector {
-        let mut tcp = TcpConnector::new();
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
-        let https = HttpsConnectorBuilder::new()
-            .with_tls_config(tls.clone())
-            .https_or_http()
-            .enable_all_versions()
-            .wrap_connector(QuickAckConnector(tcp));
-        let hyper = hyper_util::client::legacy::Builder::new(TokioExecutor::new())
-            // Without a timer the pool never closes idle connections.
-            .pool_timer(TokioTimer::new())
-            .build(ConnectTimeout { https, limit: timeouts.connect });
-        Connector { hyper, read_timeout: timeouts.read }
+        Connector { hyper: hyper_client(tls, timeouts.connect), read_timeout: timeouts.read }
     }
+}
+
+/// hyper-util's pooling client over TLS (or plain TCP for `http://`) on a quick-ACK stream, with
+/// `connect` around DNS, TCP and TLS.
+fn hyper_client<B>(
+    tls: &rustls::ClientConfig,
+    connect: Option<Duration>,
+) -> hyper_util::client::legacy::Client<ConnectTimeout, B>
+where
+    B: http_body::Body + Send + 'static + Unpin,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let mut tcp = TcpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    let https = HttpsConnectorBuilder::new()
+        .with_tls_config(tls.clone())
+        .https_or_http()
+        .enable_all_versions()
+        .wrap_connector(QuickAckConnector(tcp));
+    hyper_util::client::legacy::Builder::new(TokioExecutor::new())
+        // Without a timer the pool never closes idle connections.
+        .pool_timer(TokioTimer::new())
+        .build(ConnectTimeout { https, limit: connect })
 }
 
 impl HttpConnector for Connector {
@@ -233,7 +269,7 @@ struct TimedOut {
 
 /// The connector with the SDK's connect timeout around DNS, TCP and TLS together.
 #[derive(Clone)]
-struct ConnectTimeout {
+pub(super) struct ConnectTimeout {
     https: HttpsConnector<QuickAckConnector>,
     limit: Option<Duration>,
 }
@@ -265,19 +301,22 @@ impl Service<Uri> for ConnectTimeout {
 /// `downcast_error`): timeouts, then hyper's own error kinds, then connection failures as I/O
 /// (retried), the rest as other (not retried).
 fn classify(error: hyper_util::client::legacy::Error) -> ConnectorError {
+    kind_of(&error)(error.into())
+}
+
+fn kind_of(error: &hyper_util::client::legacy::Error) -> fn(BoxError) -> ConnectorError {
     let connect_failed = error.is_connect();
-    let error: BoxError = error.into();
-    if chain(error.as_ref()).any(|e| e.is::<TimedOut>()) {
-        return ConnectorError::timeout(error);
+    let error: &(dyn Error + 'static) = error;
+    if chain(error).any(|e| e.is::<TimedOut>()) {
+        return ConnectorError::timeout;
     }
-    let by_hyper = chain(error.as_ref()).find_map(|e| e.downcast_ref::<hyper::Error>()).map(classify_hyper);
-    if let Some(connector_error) = by_hyper {
-        return connector_error(error);
+    if let Some(hyper) = chain(error).find_map(|e| e.downcast_ref::<hyper::Error>()) {
+        return classify_hyper(hyper);
     }
-    if connect_failed || chain(error.as_ref()).any(|e| e.is::<std::io::Error>()) {
-        return ConnectorError::io(error);
+    if connect_failed || chain(error).any(|e| e.is::<std::io::Error>()) {
+        return ConnectorError::io;
     }
-    ConnectorError::other(error, None)
+    |error| ConnectorError::other(error, None)
 }
 
 fn classify_hyper(error: &hyper::Error) -> fn(BoxError) -> ConnectorError {
