@@ -56,7 +56,7 @@ pub enum ApiError {
     InvalidParameter { param: String, message: String },
 
     /// Bedrock's ThrottlingException; `message` is Bedrock's own (it says which quota, such as
-    /// "Too many tokens per day"), `retried` whether the SDK had retried (it never retries mid-stream).
+    /// "Too many tokens per day"), `retried` whether the call was retried (never mid-stream).
     #[error("Bedrock is throttling requests for {model}{}: {message} Slow down or request a quota increase", retried_text(*.retried))]
     Throttled { model: String, message: String, retried: bool },
     /// Bedrock's ServiceQuotaExceededException (not modelled by the Rust SDK for ConverseStream:
@@ -73,7 +73,7 @@ pub enum ApiError {
          costs stay under the budget, or the budget is raised)"
     )]
     BudgetExceeded,
-    /// Bedrock's ModelNotReadyException, after the SDK's retries.
+    /// Bedrock's ModelNotReadyException, after the retries.
     #[error("the model {model} is not ready to serve requests yet ({message}); retry in a few seconds")]
     ModelNotReady { model: String, message: String },
     /// `detail`: Bedrock's own message. Model access is no longer granted on a console page (the
@@ -118,7 +118,7 @@ pub enum ApiError {
     BedrockRejected { model: String, detail: String, advice: Option<Advice> },
     #[error("{0}")]
     UpstreamTimeout(NoAnswer),
-    /// Bedrock's InternalServerException (before the stream, after the SDK's retries) or
+    /// Bedrock's InternalServerException (before the stream, after the retries) or
     /// `internalServerException` (mid-stream, never retried): a failure inside Bedrock; its message.
     /// Both stream exceptions here are documented in ConverseStreamOutput (Bedrock API reference,
     /// read 2026-12-07), so a caller can tell an outage from a rejection (`bedrock_rejected`).
@@ -178,7 +178,7 @@ pub enum UpstreamFailure {
     /// `ServiceUnavailableException`) and message.
     #[error("{code}: {message}")]
     Exception { code: String, message: String },
-    /// A mid-stream exception of a type the SDK does not model (`:exception-type`), with its message.
+    /// A mid-stream exception of a type the handler does not know (`:exception-type`), with its message.
     #[error("Bedrock sent an exception this handler does not know, {exception_type}: {message}")]
     UnknownException { exception_type: String, message: String },
     /// No connection to Bedrock; `cause` is the innermost error of the attempt (a refused

@@ -19,9 +19,11 @@
 //!   conversation, its chunks, completion and error objects.
 //! - [`stream`]: the answer on its way: `relay` pulls Bedrock's events into the caller's chunks,
 //!   `wire` encodes them (NDJSON, SSE, text), `deadline` says when the stream must end.
-//! - [`bedrock`]: the only module that names the AWS SDK's types: the client, the call (with
-//!   `guardrail`'s `guardrailConfig` and what its trace says it did), the stream's items, Bedrock's
-//!   errors as [`error::ApiError`]s.
+//! - [`bedrock`]: the only module that speaks Bedrock's wire, without an SDK crate: the client,
+//!   the call (`body` the request, `call` the signed attempts and retries), the stream's items
+//!   (`events` decodes the event stream, `guardrail` reads what the guardrail's trace says it
+//!   did), Bedrock's errors as [`error::ApiError`]s (`errors`), the HTTPS client (`http_client`).
+//!   aws-sdk-bedrockruntime is the tests' oracle only.
 //! - [`request`]: what a caller may ask for, checked before anything reaches Bedrock: a story
 //!   request, `chat` and `conversation`, `models` (the aliases), `story_type` (the rule).
 //! - [`settings`]: `STREAMER_*` over `config/default.toml`, checked once at cold start; `prompt`
@@ -33,8 +35,9 @@
 //! - [`budget`]: the daily budget's refusal: the stack's budget alarm read through CloudWatch's
 //!   `DescribeAlarms` at most once a minute.
 //! - [`ssm`]: a Parameter Store parameter's value (`GetParameter`), for a system prompt.
-//! - [`aws`]: how the function makes its AWS calls besides Bedrock's (`DescribeAlarms`,
-//!   `GetParameter`): one SigV4-signed `POST` each, without an SDK crate per service.
+//! - [`aws`]: how the function makes its AWS calls (Bedrock's, `DescribeAlarms`,
+//!   `GetParameter`): SigV4-signed requests to each service's endpoint, without an SDK crate per
+//!   service.
 //! - [`price`]: what a request costs: the dated price table (`config/prices.json`) and a
 //!   request's cost from its token counts; it imports nothing of the crate.
 //! - [`error`], [`summary`], [`caller`], [`telemetry`]: the error vocabulary (status and code in
