@@ -425,6 +425,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn bedrock_calls_reuse_one_connection() {
+        use http_body_util::BodyExt;
+        let (uri, accepted) = counting_server().await;
+        let http = bedrock();
+
+        for _ in 0..3 {
+            let request = http::Request::post(&uri).body(Full::new(Bytes::from_static(b"{}"))).unwrap();
+            let response = http.request(request).await.unwrap();
+            assert_eq!(200, response.status().as_u16());
+            // Read to its end, as the event stream is: then the connection goes back to the pool.
+            response.into_body().collect().await.unwrap();
+        }
+
+        assert_eq!(1, accepted.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_refused_bedrock_connection_is_transient() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let uri = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+
+        let error = bedrock().request(http::Request::post(&uri).body(Full::default()).unwrap()).await.unwrap_err();
+
+        assert!(is_transient(&error), "{error:?}");
+    }
+
+    #[tokio::test]
     async fn a_refused_connection_is_an_io_error_which_the_sdk_retries() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let uri = format!("http://{}/", listener.local_addr().unwrap());
