@@ -248,6 +248,9 @@ async fn the_binary_trusts_only_its_compiled_in_roots_unless_ssl_cert_dir_names_
     drop(function);
     assert_eq!(emulator.request_count(), 0, "nothing was sent over the untrusted connection");
 
+    // A Runtime API of its own: the first process is killed (asynchronously) while its next
+    // `GET /next` waits, and the stand-in may hand the event to that poll (seen: a 30 s timeout).
+    let api = RuntimeApi::start().await;
     let function = api.function(&emulator, &[endpoint, ("SSL_CERT_DIR", pki.ca_dir.to_str().unwrap())]);
     let (_, answer) = api.invoke(event()).await;
     drop(function);
