@@ -26,9 +26,11 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 
 pub use guardrail::{Finding, Intervention, Side};
-/// The TLS settings and the SDK HTTP client Bedrock's calls share with aws-config and the
-/// function's other AWS calls ([`crate::aws`]).
-pub(crate) use http_client::{shared as sdk_http_client, tls_config};
+/// The SDK HTTP client aws-config's credential providers call out with (`local-profiles` only).
+#[cfg(feature = "local-profiles")]
+pub(crate) use http_client::sdk::shared as sdk_http_client;
+/// The TLS settings Bedrock's calls share with the function's other AWS calls ([`crate::aws`]).
+pub(crate) use http_client::tls_config;
 
 use crate::aws::{Endpoint, ServiceName};
 use crate::error::ApiError;
@@ -124,20 +126,15 @@ pub struct TokenUsage {
 }
 
 impl Client {
-    /// The standard AWS chain: region and credentials from the environment (the Lambda role), and
-    /// the endpoint override from `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, then `AWS_ENDPOINT_URL` (how
-    /// the local emulator is reached).
-    pub async fn from_env() -> Client {
-        Client::from_config(&crate::aws::config_from_env().await)
+    /// A client for Bedrock as `config` has it: its region, credentials and endpoint setting
+    /// (`AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, then `AWS_ENDPOINT_URL`: how the local emulator is reached).
+    pub fn new(config: &crate::aws::Config) -> Client {
+        Client { endpoint: Arc::new(Endpoint::new(BEDROCK_RUNTIME, config)), http: http_client::bedrock() }
     }
 
     /// A client for one endpoint (such as the local emulator) with fixed credentials.
     pub fn for_endpoint(endpoint: &str, region: &str, access_key_id: &str, secret_access_key: &str) -> Client {
-        Client::from_config(&crate::aws::config_for_endpoint(endpoint, region, access_key_id, secret_access_key))
-    }
-
-    fn from_config(config: &aws_config::SdkConfig) -> Client {
-        Client { endpoint: Arc::new(Endpoint::new(BEDROCK_RUNTIME, config)), http: http_client::bedrock() }
+        Client::new(&crate::aws::Config::for_endpoint(endpoint, region, access_key_id, secret_access_key))
     }
 
     /// Sends the call, with `guardrail` as its `guardrailConfig` when there is one; returns once

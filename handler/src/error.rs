@@ -160,9 +160,6 @@ pub enum NoAnswer {
     /// Bedrock's `ModelTimeoutException`, with its message.
     #[error("the model {model} timed out: {message}")]
     ModelTimeout { model: String, message: String },
-    /// The SDK's own timeout.
-    #[error("Bedrock did not answer in time")]
-    Sdk,
     /// The request's deadline came first.
     #[error("Bedrock did not answer within {secs} s")]
     Deadline { secs: u64 },
@@ -171,9 +168,6 @@ pub enum NoAnswer {
 /// How Bedrock failed before or during the stream, when it is none of the named errors (`upstream_error`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum UpstreamFailure {
-    /// The SDK could not build the request.
-    #[error("could not build the request: {0}")]
-    Request(String),
     /// A Bedrock exception with no code of its own here: its code (such as
     /// `ServiceUnavailableException`) and message.
     #[error("{code}: {message}")]
@@ -186,9 +180,6 @@ pub enum UpstreamFailure {
     /// top-level texts of the HTTP client say only that a request failed.
     #[error("could not reach Bedrock: {cause}")]
     Unreachable { cause: String },
-    /// Bedrock's answer was not the shape its API promises.
-    #[error("Bedrock's answer could not be read")]
-    Unreadable,
 }
 
 /// Why the Bedrock stream ended before the story was complete (`upstream_incomplete`).

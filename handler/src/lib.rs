@@ -37,16 +37,18 @@
 //! - [`ssm`]: a Parameter Store parameter's value (`GetParameter`), for a system prompt.
 //! - [`aws`]: how the function makes its AWS calls (Bedrock's, `DescribeAlarms`,
 //!   `GetParameter`): SigV4-signed requests to each service's endpoint, without an SDK crate per
-//!   service.
+//!   service; `config` reads the region, credentials and endpoints once at cold start, from the
+//!   environment (aws-config's whole chain only with the `local-profiles` feature).
 //! - [`price`]: what a request costs: the dated price table (`config/prices.json`) and a
 //!   request's cost from its token counts; it imports nothing of the crate.
 //! - [`error`], [`summary`], [`caller`], [`telemetry`]: the error vocabulary (status and code in
 //!   one table), the per-request summary line and metrics record, who made the request (an API
 //!   key id, a Cognito `sub`), and the log setup.
 //!
-//! `main.rs` only wires: settings, the Bedrock client, the [`service::App`], the runtime. The tests,
-//! the fuzz targets and the benchmark drive the public items (request parsing, the storyType rule,
-//! the wire encoders, the event conversion, the error vocabulary).
+//! `main.rs` only wires: the AWS configuration, settings, the Bedrock client, the
+//! [`service::App`], the runtime. The tests, the fuzz targets and the benchmark drive the public
+//! items (request parsing, the storyType rule, the wire encoders, the event conversion, the error
+//! vocabulary).
 
 pub mod aws;
 pub mod bedrock;

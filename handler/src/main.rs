@@ -1,5 +1,6 @@
-//! Cold start: load settings (system prompts from their files or parameters included) and build
-//! the Bedrock client once, then serve invocations.
+//! Cold start: read the AWS configuration (region, credentials, endpoints), load settings (system
+//! prompts from their files or parameters included) and build the Bedrock client once, then serve
+//! invocations.
 
 use std::process::ExitCode;
 
@@ -7,14 +8,22 @@ use bedrock_streamer::budget::{Alarm, Budget};
 use bedrock_streamer::lambda::runtime;
 use bedrock_streamer::service::App;
 use bedrock_streamer::settings::Settings;
-use bedrock_streamer::{bedrock, budget, summary, telemetry};
+use bedrock_streamer::{aws, bedrock, budget, summary, telemetry};
 
 // One thread: a Lambda instance serves one request at a time, and every relayed event would
 // otherwise hop between worker threads (the Bedrock connection, the runtime's forwarding task, the
 // Runtime API connection). just bench: about half the CPU per event was those wake-ups.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let settings = match Settings::from_env().await {
+    let aws = match aws::Config::from_env().await {
+        Ok(aws) => aws,
+        Err(error) => {
+            telemetry::init("info");
+            tracing::error!(error = %error, "the AWS configuration is unusable; the function cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    let settings = match Settings::from_env(&aws).await {
         Ok(settings) => settings,
         Err(error) => {
             telemetry::init("info");
@@ -28,11 +37,11 @@ async fn main() -> ExitCode {
     }
     summary::enable_metrics(std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "bedrock-streamer".into()));
 
-    let client = bedrock::Client::from_env().await;
+    let client = bedrock::Client::new(&aws);
     let budget_alarm = settings.budget_alarm.clone();
     let mut app = App::new(settings, client);
     if let Some(alarm) = budget_alarm {
-        app = app.with_budget(Budget::new(Alarm::from_env(alarm).await, budget::READ_EVERY));
+        app = app.with_budget(Budget::new(Alarm::new(alarm, &aws), budget::READ_EVERY));
     }
     let app: &'static App = Box::leak(Box::new(app));
 

@@ -164,14 +164,14 @@ impl Raw {
 
 impl Settings {
     /// Defaults overridden by this process's environment, with every system prompt read from its
-    /// file or parameter. Parameter Store is reached (and the SDKs' configuration loaded for it)
+    /// file or parameter. Parameter Store is reached (in `aws`'s region, with its credentials)
     /// only when a prompt comes from a parameter.
-    pub async fn from_env() -> Result<Self, SettingsError> {
+    pub async fn from_env(aws: &crate::aws::Config) -> Result<Self, SettingsError> {
         let settings = Self::from_vars(std::env::vars())?;
         if settings.unread_parameters.is_empty() {
             return Ok(settings);
         }
-        settings.read_parameters(&ParameterStore::from_env().await).await
+        settings.read_parameters(&ParameterStore::new(aws)).await
     }
 
     /// Defaults overridden by the given variables (the `STREAMER_` ones, and `LAMBDA_TASK_ROOT`,

@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use aws_config::SdkConfig;
 use bytes::Bytes;
 use serde::Deserialize;
 
@@ -82,18 +81,14 @@ struct Fault {
 }
 
 impl ParameterStore {
-    /// In the function's region, with its role's credentials, as the SDKs find them.
-    pub async fn from_env() -> ParameterStore {
-        ParameterStore::from_config(&aws::config_from_env().await)
+    /// In `config`'s region, with its credentials.
+    pub fn new(config: &aws::Config) -> ParameterStore {
+        ParameterStore { ssm: Service::new(SSM, config) }
     }
 
     /// On `endpoint` (such as the emulator's) with fixed credentials.
     pub fn for_endpoint(endpoint: &str, region: &str, access_key_id: &str, secret_access_key: &str) -> ParameterStore {
-        ParameterStore::from_config(&aws::config_for_endpoint(endpoint, region, access_key_id, secret_access_key))
-    }
-
-    fn from_config(config: &SdkConfig) -> ParameterStore {
-        ParameterStore { ssm: Service::new(SSM, config) }
+        ParameterStore::new(&aws::Config::for_endpoint(endpoint, region, access_key_id, secret_access_key))
     }
 
     /// The value of the parameter `name` (a name or an ARN), decrypted if it is a `SecureString`.

@@ -9,7 +9,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// The handler's own log target: the only one that follows `STREAMER_LOG_LEVEL` all the way down.
 const OWN: &str = "bedrock_streamer";
 
-/// The AWS SDK's targets: quiet (warn) unless tracing, then at debug.
+/// The AWS SDK's targets (aws-config's chain, in a `local-profiles` build) and hyper-util's: quiet
+/// (warn) unless tracing, then at debug.
 const SDK: [&str; 4] = ["aws_smithy_runtime", "aws_smithy_runtime_api", "aws_config", "hyper_util"];
 
 /// JSON logs on stdout (CloudWatch keeps each line as one record). `level` is the validated

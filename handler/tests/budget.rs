@@ -133,8 +133,8 @@ async fn a_cloudwatch_that_never_answers_delays_a_request_by_the_read_timeout_th
 
 /// `main`'s own wiring, not the test's: the real binary under the Runtime API stand-in finds
 /// CloudWatch through `AWS_ENDPOINT_URL_CLOUDWATCH` with the credentials Lambda gives in its
-/// environment (`Alarm::from_env` once panicked there: the SDKs' configuration was loaded without an
-/// HTTP client).
+/// environment (the alarm's client once panicked there: the SDKs' configuration was loaded without
+/// an HTTP client).
 #[tokio::test]
 async fn the_function_itself_reads_the_alarm_at_its_endpoint_and_refuses_while_it_is_in_alarm() {
     let emulator = fast_emulator().await;

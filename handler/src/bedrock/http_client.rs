@@ -1,51 +1,41 @@
-//! The HTTPS client Bedrock's calls go through ([`bedrock`]), and the same stack as an SDK HTTP
-//! client for aws-config's credential providers that call out (IMDS, STS, SSO: off Lambda, where
-//! the environment holds no keys; [`shared`]). Both are hyper 1 through hyper-util's pooling
-//! client, hyper-rustls and rustls with ring, over a [`QuickAckStream`] (why: `quick_ack`).
+//! The HTTPS client Bedrock's calls go through ([`bedrock`]): hyper 1 through hyper-util's
+//! pooling client, hyper-rustls and rustls with ring, over a [`QuickAckStream`] (why: `quick_ack`).
+//! With the `local-profiles` feature, the same stack is also an SDK HTTP client for aws-config's
+//! credential providers that call out ([`sdk`]).
 //!
 //! Kept from aws-smithy-http-client 1.5.2's client (`Builder::build_https`, source read
 //! 2026-11-29), which the SDK used before: rustls with ring, the SDK's cipher suites and TLS
 //! 1.2/1.3; ALPN `h2` and `http/1.1` (HTTP/2 when the server picks it, plain HTTP for `http://`
 //! endpoints such as the emulator); TCP_NODELAY; pooled connections reused, idle ones closed after
-//! hyper-util's 90 s; the connect timeout (DNS, TCP and TLS; the SDK's default is 3.1 s) and, for
-//! aws-config, the read timeout (until the response headers) from its settings; which failures are
-//! worth another attempt ([`is_transient`], the SDK's classification). Changed: the roots are
-//! Mozilla's, compiled in, not the system's store read at cold start ([`trusted_roots`]). Not kept,
-//! because the handler uses neither: proxies (the SDK's client, as the handler built it, ignored
-//! `HTTPS_PROXY` too) and the SDK's client-metrics timing of each HTTP attempt.
+//! hyper-util's 90 s; the connect timeout (DNS, TCP and TLS; the SDK's default is 3.1 s); which
+//! failures are worth another attempt ([`is_transient`], the SDK's classification). Changed: the
+//! roots are Mozilla's, compiled in, not the system's store read at cold start ([`trusted_roots`]).
+//! Not kept, because the handler uses neither: proxies (the SDK's client, as the handler built it,
+//! ignored `HTTPS_PROXY` too) and the SDK's client-metrics timing of each HTTP attempt.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
 use std::error::Error;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::connection::{CaptureSmithyConnection, ConnectionMetadata};
-use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
 use bytes::Bytes;
-use http::{Extensions, Uri};
+use http::Uri;
 use http_body_util::Full;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
-use hyper_util::client::legacy::connect::{
-    CaptureConnection, HttpConnector as TcpConnector, HttpInfo, capture_connection,
-};
+use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::crypto::CryptoProvider;
 use tower_service::Service;
 
 use super::quick_ack::{QuickAckConnector, QuickAckStream};
+
+#[cfg(feature = "local-profiles")]
+pub(super) mod sdk;
 
 /// The SDK's connect timeout (aws-smithy-runtime 1.16 `DEFAULT_CONNECT_TIMEOUT`, the default for
 /// clients of behavior version 2026-01-12 and later): DNS, TCP and TLS together.
@@ -69,43 +59,9 @@ pub(super) fn is_transient(error: &hyper_util::client::legacy::Error) -> bool {
     kind.is_timeout() || kind.is_io() || kind.as_other() == Some(ErrorKind::TransientError)
 }
 
-/// The SDK's client for [`aws_config`]: one TLS configuration, and one connection pool per
-/// distinct pair of timeouts (in practice one).
-pub(crate) fn shared() -> SharedHttpClient {
-    SharedHttpClient::new(Client { tls: tls_config(), connectors: Mutex::default() })
-}
-
-#[derive(Debug)]
-struct Client {
-    tls: rustls::ClientConfig,
-    connectors: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Timeouts {
-    connect: Option<Duration>,
-    read: Option<Duration>,
-}
-
-impl HttpClient for Client {
-    fn http_connector(&self, settings: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
-        let timeouts = Timeouts { connect: settings.connect_timeout(), read: settings.read_timeout() };
-        // The SDK asks for a connector on every attempt; the pool lives in the connector.
-        let mut connectors = self.connectors.lock().unwrap_or_else(PoisonError::into_inner);
-        connectors
-            .entry(timeouts)
-            .or_insert_with(|| SharedHttpConnector::new(Connector::new(&self.tls, timeouts)))
-            .clone()
-    }
-
-    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
-        // What the SDK's own client reports (it goes into the user agent).
-        Some(ConnectorMetadata::new("hyper", Some(Cow::Borrowed("1.x"))))
-    }
-}
-
 /// rustls with ring, the cipher suites aws-smithy-http-client 1.5 allows, and the roots of
-/// [`trusted_roots`], built once per process: the Bedrock client, aws-config's loads and each
+/// [`trusted_roots`], built once per process: the Bedrock client, aws-config's loads (with
+/// `local-profiles`) and each
 /// [`crate::aws::Service`] (the budget's alarm, the prompt parameter) all ask for it at cold start.
 /// A clone shares the roots and the provider (`Arc`s).
 pub(crate) fn tls_config() -> rustls::ClientConfig {
@@ -172,24 +128,6 @@ fn trusted_roots() -> rustls::RootCertStore {
     roots
 }
 
-/// One pool of connections with one pair of timeouts.
-struct Connector {
-    hyper: hyper_util::client::legacy::Client<ConnectTimeout, SdkBody>,
-    read_timeout: Option<Duration>,
-}
-
-impl std::fmt::Debug for Connector {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connector").field("read_timeout", &self.read_timeout).finish_non_exhaustive()
-    }
-}
-
-impl Connector {
-    fn new(tls: &rustls::ClientConfig, timeouts: Timeouts) -> Connector {
-        Connector { hyper: hyper_client(tls, timeouts.connect), read_timeout: timeouts.read }
-    }
-}
-
 /// hyper-util's pooling client over TLS (or plain TCP for `http://`) on a quick-ACK stream, with
 /// `connect` around DNS, TCP and TLS.
 fn hyper_client<B>(
@@ -213,50 +151,6 @@ where
         // Without a timer the pool never closes idle connections.
         .pool_timer(TokioTimer::new())
         .build(ConnectTimeout { https, limit: connect })
-}
-
-impl HttpConnector for Connector {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let mut request = match request.try_into_http1x() {
-            Ok(request) => request,
-            Err(error) => return HttpConnectorFuture::ready(Err(ConnectorError::user(error.into()))),
-        };
-        let connection = capture_connection(&mut request);
-        if let Some(sdk) = request.extensions().get::<CaptureSmithyConnection>() {
-            sdk.set_connection_retriever(move || connection_metadata(&connection));
-        }
-        let responding = self.hyper.request(request);
-        let read_timeout = self.read_timeout;
-        HttpConnectorFuture::new(async move {
-            let response = match read_timeout {
-                Some(limit) => tokio::time::timeout(limit, responding)
-                    .await
-                    .map_err(|_| ConnectorError::timeout(TimedOut { stage: "HTTP read", limit }.into()))?,
-                None => responding.await,
-            }
-            .map_err(classify)?;
-            HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
-                .map_err(|error| ConnectorError::other(error.into(), None))
-        })
-    }
-}
-
-/// The connection a request went out on, for the SDK's retry logic (which poisons it after a
-/// transient error so the next attempt opens a new one) and its logs.
-fn connection_metadata(connection: &CaptureConnection) -> Option<ConnectionMetadata> {
-    let connected = connection.connection_metadata();
-    let connected = connected.as_ref()?;
-    let mut extras = Extensions::new();
-    connected.get_extras(&mut extras);
-    let info = extras.get::<HttpInfo>();
-    let poisoned = connection.clone();
-    let mut metadata = ConnectionMetadata::builder().proxied(false).poison_fn(move || {
-        if let Some(connected) = poisoned.connection_metadata().as_ref() {
-            connected.poison();
-        }
-    });
-    metadata.set_local_addr(info.map(HttpInfo::local_addr)).set_remote_addr(info.map(HttpInfo::remote_addr));
-    Some(metadata.build())
 }
 
 /// A connect or read timeout ran out (the SDK client's wording).
@@ -295,13 +189,6 @@ impl Service<Uri> for ConnectTimeout {
             }
         })
     }
-}
-
-/// The SDK client's classification of a failed request (aws-smithy-http-client 1.5.2
-/// `downcast_error`): timeouts, then hyper's own error kinds, then connection failures as I/O
-/// (retried), the rest as other (not retried).
-fn classify(error: hyper_util::client::legacy::Error) -> ConnectorError {
-    kind_of(&error)(error.into())
 }
 
 fn kind_of(error: &hyper_util::client::legacy::Error) -> fn(BoxError) -> ConnectorError {
@@ -349,7 +236,6 @@ fn chain<'a>(error: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::net::TcpListener;
 
@@ -377,20 +263,8 @@ mod tests {
         }
     }
 
-    /// What the SDK does for each attempt: ask the client for a connector, send one request.
-    async fn send(
-        client: &SharedHttpClient,
-        settings: HttpConnectorSettings,
-        uri: &str,
-    ) -> Result<u16, ConnectorError> {
-        let components = RuntimeComponentsBuilder::for_tests().build().unwrap();
-        let connector = client.http_connector(&settings, &components);
-        let response = connector.call(HttpRequest::get(uri).unwrap()).await?;
-        Ok(response.status().as_u16())
-    }
-
     /// An HTTP/1.1 server answering 200 to everything; counts the connections it accepts.
-    async fn counting_server() -> (String, Arc<AtomicUsize>) {
+    pub(super) async fn counting_server() -> (String, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let uri = format!("http://{}/", listener.local_addr().unwrap());
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -410,18 +284,6 @@ mod tests {
             }
         });
         (uri, accepted)
-    }
-
-    #[tokio::test]
-    async fn requests_reuse_one_connection() {
-        let (uri, accepted) = counting_server().await;
-        let client = shared();
-
-        for _ in 0..3 {
-            assert_eq!(200, send(&client, HttpConnectorSettings::default(), &uri).await.unwrap());
-        }
-
-        assert_eq!(1, accepted.load(Ordering::SeqCst));
     }
 
     #[tokio::test]
@@ -450,28 +312,5 @@ mod tests {
         let error = bedrock().request(http::Request::post(&uri).body(Full::default()).unwrap()).await.unwrap_err();
 
         assert!(is_transient(&error), "{error:?}");
-    }
-
-    #[tokio::test]
-    async fn a_refused_connection_is_an_io_error_which_the_sdk_retries() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let uri = format!("http://{}/", listener.local_addr().unwrap());
-        drop(listener);
-
-        let error = send(&shared(), HttpConnectorSettings::default(), &uri).await.unwrap_err();
-
-        assert!(error.is_io(), "{error:?}");
-    }
-
-    #[tokio::test]
-    async fn no_response_within_the_read_timeout_is_a_timeout() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let uri = format!("http://{}/", listener.local_addr().unwrap());
-        let settings = HttpConnectorSettings::builder().read_timeout(Duration::from_millis(50)).build();
-
-        let error = send(&shared(), settings, &uri).await.unwrap_err();
-
-        assert!(error.is_timeout(), "{error:?}");
-        drop(listener);
     }
 }

@@ -12,7 +12,6 @@
 
 use std::time::Duration;
 
-use aws_config::SdkConfig;
 use aws_smithy_xml::decode::{Document, ScopedDecoder, try_data};
 use bytes::Bytes;
 
@@ -42,9 +41,9 @@ pub enum AlarmError {
 }
 
 impl Alarm {
-    /// `name` in the function's region, with its role's credentials, as the SDKs find them.
-    pub async fn from_env(name: String) -> Alarm {
-        Alarm::from_config(name, &aws::config_from_env().await)
+    /// `name` in `config`'s region, with its credentials.
+    pub fn new(name: String, config: &aws::Config) -> Alarm {
+        Alarm { name, cloudwatch: Service::new(CLOUDWATCH, config) }
     }
 
     /// `name` on `endpoint` (such as the emulator's) with fixed credentials.
@@ -55,12 +54,8 @@ impl Alarm {
         access_key_id: &str,
         secret_access_key: &str,
     ) -> Alarm {
-        let config = aws::config_for_endpoint(endpoint, region, access_key_id, secret_access_key);
-        Alarm::from_config(name.to_owned(), &config)
-    }
-
-    fn from_config(name: String, config: &SdkConfig) -> Alarm {
-        Alarm { name, cloudwatch: Service::new(CLOUDWATCH, config) }
+        let config = aws::Config::for_endpoint(endpoint, region, access_key_id, secret_access_key);
+        Alarm::new(name.to_owned(), &config)
     }
 
     pub fn name(&self) -> &str {

@@ -398,7 +398,7 @@ mod tests {
         let down = OpenAiError::new(&ApiError::UpstreamError(UpstreamFailure::Unreachable { cause: "refused".into() }));
         assert_eq!((down.status.as_u16(), down.should_retry), (502, None));
         assert_eq!(down.body["error"]["type"], "server_error");
-        let late = OpenAiError::new(&ApiError::UpstreamTimeout(NoAnswer::Sdk));
+        let late = OpenAiError::new(&ApiError::UpstreamTimeout(NoAnswer::Deadline { secs: 30 }));
         assert_eq!((late.status.as_u16(), late.body["error"]["code"].as_str()), (504, Some("upstream_timeout")));
     }
 
