@@ -130,7 +130,7 @@ function exposureWarnings(r: ResolvedStreamerArgs): string[] {
     const warnings: string[] = [];
     if (r.logLevel.trim().toLowerCase() === "trace") {
         warnings.push(
-            `logLevel trace: every request writes the prompt (story type and system prompt included) and the AWS SDK's debug lines ` +
+            `logLevel trace: every request writes the prompt (story type and system prompt included) and the HTTP client's debug lines ` +
                 `to CloudWatch Logs, kept ${r.logRetentionDays} days and readable by anyone who may read the log group. ` +
                 "Use it to investigate, then set it back: `pulumi config set logLevel info`.",
         );

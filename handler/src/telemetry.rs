@@ -34,10 +34,10 @@ pub fn init(level: &str) {
 /// What is logged at `level`: the handler's own lines at `level`; every other crate at most at
 /// debug, whatever the level. At trace they write what must never reach a log: lambda_runtime
 /// 1.5 each raw event ("raw JSON event received from Lambda": the caller's `Authorization`,
-/// cookies, query string and body), the AWS SDK each request it sends (the role's session
-/// token) and each event-stream message it receives (every delta of the story). Read in their
-/// sources (lambda_runtime `layers/api_response.rs`, aws-smithy-runtime `orchestrator.rs`,
-/// aws-smithy-http `event_stream/receiver.rs`), 2026-12-07.
+/// cookies, query string and body), aws-sigv4 1.6 each request it signs ("signing request",
+/// with its headers), and in a `local-profiles` build aws-config's SDK clients each request they
+/// send. Read in their sources (lambda_runtime `layers/api_response.rs`, aws-sigv4
+/// `http_request/sign.rs`, aws-smithy-runtime `orchestrator.rs`), 2026-12-07.
 pub fn filter(level: Level) -> Targets {
     let sdk = if level == Level::TRACE { Level::DEBUG } else { Level::WARN };
     Targets::new()

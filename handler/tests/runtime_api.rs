@@ -204,8 +204,8 @@ async fn every_malformed_event_gets_a_json_answer_and_a_summary_line() {
 }
 
 /// At `trace`, lambda_runtime would log each raw event (the caller's Authorization, cookies, query
-/// string and body) and the AWS SDK each request it signs (the role's session token) and each
-/// event-stream message (every delta of the story): only the handler's own logs follow the level.
+/// string and body) and aws-sigv4 each request it signs (with its signing identity): only the
+/// handler's own logs follow the level.
 #[tokio::test]
 async fn a_trace_level_run_logs_none_of_the_caller_s_secrets_nor_the_story() {
     let emulator = fast_emulator().await;

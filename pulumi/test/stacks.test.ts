@@ -436,7 +436,7 @@ describe("the log level", () => {
     test("trace: a warning that the prompt and the SDK's lines go to the logs, and how long they stay", async () => {
         const run = await runProgram("dev", programConfig("dev", { codeZip: zip, logLevel: "TRACE" }));
         assert.deepEqual(run.warnings, [
-            "logLevel trace: every request writes the prompt (story type and system prompt included) and the AWS SDK's debug lines to CloudWatch Logs, " +
+            "logLevel trace: every request writes the prompt (story type and system prompt included) and the HTTP client's debug lines to CloudWatch Logs, " +
                 "kept 7 days and readable by anyone who may read the log group. Use it to investigate, then set it back: `pulumi config set logLevel info`.",
         ]);
     });
