@@ -11,8 +11,8 @@ use bedrock_streamer::settings::Settings;
 use bedrock_streamer::{aws, bedrock, budget, summary, telemetry};
 
 // One thread: a Lambda instance serves one request at a time, and every relayed event would
-// otherwise hop between worker threads (the Bedrock connection, the runtime's forwarding task, the
-// Runtime API connection). just bench: about half the CPU per event was those wake-ups.
+// otherwise hop between worker threads (the Bedrock connection's task and the Runtime API
+// connection's). just bench: about half the CPU per event was those wake-ups.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let aws = match aws::Config::from_env().await {
